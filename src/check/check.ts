@@ -1,0 +1,126 @@
+import type {Manifest} from '../manifest/manifest.js'
+import {Secret} from '../secret.js'
+import {readValues, type ValuesFile} from '../values/store.js'
+import {gitStatus} from './git.js'
+import {checkRule, secretRules, type Finding} from './rules.js'
+
+export interface CheckResult {
+  environment: string
+  file: string
+  checked: number
+  errors: number
+  warnings: number
+  findings: Finding[]
+}
+
+/** Values as the environment will see them: the store's, else the manifest default. */
+export function effectiveValues(manifest: Manifest, env: string, store: ValuesFile): Map<string, Secret> {
+  const out = new Map<string, Secret>()
+  for (const spec of manifest.secretsFor(env)) {
+    const v = store.values.get(spec.key)
+    if (v) out.set(spec.key, v)
+    else if (spec.default !== undefined) out.set(spec.key, new Secret(spec.default))
+  }
+  return out
+}
+
+/** Audits one environment's values against the manifest. Reads files; reports, never changes. */
+export function runCheck(manifest: Manifest, env: string): CheckResult {
+  const store = readValues(manifest.valuesFile(env))
+  const values = effectiveValues(manifest, env, store)
+  const others = new Map<string, ValuesFile>()
+  for (const other of manifest.environmentNames) {
+    if (other === env || manifest.valuesFile(other) === store.file) continue
+    const file = readValues(manifest.valuesFile(other))
+    if (file.exists) others.set(other, file)
+  }
+
+  const findings: Finding[] = [...fileFindings(manifest, env, store)]
+  for (const spec of manifest.secretsFor(env)) {
+    const elsewhere = new Map<string, Secret>()
+    for (const [name, file] of others) {
+      const v = file.values.get(spec.key)
+      if (v) elsewhere.set(name, v)
+    }
+    const ctx = {manifest, env, value: values.get(spec.key), elsewhere}
+    for (const rule of secretRules) {
+      const f = rule(spec, ctx)
+      if (f) findings.push(f)
+      // Nothing more to say about a missing value.
+      if (f?.rule === 'missing') break
+    }
+  }
+  for (const rule of manifest.data.rules) {
+    const f = checkRule(rule, env, values, manifest)
+    if (f) findings.push(f)
+  }
+
+  findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
+  return {
+    environment: env,
+    file: store.display,
+    checked: manifest.secretsFor(env).length,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    findings,
+  }
+}
+
+function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Finding[] {
+  const out: Finding[] = []
+  if (!store.exists) return out
+  if (store.mode !== undefined && (store.mode & 0o077) !== 0) {
+    out.push({
+      severity: 'error',
+      rule: 'file-mode',
+      message: `${store.display} is readable by other users (mode ${store.mode.toString(8).padStart(4, '0')})`,
+      hint: `run \`chmod 600 ${store.display}\``,
+    })
+  }
+  const git = gitStatus(store.file)
+  if (git.tracked) {
+    out.push({
+      severity: 'error',
+      rule: 'git-tracked',
+      message: `${store.display} is committed to git: its values are in the repository history`,
+      hint: `run \`git rm --cached ${store.display}\`, add it to .gitignore, and rotate every value in it`,
+    })
+  } else if (git.inRepo && !git.ignored) {
+    out.push({
+      severity: 'error',
+      rule: 'git-ignore',
+      message: `${store.display} is not git-ignored: \`git add .\` would commit it`,
+      hint: `add ${store.display} (or .env.*) to .gitignore`,
+    })
+  }
+  for (const dup of store.duplicates) {
+    out.push({
+      severity: 'warning',
+      rule: 'duplicate',
+      key: dup.key,
+      message: `${dup.key} is set more than once in ${store.display} (line ${dup.line} wins)`,
+      hint: 'remove the other lines',
+    })
+  }
+  for (const key of store.values.keys()) {
+    const spec = manifest.secret(key)
+    if (!spec) {
+      out.push({
+        severity: 'warning',
+        rule: 'unknown-key',
+        key,
+        message: `${key} is in ${store.display} but not in the manifest`,
+        hint: `add ${key} under secrets: in the manifest, or remove it from the values file`,
+      })
+    } else if (!manifest.appliesTo(spec, env)) {
+      out.push({
+        severity: 'warning',
+        rule: 'unknown-key',
+        key,
+        message: `${key} is in ${store.display} but applies only to ${spec.environments!.join(', ')}`,
+        hint: `remove it from the values file, or add ${env} to its environments`,
+      })
+    }
+  }
+  return out
+}

@@ -1,0 +1,62 @@
+import type {FormatSpec} from '../manifest/schema.js'
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const BOOL = /^(true|false|1|0|yes|no|on|off)$/i
+
+function urlWith(value: string, protocols: string[]): boolean {
+  try {
+    const u = new URL(value)
+    return protocols.includes(u.protocol) && u.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+/** Compiles a manifest regex; the whole value must match it. */
+export function compileRegex(pattern: string): {regex?: RegExp; error?: string} {
+  try {
+    return {regex: new RegExp(`^(?:${pattern})$`, 'u')}
+  } catch (error) {
+    return {error: (error as Error).message.replace(/^Invalid regular expression: /, '')}
+  }
+}
+
+export function formatMatches(format: FormatSpec, value: string): boolean {
+  if (typeof format === 'object') {
+    if ('enum' in format) return format.enum.includes(value)
+    // An invalid pattern is a manifest error reported at load; it constrains nothing here.
+    return compileRegex(format.regex).regex?.test(value) ?? true
+  }
+  switch (format) {
+    case 'url':
+      return urlWith(value, ['http:', 'https:'])
+    case 'postgres-url':
+      return urlWith(value, ['postgres:', 'postgresql:'])
+    case 'redis-url':
+      return urlWith(value, ['redis:', 'rediss:'])
+    case 'email':
+      return EMAIL.test(value)
+    case 'port':
+      return /^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65535
+    case 'int':
+      return /^-?\d+$/.test(value)
+    case 'bool':
+      return BOOL.test(value)
+  }
+}
+
+/** What a format expects, for fix hints. */
+export function describeFormat(format: FormatSpec): string {
+  if (typeof format === 'object') {
+    return 'enum' in format ? `one of ${format.enum.join(', ')}` : `a value matching /${format.regex}/`
+  }
+  return {
+    url: 'an http(s) URL such as https://api.example.com',
+    'postgres-url': 'a URL such as postgres://user:password@host:5432/db',
+    'redis-url': 'a URL such as redis://:password@host:6379/0',
+    email: 'an email address',
+    port: 'a port number from 1 to 65535',
+    int: 'a whole number',
+    bool: 'true or false',
+  }[format]
+}

@@ -1,0 +1,43 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../ui/base-command.js'
+import {confirmProtected} from '../ui/prompt.js'
+import {renderGenerate} from '../ui/render-generate.js'
+import {applyGenerate, planGenerate} from '../values/generate.js'
+
+export default class Generate extends BaseCommand<typeof Generate> {
+  static summary = 'Fill missing values that have a generate recipe.'
+  static description =
+    'Draws new random values (base64:N, hex:N, alnum:N, password:N, uuid) for keys with a recipe and no value, and writes them to the environment\'s values file (atomic, mode 0600). Prints keys, recipes and lengths, never values. Each environment gets its own values.'
+
+  static examples = [
+    {description: 'Fill every missing generated secret', command: '<%= config.bin %> generate development'},
+    {description: 'Rotate one secret in production', command: '<%= config.bin %> generate production JWT_SECRET --force'},
+    {description: 'Rotate without a prompt (CI)', command: '<%= config.bin %> generate staging SESSION_SECRET --force --yes'},
+  ]
+
+  static args = {
+    environment: Args.string({description: 'Environment whose values file receives the values.', required: true}),
+  }
+
+  static strict = false
+
+  static flags = {
+    force: Flags.boolean({description: 'Replace existing values too (rotation).', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation in protected environments.', default: false}),
+  }
+
+  static usage = '<%= command.id %> ENVIRONMENT [KEY...] [--force] [--yes]'
+
+  async run(): Promise<void> {
+    const keys = this.positional.slice(1)
+    const manifest = this.loadManifest()
+    const env = this.args.environment
+    const plan = planGenerate(manifest, env, keys, this.flags.force)
+    const replacing = plan.generate.filter((g) => g.replaced)
+    if (replacing.length > 0 && manifest.isProtected(env)) {
+      await confirmProtected(env, `Replace ${replacing.length} existing value(s) (${replacing.map((g) => g.key).join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
+    }
+    this.finish(applyGenerate(manifest, plan), renderGenerate)
+  }
+}

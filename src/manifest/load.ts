@@ -1,0 +1,64 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {EnvsyncError} from '../errors.js'
+import {displayPath} from '../paths.js'
+import {issuesToProblems} from './issues.js'
+import {Manifest} from './manifest.js'
+import {ManifestSchema} from './schema.js'
+import {validateReferences} from './validate.js'
+import {YamlSource} from './yaml-source.js'
+
+export const DEFAULT_MANIFEST = 'envsync.yaml'
+
+/** --manifest, else $ENVSYNC_MANIFEST, else ./envsync.yaml. */
+export function manifestPath(flag?: string): string {
+  return path.resolve(flag ?? process.env.ENVSYNC_MANIFEST ?? DEFAULT_MANIFEST)
+}
+
+/** Reads, parses and validates a manifest; every problem is reported at file:line:col. */
+export function loadManifest(file: string): Manifest {
+  const display = displayPath(file)
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new EnvsyncError(
+      code === 'ENOENT' ? `no manifest at ${display}` : `cannot read ${display}: ${code ?? (error as Error).message}`,
+      {
+        code: code === 'ENOENT' ? 'MANIFEST_NOT_FOUND' : 'MANIFEST_UNREADABLE',
+        location: {file: display},
+        suggestion:
+          code === 'ENOENT'
+            ? 'Run `envsync init` to create one, or pass --manifest (or set ENVSYNC_MANIFEST).'
+            : 'Check the file permissions.',
+      },
+    )
+  }
+  return parseManifest(display, bytes, file)
+}
+
+export function parseManifest(display: string, bytes: Buffer, absolute = path.resolve(display)): Manifest {
+  const source = YamlSource.parse(display, bytes)
+  const parsed = ManifestSchema.safeParse(source.toJS())
+  if (!parsed.success) {
+    throw invalid(display, issuesToProblems(parsed.error.issues, source))
+  }
+  const manifest = new Manifest(absolute, parsed.data, (p, o) => source.locate(p, o))
+  const problems = validateReferences(manifest)
+  if (problems.length > 0) throw invalid(display, problems)
+  return manifest
+}
+
+function invalid(display: string, problems: EnvsyncError['problems']): EnvsyncError {
+  const first = problems[0]
+  const count = problems.length === 1 ? '' : ` (${problems.length} problems)`
+  return new EnvsyncError(`${display} is not a valid manifest${count}: ${first.message}`, {
+    code: 'MANIFEST_INVALID',
+    location: first.location,
+    path: first.path,
+    suggestion: first.suggestion,
+    problems,
+  })
+}

@@ -1,0 +1,93 @@
+import path from 'node:path'
+
+import {EnvsyncError, type SourceLocation} from '../errors.js'
+import {displayPath} from '../paths.js'
+import type {EnvironmentData, ManifestData, SecretSpecData, TargetKind} from './schema.js'
+import {targetKinds} from './schema.js'
+import {didYouMean} from './suggest.js'
+
+export interface SecretDef extends SecretSpecData {
+  key: string
+}
+
+type Locator = (path: (string | number)[], options?: {key?: boolean}) => SourceLocation
+
+/** A loaded, validated manifest and the questions every command asks of it. */
+export class Manifest {
+  readonly secrets: SecretDef[]
+
+  constructor(
+    /** Absolute path of the manifest file. */
+    readonly file: string,
+    readonly data: ManifestData,
+    private readonly locator?: Locator,
+  ) {
+    this.secrets = Object.entries(data.secrets).map(([key, spec]) => ({key, ...spec}))
+  }
+
+  get dir(): string {
+    return path.dirname(this.file)
+  }
+
+  get project(): string {
+    return this.data.project
+  }
+
+  get environmentNames(): string[] {
+    return Object.keys(this.data.environments)
+  }
+
+  get serviceNames(): string[] {
+    return Object.keys(this.data.services)
+  }
+
+  locate(p: (string | number)[], options?: {key?: boolean}): SourceLocation {
+    return this.locator?.(p, options) ?? {file: displayPath(this.file)}
+  }
+
+  /** The environment's settings, or a clear error naming the ones that exist. */
+  environment(name: string): EnvironmentData {
+    const env = this.data.environments[name]
+    if (!env) {
+      const known = this.environmentNames
+      throw new EnvsyncError(`unknown environment "${name}" (the manifest has: ${known.join(', ')})`, {
+        code: 'UNKNOWN_ENVIRONMENT',
+        location: this.locate(['environments'], {key: true}),
+        suggestion: didYouMean(name, known) ?? `add it under environments: in ${path.basename(this.file)}`,
+      })
+    }
+    return env
+  }
+
+  valuesFile(env: string): string {
+    return path.resolve(this.dir, this.environment(env).file ?? `.env.${env}`)
+  }
+
+  isProtected(env: string): boolean {
+    return this.environment(env).protected ?? env === 'production'
+  }
+
+  appliesTo(secret: SecretDef, env: string): boolean {
+    return !secret.environments || secret.environments.includes(env)
+  }
+
+  /** The secrets that apply to an environment, in manifest order. */
+  secretsFor(env: string): SecretDef[] {
+    this.environment(env)
+    return this.secrets.filter((s) => this.appliesTo(s, env))
+  }
+
+  secret(key: string): SecretDef | undefined {
+    return this.data.secrets[key] ? {key, ...this.data.secrets[key]} : undefined
+  }
+
+  isPublicService(name: string): boolean {
+    return this.data.services[name]?.public === true
+  }
+
+  /** The target kinds configured for an environment. */
+  targetsOf(env: string): TargetKind[] {
+    const targets = this.environment(env).targets ?? {}
+    return targetKinds.filter((k) => targets[k] !== undefined)
+  }
+}

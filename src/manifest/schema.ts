@@ -1,0 +1,188 @@
+import {z} from 'zod'
+
+/**
+ * The manifest, v1. Strict everywhere: an unknown key is an error (with a "did you mean"), never
+ * silently ignored — a misspelled `requried: false` must not pass as valid.
+ * Cross-references (services, environments, rule keys) are checked in validate.ts.
+ */
+
+export const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
+export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
+export const RECIPE_PATTERN = /^(uuid|(base64|hex|alnum|password):[1-9]\d*)$/
+export const ROTATE_PATTERN = /^[1-9]\d*(d|w|mo|y)$/
+
+const name = (what: string) =>
+  z
+    .string()
+    .regex(NAME_PATTERN, {message: `${what} names are lowercase letters, digits and '-' (e.g. "backend")`})
+    .max(63)
+
+const key = z.string().regex(KEY_PATTERN, {
+  message: 'secret keys are environment variable names: letters, digits and _, not starting with a digit',
+})
+
+/** YAML reads `3000` and `true` as numbers and booleans; config values are strings. */
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v))
+
+export const formatNames = ['url', 'postgres-url', 'redis-url', 'email', 'port', 'int', 'bool'] as const
+
+export const Format = z.union([
+  z.enum(formatNames),
+  z.strictObject({enum: z.array(scalar).min(1)}),
+  z.strictObject({regex: z.string().min(1)}),
+])
+
+const Service = z.strictObject({
+  description: z.string().optional(),
+  /** Bundled into a browser app: every value it receives is public. */
+  public: z.boolean().default(false),
+})
+
+const serviceList = z.array(z.string()).min(1)
+
+export const DockerTarget = z.strictObject({
+  /** Directory of secret files, relative to the manifest. Default ./secrets/<environment>. */
+  dir: z.string().min(1).optional(),
+  /** Mode of each secret file. Compose bind-mounts the host file: a non-root container user needs 0640/0644 and a matching group. */
+  fileMode: z
+    .string()
+    .regex(/^0?[0-7]{3}$/, {message: 'an octal file mode such as "0600" or "0640"'})
+    .default('0600'),
+  /** The generated compose override file, relative to the manifest. */
+  compose: z.string().min(1).default('docker-compose.secrets.yml'),
+  services: serviceList.optional(),
+})
+
+export const KubernetesTarget = z.strictObject({
+  /** kubeconfig context; default: the current context. */
+  context: z.string().min(1).optional(),
+  /** Namespace; default: the context's namespace, else "default". */
+  namespace: name('namespace').optional(),
+  /** Secret name template; {project}, {service} and {environment} are replaced. */
+  secretName: z.string().min(1).default('{project}-{service}'),
+  createNamespace: z.boolean().default(false),
+  services: serviceList.optional(),
+})
+
+export const RailwayTarget = z.strictObject({
+  /** Railway project id or name. */
+  project: z.string().min(1),
+  /** Railway environment id or name; default: the envsync environment's name. */
+  environment: z.string().min(1).optional(),
+  /** envsync service → Railway service id or name. Services left out are not deployed on Railway. */
+  services: z.record(z.string(), z.string().min(1)),
+  /** Keys marked `shared: true` go to the environment's shared variables. */
+  shared: z.boolean().default(false),
+  /** Redeploy each changed service once after all writes. */
+  deploy: z.boolean().default(false),
+})
+
+export const RenderTarget = z.strictObject({
+  /** envsync service → Render service id (srv-…) or exact name. */
+  services: z.record(z.string(), z.string().min(1)),
+  /** Env group (id evg-… or name) receiving keys marked `shared: true`. */
+  envGroup: z.string().min(1).optional(),
+  deploy: z.boolean().default(false),
+})
+
+export const targetKinds = ['docker', 'kubernetes', 'railway', 'render'] as const
+export type TargetKind = (typeof targetKinds)[number]
+
+const Targets = z.strictObject({
+  docker: DockerTarget.optional(),
+  kubernetes: KubernetesTarget.optional(),
+  railway: RailwayTarget.optional(),
+  render: RenderTarget.optional(),
+})
+
+const Environment = z.strictObject({
+  description: z.string().optional(),
+  /** Values file, relative to the manifest. Default .env.<environment>. */
+  file: z.string().min(1).optional(),
+  /** Confirmation before overwriting values or pushing. Default: true for "production". */
+  protected: z.boolean().optional(),
+  targets: Targets.optional(),
+})
+
+/** Per-target literal that replaces the local value, e.g. a Railway reference ${{Postgres.DATABASE_URL}}. */
+const TargetOverrides = z.strictObject({
+  docker: z.string().optional(),
+  kubernetes: z.string().optional(),
+  railway: z.string().optional(),
+  render: z.string().optional(),
+})
+
+export const SecretSpec = z.strictObject({
+  description: z.string().optional(),
+  services: serviceList,
+  required: z.boolean().default(true),
+  /** false = plain config (VITE_API_URL): may go to public services, may have a default. */
+  sensitive: z.boolean().default(true),
+  generate: z
+    .string()
+    .regex(RECIPE_PATTERN, {message: 'a recipe: base64:N, hex:N, alnum:N, password:N or uuid (N > 0)'})
+    .optional(),
+  rotate: z.string().regex(ROTATE_PATTERN, {message: 'a period such as 90d, 12w, 6mo or 1y'}).optional(),
+  minLength: z.int().min(1).max(65536).optional(),
+  format: Format.optional(),
+  /** Environments the key applies to; default: all. */
+  environments: z.array(z.string()).min(1).optional(),
+  /** Value used when the store has none. Only for non-sensitive config. */
+  default: scalar.optional(),
+  /** Goes to a platform's shared place (Railway shared variables, Render env group). */
+  shared: z.boolean().default(false),
+  targets: TargetOverrides.optional(),
+})
+
+const KeyCondition = z.union([
+  key,
+  z.strictObject({key, equals: scalar}),
+])
+
+export const Rule = z.union([
+  z.strictObject({
+    /** At least one of these keys has a value; with exclusive, exactly one. */
+    oneOf: z.array(key).min(2),
+    exclusive: z.boolean().default(false),
+    description: z.string().optional(),
+    environments: z.array(z.string()).min(1).optional(),
+  }),
+  z.strictObject({
+    /** At least one alternative holds: a key with a value, or a key equal to a value. */
+    requires: z.array(KeyCondition).min(1),
+    description: z.string().optional(),
+    environments: z.array(z.string()).min(1).optional(),
+  }),
+])
+
+export const ManifestSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1).default(1),
+  project: name('project'),
+  services: z.record(name('service'), Service).refine((s) => Object.keys(s).length > 0, {
+    message: 'at least one service is needed',
+  }),
+  environments: z.record(name('environment'), Environment).refine((e) => Object.keys(e).length > 0, {
+    message: 'at least one environment is needed',
+  }),
+  secrets: z.record(key, SecretSpec),
+  rules: z.array(Rule).default([]),
+})
+
+export type ManifestData = z.output<typeof ManifestSchema>
+export type SecretSpecData = z.output<typeof SecretSpec>
+export type FormatSpec = z.output<typeof Format>
+export type RuleData = z.output<typeof Rule>
+export type EnvironmentData = z.output<typeof Environment>
+export type TargetsData = z.output<typeof Targets>
+export type KeyConditionData = z.output<typeof KeyCondition>
+
+/** JSON Schema for editors (yaml-language-server), generated from the zod schema above. */
+export function manifestJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ManifestSchema, {io: 'input', target: 'draft-7'}) as Record<string, unknown>
+  return {
+    title: 'envsync manifest',
+    description: 'envsync.yaml: which secrets an app has, where they go, how they are generated and checked.',
+    ...schema,
+  }
+}

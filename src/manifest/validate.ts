@@ -1,0 +1,108 @@
+import type {Problem} from '../errors.js'
+import {compileRegex, formatMatches} from '../check/format.js'
+import {recipeLength} from '../values/recipes.js'
+import type {Manifest} from './manifest.js'
+import {didYouMean} from './suggest.js'
+
+type Path = (string | number)[]
+
+/**
+ * What the schema cannot say: names that must refer to something, and settings that contradict
+ * each other (a rule that can never hold, a default on a secret, a recipe shorter than minLength).
+ */
+export function validateReferences(m: Manifest): Problem[] {
+  const problems: Problem[] = []
+  const problem = (path: Path, message: string, suggestion?: string, key = false) =>
+    problems.push({path, message, suggestion, location: m.locate(path, {key})})
+
+  const services = m.serviceNames
+  const envs = m.environmentNames
+  const refer = (path: Path, name: string, known: string[], what: string) => {
+    if (!known.includes(name)) {
+      problem(path, `unknown ${what} "${name}"`, didYouMean(name, known) ?? `known ${what}s: ${known.join(', ')}`)
+    }
+  }
+
+  for (const s of m.secrets) {
+    const at = (...rest: Path): Path => ['secrets', s.key, ...rest]
+    s.services.forEach((svc, i) => refer(at('services', i), svc, services, 'service'))
+    s.environments?.forEach((env, i) => refer(at('environments', i), env, envs, 'environment'))
+    const dup = s.services.find((svc, i) => s.services.indexOf(svc) !== i)
+    if (dup) problem(at('services'), `service "${dup}" is listed twice`)
+
+    if (s.default !== undefined && s.sensitive) {
+      problem(at('default'), `${s.key} is sensitive, so it cannot have a default in the manifest`, 'set `sensitive: false` for plain config, or use `generate:` for a secret', true)
+    }
+    if (s.default !== undefined && s.generate) {
+      problem(at('generate'), `${s.key} has both a default and a generate recipe; choose one`, undefined, true)
+    }
+    if (s.format && typeof s.format === 'object' && 'regex' in s.format) {
+      const err = compileRegex(s.format.regex).error
+      if (err) problem(at('format', 'regex'), `invalid regular expression: ${err}`)
+    }
+    if (s.default !== undefined && s.format && !formatMatches(s.format, s.default)) {
+      problem(at('default'), `the default of ${s.key} does not match its format`)
+    }
+    if (s.generate && s.minLength !== undefined && recipeLength(s.generate) < s.minLength) {
+      problem(at('minLength'), `${s.key}: recipe ${s.generate} makes ${recipeLength(s.generate)} characters, fewer than minLength ${s.minLength}`, 'raise the recipe size or lower minLength')
+    }
+    if (s.generate && s.format && !(typeof s.format === 'object' && 'regex' in s.format)) {
+      // Random bytes never form a url, port or enum value: a recipe there is a mistake.
+      problem(at('generate'), `${s.key}: values from recipe ${s.generate} never match format ${JSON.stringify(s.format)}`)
+    }
+  }
+
+  // Targets: service maps must name services; reserved names.
+  for (const env of envs) {
+    const targets = m.data.environments[env].targets ?? {}
+    const at = (...rest: Path): Path => ['environments', env, 'targets', ...rest]
+    for (const kind of ['docker', 'kubernetes'] as const) {
+      targets[kind]?.services?.forEach((svc, i) => refer(at(kind, 'services', i), svc, services, 'service'))
+    }
+    for (const kind of ['railway', 'render'] as const) {
+      for (const svc of Object.keys(targets[kind]?.services ?? {})) {
+        if (!services.includes(svc)) problem(at(kind, 'services', svc), `unknown service "${svc}"`, didYouMean(svc, services), true)
+      }
+    }
+    if (targets.railway) {
+      for (const s of m.secrets.filter((x) => m.appliesTo(x, env) && /^RAILWAY_/.test(x.key))) {
+        problem(['secrets', s.key], `${s.key}: names starting with RAILWAY_ are reserved by Railway, which overrides them`, 'rename the key', true)
+      }
+    }
+  }
+
+  m.data.rules.forEach((rule, i) => {
+    const at = (...rest: Path): Path => ['rules', i, ...rest]
+    rule.environments?.forEach((env, j) => refer(at('environments', j), env, envs, 'environment'))
+    const ruleEnvs = rule.environments ?? envs
+    const keys = 'oneOf' in rule ? rule.oneOf : rule.requires.map((c) => (typeof c === 'string' ? c : c.key))
+    const field = 'oneOf' in rule ? 'oneOf' : 'requires'
+    keys.forEach((key, j) => {
+      const secret = m.secret(key)
+      if (!secret) {
+        problem(at(field, j), `rule refers to unknown key "${key}"`, didYouMean(key, m.secrets.map((s) => s.key)) ?? 'add it under secrets:')
+      } else if (!ruleEnvs.some((env) => m.appliesTo(secret, env))) {
+        problem(at(field, j), `rule refers to ${key}, which applies to none of the rule's environments`)
+      }
+    })
+    if ('oneOf' in rule) {
+      const dup = keys.find((k, j) => keys.indexOf(k) !== j)
+      if (dup) problem(at('oneOf'), `${dup} is listed twice in the group`)
+      for (const [j, key] of keys.entries()) {
+        const secret = m.secret(key)
+        if (secret?.required) {
+          problem(at('oneOf', j), `${key} is required, which makes the one-of group meaningless${rule.exclusive ? ' (and the other keys forbidden)' : ''}`, `set \`required: false\` on ${key}`)
+        }
+      }
+    } else {
+      rule.requires.forEach((c, j) => {
+        if (typeof c === 'string') return
+        const secret = m.secret(c.key)
+        if (secret?.format && !formatMatches(secret.format, c.equals)) {
+          problem(at('requires', j, 'equals'), `${c.key} can never equal "${c.equals}": it does not match the key's format`)
+        }
+      })
+    }
+  })
+  return problems
+}

@@ -1,0 +1,132 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {EnvsyncError, ExitCode, formatLocation} from '../errors.js'
+import {loadManifest, manifestPath} from '../manifest/load.js'
+import type {Manifest} from '../manifest/manifest.js'
+import {isPromptAbort} from './prompt.js'
+import {style} from './style.js'
+
+export type Flags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type Args<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** The JSON envelope every command prints with --json: one object on stdout. */
+export interface Envelope<T> {
+  ok: boolean
+  command: string
+  exitCode: number
+  result?: T
+  error?: ReturnType<EnvsyncError['toJSON']>
+}
+
+/**
+ * Shared flags (--manifest, --json), one way to finish (human text or the JSON envelope, and the
+ * exit code) and one way to fail (message, place, suggestion; no stack trace unless DEBUG).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static baseFlags = {
+    manifest: Flags.string({
+      char: 'm',
+      description: 'Path to the manifest. Default: ./envsync.yaml.',
+      env: 'ENVSYNC_MANIFEST',
+      helpGroup: 'GLOBAL',
+    }),
+    json: Flags.boolean({
+      description: 'Print one JSON result envelope on stdout instead of text.',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
+  }
+
+  protected flags!: Flags<T>
+  protected args!: Args<T>
+  /** Every positional argument, including those past the declared ones (non-strict commands). */
+  protected positional: string[] = []
+
+  public async init(): Promise<void> {
+    await super.init()
+    const {args, argv, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as Flags<T>
+    this.args = args as Args<T>
+    this.positional = argv.map(String)
+  }
+
+  protected get json(): boolean {
+    return this.flags?.json === true || (this.flags === undefined && this.argv.includes('--json'))
+  }
+
+  protected loadManifest(): Manifest {
+    return loadManifest(manifestPath(this.flags.manifest))
+  }
+
+  /**
+   * Prints the result (the envelope, or `human` as text) and exits with `exitCode`.
+   * Errors in the result are a normal outcome (check findings), not an exception.
+   */
+  protected finish<R>(result: R, human: (r: R) => string[], exitCode: number = ExitCode.ok): void {
+    if (this.json) {
+      const envelope: Envelope<R> = {ok: exitCode === 0, command: this.id ?? '', exitCode, result}
+      process.stdout.write(JSON.stringify(envelope, null, 2) + '\n')
+    } else {
+      const lines = human(result)
+      if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n')
+    }
+    if (exitCode !== 0) this.exit(exitCode)
+  }
+
+  /** Progress and notes for people: stderr, so stdout stays clean for pipes and --json. */
+  protected note(line: string): void {
+    if (!this.json) process.stderr.write(line + '\n')
+  }
+
+  public async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
+    if (error instanceof Errors.ExitError) throw error
+    const e = toEnvsyncError(error)
+    if (this.json) {
+      const envelope: Envelope<never> = {ok: false, command: this.id ?? '', exitCode: e.exitCode, error: e.toJSON()}
+      process.stdout.write(JSON.stringify(envelope, null, 2) + '\n')
+    } else {
+      process.stderr.write(renderError(e).join('\n') + '\n')
+    }
+    if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
+    throw new Errors.ExitError(e.exitCode)
+  }
+}
+
+export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): EnvsyncError {
+  if (error instanceof EnvsyncError) return error
+  if (isPromptAbort(error)) return new EnvsyncError('aborted: nothing was changed', {code: 'ABORTED', exitCode: ExitCode.aborted})
+  if (error instanceof Errors.CLIError || error.oclif?.exit !== undefined) {
+    // oclif's parse errors: unknown flag, missing argument, bad option.
+    const lines = error.message.split('\n').filter((l) => l.trim() && !/^See more help/.test(l))
+    return new EnvsyncError(lines.map((l) => l.trim()).join(' ').replace(/^Error: /, ''), {
+      code: 'USAGE',
+      exitCode: error.oclif?.exit ?? ExitCode.usage,
+      suggestion: 'see `envsync help` or add --help to the command',
+    })
+  }
+  return new EnvsyncError(`internal error: ${error.message}`, {
+    code: 'INTERNAL',
+    exitCode: ExitCode.failed,
+    suggestion: 'run again with DEBUG=1 for a stack trace, and report it',
+  })
+}
+
+export function renderError(e: EnvsyncError): string[] {
+  const err = process.stderr
+  const where = e.where ? `${e.where}: ` : ''
+  const lines = [`${style.red('error', err)} ${where}${e.message}`]
+  if (e.problems.length > 1) {
+    for (const p of e.problems) {
+      const at = formatLocation(p.location)
+      lines.push(`  ${at ? style.bold(at, err) + ' ' : ''}${p.message}${p.suggestion ? style.dim(` (${p.suggestion})`, err) : ''}`)
+    }
+  } else if (e.suggestion) {
+    lines.push(`  ${style.cyan('→', err)} ${e.suggestion}`)
+  }
+  return lines
+}

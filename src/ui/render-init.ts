@@ -1,0 +1,17 @@
+import type {InitResult} from '../init/init.js'
+import {style, table} from './style.js'
+
+export function renderInit(r: InitResult): string[] {
+  const lines = [style.green(`✓ envsync set up in ${r.dir}`), '']
+  lines.push(
+    ...table([
+      ['manifest', r.manifest],
+      ...r.environments.map((e) => [e.environment, `${e.file} (${e.generated} generated)`]),
+      ['template', r.template],
+      ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),
+    ]).map((l) => `  ${l}`),
+  )
+  const first = r.environments[0]?.environment ?? 'development'
+  lines.push('', 'Next:', `  envsync check ${first}    audit the values`, '  envsync template         document the keys (env.template)')
+  return lines
+}

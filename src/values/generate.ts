@@ -1,0 +1,84 @@
+import {EnvsyncError} from '../errors.js'
+import type {Manifest, SecretDef} from '../manifest/manifest.js'
+import {didYouMean} from '../manifest/suggest.js'
+import type {Secret} from '../secret.js'
+import {generate, recipeLength} from './recipes.js'
+import {readValues, writeValues, type ValuesFile} from './store.js'
+
+export interface GeneratedKey {
+  key: string
+  recipe: string
+  length: number
+  /** true when an existing value was replaced (--force). */
+  replaced: boolean
+}
+
+export interface GeneratePlan {
+  environment: string
+  store: ValuesFile
+  generate: GeneratedKey[]
+  /** Keys with a value already, left alone without --force. */
+  kept: string[]
+}
+
+export interface GenerateResult {
+  environment: string
+  file: string
+  generated: GeneratedKey[]
+  kept: string[]
+}
+
+/** Which keys get a new value: missing ones, or (force) every selected one with a recipe. */
+export function planGenerate(manifest: Manifest, env: string, keys: string[], force: boolean): GeneratePlan {
+  const applicable = manifest.secretsFor(env)
+  const withRecipe = applicable.filter((s) => s.generate)
+  let selected: SecretDef[] = withRecipe
+  if (keys.length > 0) {
+    selected = keys.map((key) => {
+      const spec = applicable.find((s) => s.key === key)
+      if (!spec) {
+        const known = manifest.secret(key)
+        throw new EnvsyncError(
+          known ? `${key} does not apply to ${env} (only to ${known.environments?.join(', ')})` : `unknown key ${key}`,
+          {code: 'UNKNOWN_KEY', suggestion: known ? undefined : didYouMean(key, applicable.map((s) => s.key)) ?? 'see the keys in the manifest'},
+        )
+      }
+      if (!spec.generate) {
+        throw new EnvsyncError(`${key} has no generate recipe`, {
+          code: 'NO_RECIPE',
+          suggestion: `add \`generate: base64:32\` (or another recipe) to ${key} in the manifest, or set its value by hand`,
+        })
+      }
+      return spec
+    })
+  }
+  const store = readValues(manifest.valuesFile(env))
+  const plan: GeneratePlan = {environment: env, store, generate: [], kept: []}
+  for (const spec of selected) {
+    const current = store.values.get(spec.key)
+    const has = current !== undefined && !current.isEmpty
+    if (has && !force) plan.kept.push(spec.key)
+    else plan.generate.push({key: spec.key, recipe: spec.generate!, length: recipeLength(spec.generate!), replaced: has})
+  }
+  return plan
+}
+
+/** Draws the values and writes them in one atomic write. Each environment gets its own values. */
+export function applyGenerate(manifest: Manifest, plan: GeneratePlan): GenerateResult {
+  const others: Secret[][] = []
+  for (const other of manifest.environmentNames) {
+    if (other === plan.environment || manifest.valuesFile(other) === plan.store.file) continue
+    const file = readValues(manifest.valuesFile(other))
+    others.push(plan.generate.map((g) => file.values.get(g.key)).filter((v): v is Secret => v !== undefined))
+  }
+  const taken = others.flat()
+  const changes = new Map<string, string>()
+  for (const g of plan.generate) {
+    let value = generate(g.recipe)
+    // Short recipes can collide; a value shared with another environment is never handed out.
+    for (let i = 0; i < 100 && taken.some((t) => t.equals(value)); i++) value = generate(g.recipe)
+    changes.set(g.key, value.reveal())
+  }
+  if (changes.size > 0) writeValues(plan.store, changes)
+  return {environment: plan.environment, file: plan.store.display, generated: plan.generate, kept: plan.kept}
+}

@@ -1,0 +1,104 @@
+import {closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {randomBytes} from 'node:crypto'
+
+import {EnvsyncError} from '../errors.js'
+import {displayPath} from '../paths.js'
+import {Secret} from '../secret.js'
+import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
+
+/** One environment's local values: the .env file as read, its values wrapped as secrets. */
+export interface ValuesFile {
+  file: string
+  /** Path for messages: relative to the working directory. */
+  display: string
+  exists: boolean
+  /** Permission bits, when the file exists. */
+  mode?: number
+  doc: EnvDocument
+  values: Map<string, Secret>
+  duplicates: EnvEntry[]
+}
+
+export function readValues(file: string): ValuesFile {
+  const display = displayPath(file)
+  let text = ''
+  let exists = true
+  let mode: number | undefined
+  try {
+    const bytes = readFileSync(file)
+    if (!isUtf8(bytes)) throw notText(display)
+    text = bytes.toString('utf8')
+    mode = statSync(file).mode & 0o777
+  } catch (error) {
+    if (error instanceof EnvsyncError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') {
+      throw new EnvsyncError(`cannot read ${display}: ${code}`, {code: 'VALUES_UNREADABLE', location: {file: display}, suggestion: 'check the file permissions'})
+    }
+    exists = false
+  }
+  const doc = parseEnv(text, display)
+  const values = new Map([...envValues(doc)].map(([k, v]) => [k, new Secret(v)]))
+  return {file, display, exists, mode, doc, values, duplicates: duplicateKeys(doc)}
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function notText(display: string): EnvsyncError {
+  return new EnvsyncError(`${display} is not a text file`, {code: 'VALUES_BINARY', location: {file: display}, suggestion: 'a values file holds KEY=value lines'})
+}
+
+/**
+ * Sets (string) or removes (null) keys and writes the file atomically: a temp file created 0600
+ * in the same directory (so the rename cannot cross filesystems and no reader ever sees a
+ * half-written or wider-permission file), fsynced, then renamed over the old one.
+ */
+export function writeValues(current: ValuesFile, changes: Map<string, string | null>): void {
+  const text = applyChanges(current.doc, changes, current.display)
+  writeFileAtomic(current.file, text)
+}
+
+export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  let fd: number | undefined
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    fsyncSync(fd)
+    closeSync(fd)
+    fd = undefined
+    renameSync(tmp, file)
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd)
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
+      code: 'WRITE_FAILED',
+      exitCode: 1,
+      location: {file: displayPath(file)},
+      suggestion: code === 'ENOENT' ? `create the directory ${displayPath(dir)}` : 'check the directory permissions and free space; the old file is unchanged',
+    })
+  }
+  try {
+    const dfd = openSync(dir, 'r')
+    fsyncSync(dfd)
+    closeSync(dfd)
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  }
+}
