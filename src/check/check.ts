@@ -2,7 +2,7 @@ import type {Manifest} from '../manifest/manifest.js'
 import {Secret} from '../secret.js'
 import {readValues, type ValuesFile} from '../values/store.js'
 import {gitStatus} from './git.js'
-import {checkRule, secretRules, type Finding} from './rules.js'
+import {checkRule, specRules, valueRules, type Finding} from './rules.js'
 
 export interface CheckResult {
   environment: string
@@ -29,13 +29,23 @@ export function runCheck(manifest: Manifest, env: string): CheckResult {
   const store = readValues(manifest.valuesFile(env))
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
+  const findings: Finding[] = [...fileFindings(manifest, env, store)]
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
-    const file = readValues(manifest.valuesFile(other))
-    if (file.exists) others.set(other, file)
+    try {
+      const file = readValues(manifest.valuesFile(other))
+      if (file.exists) others.set(other, file)
+    } catch (error) {
+      // Another environment's broken file must not stop this audit; it only limits the reuse rule.
+      findings.push({
+        severity: 'warning',
+        rule: 'reused',
+        message: `could not compare with ${other}: ${(error as Error).message}`,
+        hint: `run \`envsync check ${other}\` to see what is wrong with that file`,
+      })
+    }
   }
 
-  const findings: Finding[] = [...fileFindings(manifest, env, store)]
   for (const spec of manifest.secretsFor(env)) {
     const elsewhere = new Map<string, Secret>()
     for (const [name, file] of others) {
@@ -43,11 +53,15 @@ export function runCheck(manifest: Manifest, env: string): CheckResult {
       if (v) elsewhere.set(name, v)
     }
     const ctx = {manifest, env, value: values.get(spec.key), elsewhere}
-    for (const rule of secretRules) {
+    for (const rule of valueRules) {
       const f = rule(spec, ctx)
       if (f) findings.push(f)
       // Nothing more to say about a missing value.
       if (f?.rule === 'missing') break
+    }
+    for (const rule of specRules) {
+      const f = rule(spec, ctx)
+      if (f) findings.push(f)
     }
   }
   for (const rule of manifest.data.rules) {
@@ -93,12 +107,15 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
       hint: `add ${store.display} (or .env.*) to .gitignore`,
     })
   }
-  for (const dup of store.duplicates) {
+  // One warning per key, naming the line that wins: the last one.
+  const lastLine = new Map<string, number>()
+  for (const dup of store.duplicates) lastLine.set(dup.key, dup.line)
+  for (const [key, line] of lastLine) {
     out.push({
       severity: 'warning',
       rule: 'duplicate',
-      key: dup.key,
-      message: `${dup.key} is set more than once in ${store.display} (line ${dup.line} wins)`,
+      key,
+      message: `${key} is set more than once in ${store.display} (line ${line} wins)`,
       hint: 'remove the other lines',
     })
   }

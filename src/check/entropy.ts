@@ -25,6 +25,9 @@ export function lowEntropyReason(value: string, alphabetBits: number): string | 
   for (let p = 1; p <= chars.length / 2; p++) {
     if (chars.length % p === 0 && value === chars.slice(0, p).join('').repeat(chars.length / p)) return 'it repeats a short pattern'
   }
-  if (/(.)\1{5,}/u.test(value)) return 'it has a run of 6 or more identical characters'
+  // A run of L identical characters turns up by chance once in 2^(b·(L-1)) positions: ask for
+  // 2^30 at least, so that random hex (a run of 6 in 1 of ~13,000 hex:32 values) never trips it.
+  const run = Math.max(6, 1 + Math.ceil(30 / alphabetBits))
+  if (new RegExp(`(.)\\1{${run - 1},}`, 'u').test(value)) return `it has a run of ${run} or more identical characters`
   return undefined
 }

@@ -30,21 +30,33 @@ const PAIRS: [string, string][] = [
   ['fill', 'me'],
 ]
 
+/**
+ * Short markers (todo, tbd, xxx, your…, …here) turn up by chance as tokens of random values
+ * (about 1 in 40,000 password:24 values has a token "tbd" or "xXx"), so they need more: todo, tbd
+ * and xxx count only in a value made of words, every token lowercase, UPPERCASE or Capitalized,
+ * optionally followed by digits (sk_test_xxxxxxxx, …/T00000000/XXXXXXXX); a leading "your" must
+ * be written as a word; a trailing "here" needs a value of words or a "your" before it.
+ */
+const WORD = /^(?:[a-z]+|[A-Z]+|[A-Z][a-z]+)?[0-9]*$/
+const SHORT_MARKER = 4
+
 export function placeholderKind(value: string): string | undefined {
   const v = value.trim().toLowerCase()
   if (v === '') return undefined
   if (/^<[^<>]*>$/.test(v) || /^\[[^[\]]*\]$/.test(v) || /^\{\{[^{}]*\}\}$/.test(v)) return '<…>'
   if (WEAK_WHOLE.has(v)) return 'weak default'
   const tokens = v.split(/[^a-z0-9]+/).filter(Boolean)
+  const raw = value.trim().split(/[^A-Za-z0-9]+/).filter(Boolean)
+  const words = raw.every((t) => WORD.test(t))
   for (const t of tokens) {
-    if (MARKER_TOKENS[t]) return MARKER_TOKENS[t]
-    if (/^x{3,}$/.test(t) || /^\*{3,}$/.test(t)) return 'xxx'
+    if (MARKER_TOKENS[t] && (words || t.length > SHORT_MARKER)) return MARKER_TOKENS[t]
+    if (/^x{3,}$/.test(t) && words) return 'xxx'
   }
   if (/^(\.{3,}|\*{3,}|x{3,}|-{3,})$/.test(v)) return 'xxx'
   for (let i = 0; i + 1 < tokens.length; i++) {
     if (PAIRS.some(([a, b]) => tokens[i] === a && tokens[i + 1] === b)) return 'change-me'
   }
-  if (tokens[0] === 'your' || (tokens.length > 1 && ['insert', 'enter', 'put', 'add'].includes(tokens[0]) && tokens.at(-1) === 'here')) return 'your-…'
-  if (tokens.length > 1 && tokens.at(-1) === 'here') return 'your-…'
+  if ((tokens[0] === 'your' && WORD.test(raw[0])) || (tokens.length > 1 && ['insert', 'enter', 'put', 'add'].includes(tokens[0]) && tokens.at(-1) === 'here')) return 'your-…'
+  if (tokens.length > 1 && tokens.at(-1) === 'here' && (words || tokens.includes('your'))) return 'your-…'
   return undefined
 }

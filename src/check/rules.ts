@@ -112,7 +112,9 @@ export const reused: SecretRule = (spec, {value, env, elsewhere, manifest}) => {
   const same = [...elsewhere].filter(([, other]) => value.equals(other)).map(([name]) => name)
   if (same.length === 0) return undefined
   return {
-    severity: manifest.isProtected(env) || same.every((o) => !manifest.isProtected(o)) ? 'error' : 'warning',
+    // A value shared with a protected environment is a production secret sitting in a less
+    // guarded file: an error on both sides. Between two unprotected environments, a warning.
+    severity: [env, ...same].some((e) => manifest.isProtected(e)) ? 'error' : 'warning',
     rule: 'reused',
     key: spec.key,
     message: `${spec.key} in ${env} has the same value as in ${same.join(', ')}`,
@@ -145,16 +147,25 @@ export const publicPrefix: SecretRule = (spec) => {
   }
 }
 
-/** In the order findings are listed for one key. */
-export const secretRules: SecretRule[] = [missing, placeholder, tooShort, format, lowEntropy, reused, publicExposure, publicPrefix]
+/** Rules about the manifest entry itself: they hold whether or not there is a value. */
+export const specRules: SecretRule[] = [publicExposure, publicPrefix]
+
+/** Rules about the value, in the order their findings are listed; nothing follows `missing`. */
+export const valueRules: SecretRule[] = [missing, placeholder, tooShort, format, lowEntropy, reused]
 
 // --- rules across keys -------------------------------------------------------------------------
 
 const hasValue = (v: Secret | undefined) => v !== undefined && !v.isEmpty
 
-function conditionHolds(c: KeyConditionData, values: Map<string, Secret>): boolean {
+const TRUE = /^(true|1|yes|on)$/i
+
+function conditionHolds(c: KeyConditionData, values: Map<string, Secret>, manifest: Manifest): boolean {
   if (typeof c === 'string') return hasValue(values.get(c))
-  return values.get(c.key)?.reveal() === c.equals
+  const actual = values.get(c.key)?.reveal()
+  if (actual === undefined) return false
+  // A bool key equals "true" when it holds any spelling its format accepts (1, yes, on, TRUE).
+  if (manifest.secret(c.key)?.format === 'bool') return TRUE.test(actual) === TRUE.test(c.equals)
+  return actual === c.equals
 }
 
 const describeCondition = (c: KeyConditionData) => (typeof c === 'string' ? c : `${c.key}=${c.equals}`)
@@ -165,6 +176,8 @@ export function checkRule(rule: RuleData, env: string, values: Map<string, Secre
   const label = rule.description ? ` (${rule.description})` : ''
   if ('oneOf' in rule) {
     const members = rule.oneOf.filter((k) => manifest.appliesTo(manifest.secret(k)!, env))
+    // None of the keys applies to this environment: nothing to ask of it.
+    if (members.length === 0) return undefined
     const set = members.filter((k) => hasValue(values.get(k)))
     if (set.length === 0) {
       return {
@@ -184,8 +197,9 @@ export function checkRule(rule: RuleData, env: string, values: Map<string, Secre
     }
     return undefined
   }
-  if (rule.requires.some((c) => conditionHolds(c, values))) return undefined
-  const alternatives = rule.requires.map(describeCondition)
+  const applicable = rule.requires.filter((c) => manifest.appliesTo(manifest.secret(typeof c === 'string' ? c : c.key)!, env))
+  if (applicable.length === 0 || applicable.some((c) => conditionHolds(c, values, manifest))) return undefined
+  const alternatives = applicable.map(describeCondition)
   return {
     severity: 'error',
     rule: 'requires',

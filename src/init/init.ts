@@ -99,7 +99,7 @@ export function parseTargets(value: string, environments: string[]): Record<stri
 export function answersFromFlags(flags: InitFlags, dir: string): InitAnswers {
   const services = checkNames(list(flags.services ?? 'backend,frontend'), '--services', 'service')
   const pub = flags.public === undefined ? services.filter((s) => PUBLIC_GUESS.test(s)) : list(flags.public)
-  for (const p of pub) if (!services.includes(p)) throw new EnvsyncError(`--public: "${p}" is not one of the services`, {code: 'USAGE', suggestion: didYouMean(p, services)})
+  for (const p of pub) if (!services.includes(p)) throw new EnvsyncError(`--public: "${p}" is not one of the services`, {code: 'USAGE', suggestion: didYouMean(p, services) ?? `services: ${services.join(', ')}`})
   const environments = checkNames(list(flags.environments ?? 'development,staging,production'), '--environments', 'environment')
   return {
     project: checkNames([flags.project ?? slug(path.basename(path.resolve(dir)))], '--project', 'project')[0],
@@ -121,11 +121,13 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string): Pr
       return (error as EnvsyncError).message
     }
   }
-  const project = await p.input({message: 'Project name', default: base.project, validate: validNames('project')})
+  // One name, not a list: "my shop" must be refused here, not after every question was answered.
+  const validProject = (v: string) => (v.trim() && list(v).length > 1 ? `project names have no spaces or commas, e.g. "${slug(v)}"` : validNames('project')(v))
+  const project = await p.input({message: 'Project name', default: base.project, validate: validProject})
   const serviceNames = list(await p.input({message: 'Services (comma-separated)', default: base.services.map((s) => s.name).join(', '), validate: validNames('service')}))
   const pub = await p.checkbox({
     message: 'Which services are bundled into the browser (public)?',
-    choices: serviceNames.map((s) => ({name: s, value: s, checked: PUBLIC_GUESS.test(s)})),
+    choices: serviceNames.map((s) => ({name: s, value: s, checked: base.services.find((b) => b.name === s)?.public ?? PUBLIC_GUESS.test(s)})),
   })
   const environments = list(await p.input({message: 'Environments (comma-separated)', default: base.environments.join(', '), validate: validNames('environment')}))
   const secrets = await p.checkbox({

@@ -12,7 +12,10 @@ type Issue = z.core.$ZodIssue
 export function issuesToProblems(issues: readonly Issue[], source: YamlSource): Problem[] {
   const problems: Problem[] = []
   for (const issue of issues) collect(issue, [], source, problems)
-  return problems
+  // An unknown key is usually the cause of a "required" problem beside it (`enviroments:`), so
+  // it comes first: the headline then names the misspelling, at its line, with a "did you mean".
+  const unknown = (p: Problem) => p.message.startsWith('unknown key ')
+  return [...problems.filter(unknown), ...problems.filter((p) => !unknown(p))]
 }
 
 function collect(issue: Issue, prefix: Path, source: YamlSource, out: Problem[]): void {
@@ -92,7 +95,7 @@ function pickBranch(branches: Issue[][]): Issue[] | undefined {
 }
 
 function article(expected: string): string {
-  if (expected === 'object') return 'a mapping (key: value)'
+  if (expected === 'object' || expected === 'record') return 'a mapping (key: value)'
   if (expected === 'array') return 'a list'
   if (expected === 'int') return 'a whole number'
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`

@@ -41,7 +41,7 @@ export function loadManifest(file: string): Manifest {
 
 export function parseManifest(display: string, bytes: Buffer, absolute = path.resolve(display)): Manifest {
   const source = YamlSource.parse(display, bytes)
-  const parsed = ManifestSchema.safeParse(source.toJS())
+  const parsed = ManifestSchema.safeParse(source.data)
   if (!parsed.success) {
     throw invalid(display, issuesToProblems(parsed.error.issues, source))
   }

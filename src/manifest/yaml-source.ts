@@ -1,20 +1,48 @@
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
+import {createRequire} from 'node:module'
+
+import jsyaml from 'js-yaml'
+import type {Document, LineCounter, Node} from 'yaml'
 
 import {EnvsyncError, type SourceLocation} from '../errors.js'
 
 /** Larger than any real manifest (5,000 secrets is ~1 MB); stops a runaway file early. */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024
 
+type YamlLib = typeof import('yaml')
+let yamlLib: YamlLib | undefined
+/** The `yaml` package keeps positions but parses 5-10× slower than js-yaml: load it only for errors. */
+function yaml(): YamlLib {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib
+  return yamlLib
+}
+
 /**
  * A parsed YAML file that can say where a path is: every later error (schema, references)
- * points at file:line:col.
+ * points at file:line:col. The happy path reads with js-yaml (YAML 1.2 core schema); positions
+ * and syntax errors come from the `yaml` package, parsed on demand with the same schema.
  */
 export class YamlSource {
+  #positions?: {doc: Document; lines: LineCounter}
+
   private constructor(
     readonly file: string,
-    readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly text: string,
+    readonly data: unknown,
   ) {}
+
+  get doc(): Document {
+    return this.positions().doc
+  }
+
+  private positions(): {doc: Document; lines: LineCounter} {
+    if (!this.#positions) {
+      const {LineCounter, parseDocument} = yaml()
+      const lines = new LineCounter()
+      const doc = parseDocument(this.text, {lineCounter: lines, prettyErrors: true, uniqueKeys: true, merge: false})
+      this.#positions = {doc, lines}
+    }
+    return this.#positions
+  }
 
   static parse(file: string, bytes: Buffer): YamlSource {
     if (bytes.length > MAX_MANIFEST_BYTES) {
@@ -32,9 +60,17 @@ export class YamlSource {
         suggestion: 'Run `envsync init` to write a manifest, or copy one from manifests/example.yaml.',
       })
     }
-    const lines = new LineCounter()
-    const doc = parseDocument(text, {lineCounter: lines, prettyErrors: true, uniqueKeys: true})
-    const source = new YamlSource(file, doc, lines)
+    let data: unknown
+    try {
+      data = jsyaml.load(text, {schema: jsyaml.CORE_SCHEMA, filename: file})
+      // Aliases share objects; a "billion laughs" file expands only through them. Let the
+      // careful parser (alias limit, exact errors) handle any file that uses them.
+      if (!hasSharedNodes(data)) return new YamlSource(file, text, data)
+    } catch {
+      // Syntax error: the careful parser below reports it with its position.
+    }
+    const source = new YamlSource(file, text, undefined)
+    const {doc} = source.positions()
     if (doc.errors.length > 0) {
       const problems = doc.errors.map((e) => ({
         message: yamlMessage(e.code, e.message),
@@ -47,17 +83,31 @@ export class YamlSource {
         suggestion: 'Fix the YAML syntax at the position shown (indentation, quotes, brackets).',
       })
     }
-    return source
+    // A file with aliases: its data comes from the careful parser, which limits alias expansion.
+    return new YamlSource(file, text, source.toJS())
   }
 
   toJS(): unknown {
-    return this.doc.toJS({maxAliasCount: 100})
+    try {
+      return this.doc.toJS({maxAliasCount: 100})
+    } catch (error) {
+      // yaml throws a plain ReferenceError when aliases expand too far ("billion laughs").
+      if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error
+      throw new EnvsyncError(`${this.file} expands YAML aliases too far (a "billion laughs" pattern)`, {
+        code: 'MANIFEST_ALIASES',
+        location: {file: this.file},
+        suggestion: 'Write the values out instead of nesting anchors (&name) and aliases (*name).',
+      })
+    }
   }
 
   /** Where the value at `path` is; with `key`, where its key is. Falls back to the nearest parent. */
   locate(path: readonly (string | number)[], options: {key?: boolean} = {}): SourceLocation {
-    let node: unknown = this.doc.contents
-    let offset = 0
+    const {isMap, isPair, isScalar, isSeq} = yaml()
+    const {doc, lines} = this.positions()
+    let node: unknown = doc.contents
+    // The document's first node, not offset 0 (which may be a comment above it).
+    let offset = isNodeWithRange(node) ? node.range[0] : 0
     for (let i = 0; i < path.length; i++) {
       const part = path[i]
       const last = i === path.length - 1
@@ -74,9 +124,20 @@ export class YamlSource {
         if (isNodeWithRange(node)) offset = node.range[0]
       } else break
     }
-    const pos = this.lines.linePos(offset)
+    const pos = lines.linePos(offset)
     return {file: this.file, line: pos.line, column: pos.col}
   }
+}
+
+function hasSharedNodes(data: unknown): boolean {
+  const seen = new Set<object>()
+  const visit = (v: unknown): boolean => {
+    if (typeof v !== 'object' || v === null) return false
+    if (seen.has(v)) return true
+    seen.add(v)
+    return Object.values(v).some(visit)
+  }
+  return visit(data)
 }
 
 function isNodeWithRange(n: unknown): n is Node & {range: [number, number, number]} {

@@ -1,5 +1,5 @@
 import type {CheckResult} from '../check/check.js'
-import {style, table} from './style.js'
+import {plural, style, table} from './style.js'
 
 export function renderCheck(r: CheckResult): string[] {
   const lines: string[] = []
@@ -20,6 +20,6 @@ export function renderCheck(r: CheckResult): string[] {
   }
   const verdict =
     r.errors > 0 ? style.red(`✗ ${r.environment}`) : r.warnings > 0 ? style.yellow(`! ${r.environment}`) : style.green(`✓ ${r.environment}`)
-  lines.push(`${verdict}: ${r.checked} secrets checked in ${r.file} — ${r.errors} errors, ${r.warnings} warnings`)
+  lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${r.file} — ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`)
   return lines
 }

@@ -12,6 +12,6 @@ export function renderInit(r: InitResult): string[] {
     ]).map((l) => `  ${l}`),
   )
   const first = r.environments[0]?.environment ?? 'development'
-  lines.push('', 'Next:', `  envsync check ${first}    audit the values`, '  envsync template         document the keys (env.template)')
+  lines.push('', 'Next:', ...table([[`envsync check ${first}`, 'audit the values'], ['envsync template', 'document the keys (env.template)']]).map((l) => `  ${l}`))
   return lines
 }

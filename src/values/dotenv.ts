@@ -46,14 +46,20 @@ export function duplicateKeys(doc: EnvDocument): EnvEntry[] {
   return dups
 }
 
-function lineAt(text: string, offset: number): {line: number; column: number} {
-  let line = 1
-  let last = -1
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++
-    last = i
+/** offset → 1-based line and column, by binary search over line starts (files can be large). */
+function lineIndex(text: string): (offset: number) => {line: number; column: number} {
+  const starts = [0]
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  return (offset) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return {line: lo + 1, column: offset - starts[lo] + 1}
   }
-  return {line, column: offset - last}
 }
 
 export function parseEnv(input: string, file: string): EnvDocument {
@@ -61,7 +67,8 @@ export function parseEnv(input: string, file: string): EnvDocument {
   const text = input.replace(/\r\n?/g, '\n')
   const entries: EnvEntry[] = []
   const problems: Problem[] = []
-  const at = (offset: number) => ({file, ...lineAt(text, offset)})
+  const position = lineIndex(text)
+  const at = (offset: number) => ({file, ...position(offset)})
 
   // Text between matches must be blank lines and comments; anything else dotenv would drop silently.
   const checkGap = (from: number, to: number) => {
@@ -70,10 +77,11 @@ export function parseEnv(input: string, file: string): EnvDocument {
       const content = raw.trim()
       if (content !== '' && !content.startsWith('#')) {
         const loc = at(offset + raw.indexOf(content[0]))
+        // Never quote the line: it may be the middle of a pasted secret (a PEM key without quotes).
         problems.push({
-          message: `line ${loc.line} is not KEY=value: "${content.length > 40 ? content.slice(0, 40) + '…' : content}"`,
+          message: `line ${loc.line} is not KEY=value`,
           location: loc,
-          suggestion: 'write KEY=value, quote values that contain # or newlines, or start the line with # for a comment',
+          suggestion: 'write KEY=value; a value with line breaks or # needs quotes (KEY="…"); comments start with #',
         })
       }
       offset += raw.length + 1
@@ -136,23 +144,35 @@ export function parseEnv(input: string, file: string): EnvDocument {
 const PLAIN = /^[A-Za-z0-9_\-.,:;/@+=%!?*~^()[\]{}<>|&]+$/
 
 /**
- * The text to write after `KEY=` so that dotenv reads exactly `value` back, or undefined when
- * no dotenv syntax can hold it (it has all three quote characters and needs quoting, or a
- * carriage return beside a double quote).
+ * The text to write after `KEY=` so that dotenv reads exactly `value` back, or undefined when no
+ * dotenv syntax can hold it. Candidates, most readable first, are each proved by reading them
+ * back with the parser above (which is dotenv's own expression): dotenv's rules are too irregular
+ * to predict safely (a one-line value with no `#` falls through to the unquoted rule, which still
+ * strips outer quotes; U+2028 ends a line for its regex). Two forms are never written, because
+ * dotenv reads them only by backtracking and a later quote in the file can swallow the lines
+ * after them: a quoted value ending in a backslash, an unquoted value starting with a quote.
  */
 export function encodeValue(value: string): string | undefined {
   if (value === '') return ''
-  if (PLAIN.test(value) && !QUOTES.includes(value[0])) return value
-  const trailingBackslash = value.endsWith('\\')
-  // Single quotes: fully literal (and not expanded by dotenv-expand), so preferred for `$`.
-  if (!value.includes("'") && !value.includes('\r') && !trailingBackslash) return `'${value}'`
-  if (!value.includes('"') && !/\\[nr]/.test(value) && !trailingBackslash) {
-    return `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`
+  const quotable = !value.endsWith('\\')
+  const candidates = [
+    PLAIN.test(value) && !QUOTES.includes(value[0]) ? value : undefined,
+    // Single quotes before double: fully literal, and dotenv-expand leaves `$` in them alone.
+    quotable ? `'${value}'` : undefined,
+    quotable ? `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"` : undefined,
+    quotable ? `\`${value}\`` : undefined,
+    QUOTES.includes(value[0]) ? undefined : value,
+  ]
+  return candidates.find((form) => form !== undefined && readsBack(form, value))
+}
+
+function readsBack(form: string, value: string): boolean {
+  try {
+    const {entries} = parseEnv(`K=${form}\n`, '')
+    return entries.length === 1 && entries[0].value === value
+  } catch {
+    return false
   }
-  if (!value.includes('`') && !value.includes('\r') && !trailingBackslash) return `\`${value}\``
-  // Last resort, unquoted: dotenv keeps it literally if it has no #, line break or edge blanks.
-  if (!/[#\r\n\u2028\u2029]/.test(value) && value === value.trim() && !QUOTES.includes(value[0])) return value
-  return undefined
 }
 
 function encodeOrThrow(key: string, value: string): string {

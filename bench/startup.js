@@ -1,0 +1,63 @@
+// Cold-start figures: `envsync --help` and `envsync check` of a 5,000-secret manifest, each as the
+// median of repeated runs and as a ratio to bare `node -e 0` on the same machine, same run.
+// Goals (issue 2): help ≤ 2.5× node; check of 5,000 secrets ≤ 0.5 s.
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const RUNS = Number(process.env.BENCH_RUNS ?? 21)
+
+function median(cmd, args, options = {}) {
+  const times = []
+  for (let i = 0; i < RUNS + 1; i++) {
+    const start = process.hrtime.bigint()
+    // A failing run throws and stops the benchmark: figures of a broken command mean nothing.
+    execFileSync(cmd, args, {stdio: 'ignore', ...options})
+    if (i > 0) times.push(Number(process.hrtime.bigint() - start) / 1e6) // first run warms the disk cache
+  }
+  times.sort((a, b) => a - b)
+  return times[times.length >> 1]
+}
+
+function bigProject(n) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'envsync-bench-'))
+  const lines = ['version: 1', 'project: bench', 'services:', '  api: {}', '  worker: {}', '  web: {public: true}', 'environments:', '  development: {}', '  production: {}', 'secrets:']
+  const values = []
+  const recipes = ['base64:32', 'hex:32', 'alnum:40', 'password:24']
+  for (let i = 0; i < n; i++) {
+    const key = `SECRET_${String(i).padStart(5, '0')}`
+    if (i % 10 === 9) {
+      lines.push(`  ${key}: {services: [web], sensitive: false, format: url}`)
+      values.push(`${key}=https://svc${i}.acme-internal.net`)
+    } else {
+      lines.push(`  ${key}: {services: [api, worker], generate: '${recipes[i % 4]}', rotate: 90d}`)
+      values.push(`${key}=${randomBytes(32).toString('base64')}`)
+    }
+  }
+  writeFileSync(path.join(dir, 'envsync.yaml'), lines.join('\n') + '\n')
+  writeFileSync(path.join(dir, '.env.production'), values.join('\n') + '\n', {mode: 0o600})
+  return dir
+}
+
+const node = median(process.execPath, ['-e', '0'])
+const help = median(process.execPath, [BIN, '--help'])
+const dir = bigProject(5000)
+let check
+let audited
+try {
+  // A clean project (exit 0): every rule runs on every key, none short-circuits on a finding.
+  check = median(process.execPath, [BIN, 'check', 'production'], {cwd: dir})
+  audited = JSON.parse(execFileSync(process.execPath, [BIN, 'check', 'production', '--json'], {cwd: dir})).result.checked
+} finally {
+  rmSync(dir, {recursive: true, force: true})
+}
+
+const row = (name, ms, extra) => console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  ${extra}`)
+console.log(`startup benchmark: median of ${RUNS} runs, node ${process.version}`)
+row('node -e 0', node, '1.00× (baseline)')
+row('envsync --help', help, `${(help / node).toFixed(2)}× node   goal ≤ 2.50×  ${help / node <= 2.5 ? 'met' : 'MISSED'}`)
+row(`envsync check (${audited} secrets)`, check, `${(check / node).toFixed(2)}× node   goal ≤ 500 ms  ${check <= 500 ? 'met' : 'MISSED'}`)

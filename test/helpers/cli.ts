@@ -1,0 +1,39 @@
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+import {runCommand} from '@oclif/test'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const BIN = `${ROOT}bin/run.js`
+
+export interface CliResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/**
+ * Runs the built binary in a child process: the real thing, with real exit codes, stdin and
+ * environment. Use it for exit codes, stack-trace checks and anything touching process.cwd().
+ */
+export function runBin(args: string[], options: {cwd?: string; env?: Record<string, string | undefined>; input?: string} = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, ...options.env}
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({stdout, stderr, exitCode: code ?? -1}))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** Runs a command in-process through @oclif/test (fast); exit code from the thrown exit error. */
+export async function runCli(args: string[]): Promise<CliResult> {
+  const {stdout, stderr, error} = await runCommand(args, {root: ROOT})
+  const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+  return {stdout, stderr, exitCode: error ? (exit ?? 1) : 0}
+}

@@ -1,0 +1,55 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+/** A temporary project directory with a manifest and values files, removed by cleanup(). */
+export class TempProject {
+  readonly dir: string
+
+  constructor(prefix = 'envsync-test-') {
+    this.dir = mkdtempSync(path.join(tmpdir(), prefix))
+  }
+
+  path(name: string): string {
+    return path.join(this.dir, name)
+  }
+
+  write(name: string, content: string | Buffer, mode = 0o600): string {
+    const file = this.path(name)
+    writeFileSync(file, content, {mode})
+    return file
+  }
+
+  get manifest(): string {
+    return this.path('envsync.yaml')
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, {recursive: true, force: true})
+  }
+}
+
+/** A small valid manifest for tests; extra YAML is appended under `secrets:`. */
+export function smallManifest(extraSecrets = ''): string {
+  return `version: 1
+project: shop
+services:
+  backend: {}
+  frontend: {public: true}
+environments:
+  development: {}
+  production: {}
+secrets:
+  JWT_SECRET:
+    services: [backend]
+    generate: base64:48
+  DATABASE_URL:
+    services: [backend]
+    format: postgres-url
+  VITE_API_URL:
+    services: [frontend]
+    sensitive: false
+    format: url
+    default: http://localhost:3000
+${extraSecrets}`
+}

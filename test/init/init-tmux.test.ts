@@ -1,0 +1,193 @@
+/**
+ * `envsync init` end to end in a real pseudo-terminal: the built binary runs inside a detached
+ * tmux session (private socket, fixed size), the test reads the screen with capture-pane and
+ * answers with send-keys, exactly as a person at a terminal would.
+ */
+import {spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {existsSync, rmSync} from 'node:fs'
+import path from 'node:path'
+
+import {expect} from 'chai'
+
+import {BIN, ROOT} from '../helpers/cli.js'
+import {assertProject, RECOMMENDED, snapshot, TempDirs} from './support.js'
+
+const TMUX = 'tmux'
+
+function tmuxAvailable(): boolean {
+  const r = spawnSync(TMUX, ['-V'], {encoding: 'utf8'})
+  return r.status === 0 && /^tmux /.test(r.stdout)
+}
+
+const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** One tmux server on a private socket, one session, one pane. */
+class TmuxSession {
+  readonly socket = `envsync-test-${process.pid}-${randomBytes(4).toString('hex')}`
+  private started = false
+  private socketPath = ''
+
+  private tmux(...args: string[]): string {
+    const r = spawnSync(TMUX, ['-L', this.socket, '-f', '/dev/null', ...args], {encoding: 'utf8', timeout: 5000})
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')} failed (${r.status}): ${r.stderr}`)
+    return r.stdout
+  }
+
+  /** Starts `command` in a 120x50 pane; the pane then prints __EXIT_<code>__ and stays open. */
+  start(command: string): void {
+    this.tmux('new-session', '-d', '-s', 'main', '-x', '120', '-y', '50', `${command}; echo __EXIT_$?__; sleep 120`)
+    this.started = true
+    this.socketPath = this.tmux('display-message', '-p', '-t', 'main', '#{socket_path}').trim()
+  }
+
+  /** The pane's text, history included, wrapped lines joined. */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-t', 'main', '-S', '-500')
+  }
+
+  /** Polls the pane until `pattern` appears; fails with the screen after `ms`. */
+  async waitFor(pattern: string | RegExp, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const text = this.screen()
+      if (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text)) return text
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${pattern}; the screen:\n${text}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  /** Key names (Enter, Space, Down, C-c). */
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 'main', ...keys)
+  }
+
+  /** Literal text. */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'main', '-l', text)
+  }
+
+  kill(): void {
+    if (!this.started) return
+    this.started = false
+    spawnSync(TMUX, ['-L', this.socket, 'kill-server'], {timeout: 5000})
+    // tmux leaves the socket file behind.
+    if (this.socketPath.endsWith(this.socket)) rmSync(this.socketPath, {force: true})
+  }
+}
+
+/** The text of the last prompt on screen (from its "? " line down). */
+function currentPrompt(screen: string): string {
+  const lines = screen.split('\n')
+  const i = lines.findLastIndex((l) => l.startsWith('? '))
+  return i === -1 ? '' : lines.slice(i).join('\n')
+}
+
+describe('init in a terminal (tmux)', function () {
+  this.timeout(30_000)
+  const dirs = new TempDirs()
+  let session: TmuxSession | undefined
+
+  before(function () {
+    if (!tmuxAvailable()) {
+      if (process.env.CI) throw new Error('tmux is not installed: the terminal test of `envsync init` cannot run (install tmux in CI)')
+      console.log('      ⚠ tmux is not installed: SKIPPING the terminal test of `envsync init`')
+      this.skip()
+    }
+    if (!existsSync(path.join(ROOT, 'dist', 'commands', 'init.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+  })
+
+  afterEach(() => {
+    session?.kill()
+    session = undefined
+    dirs.cleanup()
+  })
+
+  const start = (dir: string) => {
+    session = new TmuxSession()
+    session.start(`cd ${sh(ROOT)} && env NO_COLOR=1 DEBUG= CI= ${sh(process.execPath)} ${sh(BIN)} init --dir ${sh(dir)}`)
+    return session
+  }
+
+  it('answers the questions with keys and writes a working project', async () => {
+    const dir = dirs.make('envsync-tmux-')
+    const t = start(dir)
+
+    await t.waitFor(`? Project name (${path.basename(dir).toLowerCase()})`)
+    t.type('termshop')
+    t.keys('Enter')
+
+    await t.waitFor('? Services (comma-separated) (backend, frontend)')
+    t.keys('Enter') // accept the default
+
+    let s = await t.waitFor('? Which services are bundled into the browser (public)?')
+    expect(currentPrompt(s)).to.match(/◉ frontend/).and.match(/◯ backend/)
+    t.keys('Enter')
+
+    await t.waitFor('? Environments (comma-separated) (development, staging, production)')
+    t.type('development, production')
+    t.keys('Enter')
+
+    s = await t.waitFor('? Secrets to manage')
+    const prompt = currentPrompt(s)
+    expect(prompt).to.match(/❯◉ JWT_SECRET\s+generate base64:48, rotate 90d/)
+    expect(prompt).to.match(/◯ TWOFA_ENCRYPTION_KEY/)
+    expect(prompt).to.include('Signs access tokens (HS256)')
+    // Down to TWOFA_ENCRYPTION_KEY (4th) and select it with space.
+    t.keys('Down', 'Down', 'Down', 'Space')
+    await t.waitFor(/❯◉ TWOFA_ENCRYPTION_KEY/)
+    // Down to REDIS_PASSWORD (8th) and unselect it.
+    t.keys('Down', 'Down', 'Down', 'Down', 'Space')
+    await t.waitFor(/❯◯ REDIS_PASSWORD/)
+    t.keys('Enter')
+
+    s = await t.waitFor('? Where is development deployed?')
+    expect(currentPrompt(s)).to.match(/❯◉ docker/).and.match(/◯ kubernetes/)
+    t.keys('Enter')
+
+    await t.waitFor('? Where is production deployed?')
+    t.keys('Down', 'Space') // + kubernetes
+    await t.waitFor(/❯◉ kubernetes/)
+    t.keys('Enter')
+
+    s = await t.waitFor(/__EXIT_\d+__/)
+    expect(s, s).to.include('__EXIT_0__')
+    expect(s).to.include('envsync set up in')
+    // The answer line lists the selection (inquirer wraps it itself).
+    expect(s).to.match(/✔ Secrets to manage [^?]*TWOFA_ENCRYPTION_KEY[^?]*✔ Where is development deployed\? docker\n/)
+    expect(s).to.not.match(/✔ Secrets to manage [^?]*REDIS_PASSWORD[^?]*✔ Where is development/)
+
+    const secrets = [...RECOMMENDED.slice(0, 3), 'TWOFA_ENCRYPTION_KEY', ...RECOMMENDED.slice(3).filter((k) => k !== 'REDIS_PASSWORD')]
+    const {values} = assertProject(dir, {
+      project: 'termshop',
+      services: {backend: {public: false}, frontend: {public: true}},
+      environments: ['development', 'production'],
+      secrets,
+      targets: {development: ['docker'], production: ['docker', 'kubernetes']},
+    })
+    expect(Object.keys(values.production).sort()).to.deep.equal([...secrets].sort())
+    // No value reached the terminal.
+    for (const v of Object.values(values).flatMap((m) => Object.values(m))) expect(s.includes(v), 'a value on screen').to.equal(false)
+  })
+
+  it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
+    const parent = dirs.make('envsync-tmux-')
+    const dir = path.join(parent, 'app')
+    const t = start(dir)
+    await t.waitFor('? Project name (app)')
+    t.keys('Enter')
+    await t.waitFor('? Services (comma-separated)')
+    t.keys('Enter')
+    await t.waitFor('? Which services are bundled')
+    t.keys('Enter')
+    await t.waitFor('? Environments (comma-separated)')
+    t.keys('Enter')
+    await t.waitFor('? Secrets to manage')
+    t.keys('C-c')
+    const s = await t.waitFor(/__EXIT_\d+__/)
+    expect(s, s).to.include('__EXIT_130__')
+    expect(s).to.include('aborted: nothing was changed')
+    expect(s).to.not.match(/\n\s+at /)
+    expect(snapshot(parent)).to.deep.equal({})
+  })
+})
