@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {EnvsyncError} from '../errors.js'
 import {answersFromFlags, askAnswers, manifestExists, refuseOverwrite, writeProject} from '../init/init.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {renderTemplate} from '../manifest/template.js'
 import {BaseCommand} from '../ui/base-command.js'

@@ -1,4 +1,8 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+// Subpath imports: '@oclif/core' itself loads the whole library (semver, ux…) on every run.
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import {EnvsyncError, ExitCode, formatLocation} from '../errors.js'
 import {loadManifest, manifestPath} from '../manifest/load.js'
@@ -6,8 +10,8 @@ import type {Manifest} from '../manifest/manifest.js'
 import {isPromptAbort} from './prompt.js'
 import {style} from './style.js'
 
-export type Flags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
-export type Args<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+export type ParsedFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type ParsedArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /** The JSON envelope every command prints with --json: one object on stdout. */
 export interface Envelope<T> {
@@ -37,8 +41,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
   }
 
-  protected flags!: Flags<T>
-  protected args!: Args<T>
+  protected flags!: ParsedFlags<T>
+  protected args!: ParsedArgs<T>
   /** Every positional argument, including those past the declared ones (non-strict commands). */
   protected positional: string[] = []
 
@@ -50,8 +54,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       args: this.ctor.args,
       strict: this.ctor.strict,
     })
-    this.flags = flags as Flags<T>
-    this.args = args as Args<T>
+    this.flags = flags as ParsedFlags<T>
+    this.args = args as ParsedArgs<T>
     this.positional = argv.map(String)
   }
 
