@@ -34,54 +34,40 @@ export const Format = z.union([
 
 const Service = z.strictObject({
   description: z.string().optional(),
-  /** Bundled into a browser app: every value it receives is public. */
-  public: z.boolean().default(false),
+  public: z.boolean().default(false).describe('Bundled into a browser app: every value it receives is public.'),
 })
 
 const serviceList = z.array(z.string()).min(1)
 
 export const DockerTarget = z.strictObject({
-  /** Directory of secret files, relative to the manifest. Default ./secrets/<environment>. */
-  dir: z.string().min(1).optional(),
-  /** Mode of each secret file. Compose bind-mounts the host file: a non-root container user needs 0640/0644 and a matching group. */
+  dir: z.string().min(1).optional().describe('Directory of secret files, relative to the manifest. Default ./secrets/<environment>.'),
   fileMode: z
     .string()
     .regex(/^0?[0-7]{3}$/, {message: 'an octal file mode such as "0600" or "0640"'})
-    .default('0600'),
-  /** The generated compose override file, relative to the manifest. */
-  compose: z.string().min(1).default('docker-compose.secrets.yml'),
+    .default('0600').describe('Mode of each secret file. Compose bind-mounts the host file: a non-root container user needs 0640/0644 and a matching group.'),
+  compose: z.string().min(1).default('docker-compose.secrets.yml').describe('The generated compose override file, relative to the manifest.'),
   services: serviceList.optional(),
 })
 
 export const KubernetesTarget = z.strictObject({
-  /** kubeconfig context; default: the current context. */
-  context: z.string().min(1).optional(),
-  /** Namespace; default: the context's namespace, else "default". */
-  namespace: name('namespace').optional(),
-  /** Secret name template; {project}, {service} and {environment} are replaced. */
-  secretName: z.string().min(1).default('{project}-{service}'),
+  context: z.string().min(1).optional().describe('kubeconfig context; default: the current context.'),
+  namespace: name('namespace').optional().describe('Namespace; default: the context\'s namespace, else "default".'),
+  secretName: z.string().min(1).default('{project}-{service}').describe('Secret name template; {project}, {service} and {environment} are replaced.'),
   createNamespace: z.boolean().default(false),
   services: serviceList.optional(),
 })
 
 export const RailwayTarget = z.strictObject({
-  /** Railway project id or name. */
-  project: z.string().min(1),
-  /** Railway environment id or name; default: the envsync environment's name. */
-  environment: z.string().min(1).optional(),
-  /** envsync service → Railway service id or name. Services left out are not deployed on Railway. */
-  services: z.record(z.string(), z.string().min(1)),
-  /** Keys marked `shared: true` go to the environment's shared variables. */
-  shared: z.boolean().default(false),
-  /** Redeploy each changed service once after all writes. */
-  deploy: z.boolean().default(false),
+  project: z.string().min(1).describe('Railway project id or name.'),
+  environment: z.string().min(1).optional().describe("Railway environment id or name; default: the envsync environment's name."),
+  services: z.record(z.string(), z.string().min(1)).describe('envsync service → Railway service id or name. Services left out are not deployed on Railway.'),
+  shared: z.boolean().default(false).describe("Keys marked `shared: true` go to the environment's shared variables."),
+  deploy: z.boolean().default(false).describe('Redeploy each changed service once after all writes.'),
 })
 
 export const RenderTarget = z.strictObject({
-  /** envsync service → Render service id (srv-…) or exact name. */
-  services: z.record(z.string(), z.string().min(1)),
-  /** Env group (id evg-… or name) receiving keys marked `shared: true`. */
-  envGroup: z.string().min(1).optional(),
+  services: z.record(z.string(), z.string().min(1)).describe('envsync service → Render service id (srv-…) or exact name.'),
+  envGroup: z.string().min(1).optional().describe('Env group (id evg-… or name) receiving keys marked `shared: true`.'),
   deploy: z.boolean().default(false),
 })
 
@@ -97,10 +83,8 @@ const Targets = z.strictObject({
 
 const Environment = z.strictObject({
   description: z.string().optional(),
-  /** Values file, relative to the manifest. Default .env.<environment>. */
-  file: z.string().min(1).optional(),
-  /** Confirmation before overwriting values or pushing. Default: true for "production". */
-  protected: z.boolean().optional(),
+  file: z.string().min(1).optional().describe('Values file, relative to the manifest. Default .env.<environment>.'),
+  protected: z.boolean().optional().describe('Confirmation before overwriting values or pushing. Default: true for "production".'),
   targets: Targets.optional(),
 })
 
@@ -114,24 +98,21 @@ const TargetOverrides = z.strictObject({
 
 export const SecretSpec = z.strictObject({
   description: z.string().optional(),
-  services: serviceList,
-  required: z.boolean().default(true),
-  /** false = plain config (VITE_API_URL): may go to public services, may have a default. */
-  sensitive: z.boolean().default(true),
+  services: serviceList.describe('Services that receive the key.'),
+  required: z.boolean().default(true).describe('`check` fails when the key has no value.'),
+  sensitive: z.boolean().default(true).describe('false = plain config (VITE_API_URL): may go to public services, may have a default.'),
   generate: z
     .string()
     .regex(RECIPE_PATTERN, {message: 'a recipe: base64:N, hex:N, alnum:N, password:N or uuid (N > 0)'})
-    .optional(),
-  rotate: z.string().regex(ROTATE_PATTERN, {message: 'a period such as 90d, 12w, 6mo or 1y'}).optional(),
-  minLength: z.int().min(1).max(65536).optional(),
-  format: Format.optional(),
-  /** Environments the key applies to; default: all. */
-  environments: z.array(z.string()).min(1).optional(),
-  /** Value used when the store has none. Only for non-sensitive config. */
-  default: scalar.optional(),
-  /** Goes to a platform's shared place (Railway shared variables, Render env group). */
-  shared: z.boolean().default(false),
-  targets: TargetOverrides.optional(),
+    .optional()
+    .describe('Recipe for `envsync generate`: base64:N (N bytes, as openssl rand -base64 N), hex:N, alnum:N, password:N, uuid.'),
+  rotate: z.string().regex(ROTATE_PATTERN, {message: 'a period such as 90d, 12w, 6mo or 1y'}).optional().describe('Rotation period: 90d, 12w, 6mo, 1y.'),
+  minLength: z.int().min(1).max(65536).optional().describe('Minimum length; default 32 for generated secrets (or the recipe length if shorter).'),
+  format: Format.optional().describe('url, postgres-url, redis-url, email, port, int, bool, {enum: [...]} or {regex: "..."} (whole value).'),
+  environments: z.array(z.string()).min(1).optional().describe('Environments the key applies to; default: all.'),
+  default: scalar.optional().describe('Value used when the store has none. Only for non-sensitive config.'),
+  shared: z.boolean().default(false).describe("Goes to a platform's shared place (Railway shared variables, Render env group)."),
+  targets: TargetOverrides.optional().describe('Per-target literal that replaces the local value, e.g. railway: ${{Postgres.DATABASE_URL}}.'),
 })
 
 const KeyCondition = z.union([
@@ -141,15 +122,13 @@ const KeyCondition = z.union([
 
 export const Rule = z.union([
   z.strictObject({
-    /** At least one of these keys has a value; with exclusive, exactly one. */
-    oneOf: z.array(key).min(2),
+    oneOf: z.array(key).min(2).describe('At least one of these keys has a value; with exclusive, exactly one.'),
     exclusive: z.boolean().default(false),
     description: z.string().optional(),
     environments: z.array(z.string()).min(1).optional(),
   }),
   z.strictObject({
-    /** At least one alternative holds: a key with a value, or a key equal to a value. */
-    requires: z.array(KeyCondition).min(1),
+    requires: z.array(KeyCondition).min(1).describe('At least one alternative holds: a key with a value, or a key equal to a value.'),
     description: z.string().optional(),
     environments: z.array(z.string()).min(1).optional(),
   }),
@@ -158,15 +137,17 @@ export const Rule = z.union([
 export const ManifestSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
-  project: name('project'),
-  services: z.record(name('service'), Service).refine((s) => Object.keys(s).length > 0, {
-    message: 'at least one service is needed',
-  }),
-  environments: z.record(name('environment'), Environment).refine((e) => Object.keys(e).length > 0, {
-    message: 'at least one environment is needed',
-  }),
-  secrets: z.record(key, SecretSpec),
-  rules: z.array(Rule).default([]),
+  project: name('project').describe('Project name: lowercase letters, digits and -.'),
+  services: z
+    .record(name('service'), Service)
+    .refine((s) => Object.keys(s).length > 0, {message: 'at least one service is needed'})
+    .describe('Services that receive values (backend, frontend, workers…).'),
+  environments: z
+    .record(name('environment'), Environment)
+    .refine((e) => Object.keys(e).length > 0, {message: 'at least one environment is needed'})
+    .describe('Environments, each with its values file and deploy targets.'),
+  secrets: z.record(key, SecretSpec).describe('Every secret and config key, by environment variable name.'),
+  rules: z.array(Rule).default([]).describe('oneOf groups and requires alternatives across keys.'),
 })
 
 export type ManifestData = z.output<typeof ManifestSchema>

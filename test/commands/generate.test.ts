@@ -4,7 +4,9 @@ import {expect} from 'chai'
 import dotenv from 'dotenv'
 
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {runBin, runCli} from '../helpers/cli.js'
+import Generate from '../../src/commands/generate.js'
+import {setPrompter, type Prompter} from '../../src/ui/prompt.js'
+import {runBin, runCli, runSource} from '../helpers/cli.js'
 import {smallManifest, TempProject} from '../helpers/project.js'
 
 const EXTRA = `  SESSION_SECRET:
@@ -100,5 +102,54 @@ describe('envsync generate', () => {
     expect(envelope).to.include({ok: true, command: 'generate', exitCode: 0})
     expect(envelope.result.generated.map((g: {key: string}) => g.key)).to.deep.equal(['JWT_SECRET', 'SESSION_SECRET'])
     assertNoLeak(Object.values(values('development')), r.stdout, r.stderr)
+  })
+})
+
+describe('envsync generate --force in a protected environment, at a terminal', () => {
+  let p: TempProject
+  const asked: string[] = []
+  const typing = (answer: string): Prompter => ({
+    input: async (o) => {
+      asked.push(o.message)
+      return answer
+    },
+    confirm: async () => false,
+    checkbox: async () => [],
+  })
+  beforeEach(async () => {
+    p = new TempProject()
+    p.write('envsync.yaml', smallManifest())
+    asked.length = 0
+    expect((await runSource(Generate, ['production', '--manifest', p.manifest])).exitCode).to.equal(0)
+  })
+  afterEach(() => {
+    setPrompter(undefined)
+    p.cleanup()
+  })
+
+  it('asks to type the environment name and replaces the value when it is typed', async () => {
+    const before = readFileSync(p.path('.env.production'), 'utf8')
+    setPrompter(typing('production'))
+    const r = await runSource(Generate, ['production', 'JWT_SECRET', '--force', '--manifest', p.manifest])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(asked).to.deep.equal(['Replace 1 existing value(s) (JWT_SECRET) in production. Type "production" to confirm:'])
+    expect(readFileSync(p.path('.env.production'), 'utf8')).to.not.equal(before)
+  })
+
+  it('aborts with exit 130 and changes nothing when something else is typed', async () => {
+    const before = readFileSync(p.path('.env.production'), 'utf8')
+    setPrompter(typing('y'))
+    const r = await runSource(Generate, ['production', '--force', '--manifest', p.manifest])
+    expect(r.exitCode).to.equal(130)
+    expect(r.stderr).to.include('aborted: nothing was changed')
+    expect(readFileSync(p.path('.env.production'), 'utf8')).to.equal(before)
+  })
+
+  it('does not ask in an unprotected environment', async () => {
+    await runSource(Generate, ['development', '--manifest', p.manifest])
+    setPrompter(typing('nope'))
+    const r = await runSource(Generate, ['development', '--force', '--manifest', p.manifest])
+    expect(r.exitCode).to.equal(0)
+    expect(asked).to.deep.equal([])
   })
 })

@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
-import {runCommand} from '@oclif/test'
+import {Config} from '@oclif/core'
+import {captureOutput, runCommand} from '@oclif/test'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const BIN = `${ROOT}bin/run.js`
@@ -34,6 +35,20 @@ export function runBin(args: string[], options: {cwd?: string; env?: Record<stri
 /** Runs a command in-process through @oclif/test (fast); exit code from the thrown exit error. */
 export async function runCli(args: string[]): Promise<CliResult> {
   const {stdout, stderr, error} = await runCommand(args, {root: ROOT})
+  const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+  return {stdout, stderr, exitCode: error ? (exit ?? 1) : 0}
+}
+
+let config: Config | undefined
+
+/**
+ * Runs a command class in-process from src/ (not dist/). runCli goes through oclif's command
+ * discovery, which loads the compiled dist/commands — whose prompt seam is a different module
+ * instance from the src/ui/prompt.ts a test installs its Prompter in. Same result as runCli.
+ */
+export async function runSource(command: {run(argv: string[], config: Config): Promise<unknown>}, args: string[]): Promise<CliResult> {
+  config ??= await Config.load(ROOT)
+  const {stdout, stderr, error} = await captureOutput(() => command.run(args, config!))
   const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
   return {stdout, stderr, exitCode: error ? (exit ?? 1) : 0}
 }

@@ -8,8 +8,6 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} fr
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {Config} from '@oclif/core'
-import {captureOutput} from '@oclif/test'
 import {expect} from 'chai'
 import {parse} from 'dotenv'
 
@@ -19,22 +17,11 @@ import {catalogue} from '../../src/init/catalogue.js'
 import {loadManifest} from '../../src/manifest/load.js'
 import type {Manifest} from '../../src/manifest/manifest.js'
 import type {Choice, Prompter} from '../../src/ui/prompt.js'
-import {BIN, ROOT, type CliResult} from '../helpers/cli.js'
+import {BIN, ROOT, runSource, type CliResult} from '../helpers/cli.js'
 
-let config: Config | undefined
-
-/**
- * Runs `init` or `check` in-process from src/ (not dist/): `runCli` goes through oclif's command
- * discovery, which loads the compiled dist/commands, whose prompt seam is a different module
- * instance from the src/ui/prompt.ts a test installs its Prompter in. Same result shape and
- * exit-code rule as runCli.
- */
-export async function runSrc(command: 'init' | 'check', args: string[]): Promise<CliResult> {
-  config ??= await Config.load(ROOT)
-  const run = command === 'init' ? () => Init.run(args, config) : () => Check.run(args, config)
-  const {stdout, stderr, error} = await captureOutput(run)
-  const exit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
-  return {stdout, stderr, exitCode: error ? (exit ?? 1) : 0}
+/** Runs `init` or `check` in-process from src/ (see runSrc in helpers/cli.ts). */
+export function runSrc(command: 'init' | 'check', args: string[]): Promise<CliResult> {
+  return runSource(command === 'init' ? Init : Check, args)
 }
 
 export const RECOMMENDED = catalogue.filter((e) => e.recommended).map((e) => e.key)
