@@ -5,6 +5,8 @@ export const ExitCode = {
   failed: 1,
   /** The input is wrong: flags, manifest, values file. Nothing was changed. */
   usage: 2,
+  /** `diff --exit-code`: something would change. */
+  differs: 3,
   /** The user declined a confirmation. */
   aborted: 130,
 } as const

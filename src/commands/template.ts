@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {renderTemplate} from '../manifest/template.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {displayPath} from '../paths.js'
-import {writeFileAtomic} from '../values/store.js'
+import {writeFileAtomic} from '../files.js'
 
 export default class Template extends BaseCommand<typeof Template> {
   static summary = 'Print an env.template that documents every key, without values.'

@@ -10,7 +10,7 @@ import {renderTemplate} from '../manifest/template.js'
 import {displayPath} from '../paths.js'
 import type {Prompter} from '../ui/prompt.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
-import {writeFileAtomic} from '../values/store.js'
+import {writeFileAtomic} from '../files.js'
 import {catalogue} from './catalogue.js'
 import {scaffoldManifest, type InitAnswers} from './scaffold.js'
 

@@ -69,3 +69,28 @@ export async function confirmProtected(env: string, action: string, options: {ye
     throw error
   }
 }
+
+/**
+ * Before a push: in a protected environment the user types its name; elsewhere a y/N question.
+ * Without a terminal, --yes is the only way through.
+ */
+export async function confirmPush(env: string, isProtected: boolean, plan: {plans: {changes: unknown[]}[]}, options: {yes: boolean; interactive: boolean}): Promise<void> {
+  const changes = plan.plans.reduce((n, p) => n + p.changes.length, 0)
+  const destinations = plan.plans.filter((p) => p.changes.length > 0).length
+  const action = `Push ${changes} change(s) to ${destinations} destination(s)`
+  if (isProtected) return confirmProtected(env, action, options)
+  if (options.yes) return
+  if (!options.interactive || !canPrompt()) {
+    throw new EnvsyncError(`${action} in ${env} needs confirmation, and there is no terminal to ask`, {
+      code: 'CONFIRMATION_REQUIRED',
+      suggestion: 'pass --yes to confirm non-interactively (or --dry-run to only see the plan)',
+    })
+  }
+  const p = await prompter()
+  try {
+    if (!(await p.confirm({message: `${action} in ${env}?`, default: false}))) throw aborted()
+  } catch (error) {
+    if (isPromptAbort(error)) throw aborted()
+    throw error
+  }
+}

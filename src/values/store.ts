@@ -1,8 +1,7 @@
-import {closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
-import path from 'node:path'
-import {randomBytes} from 'node:crypto'
+import {readFileSync, statSync} from 'node:fs'
 
 import {EnvsyncError} from '../errors.js'
+import {writeFileAtomic} from '../files.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
@@ -64,41 +63,4 @@ function notText(display: string): EnvsyncError {
 export function writeValues(current: ValuesFile, changes: Map<string, string | null>): void {
   const text = applyChanges(current.doc, changes, current.display)
   writeFileAtomic(current.file, text)
-}
-
-export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
-  const dir = path.dirname(file)
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  let fd: number | undefined
-  try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
-    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
-    fsyncSync(fd)
-    closeSync(fd)
-    fd = undefined
-    renameSync(tmp, file)
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd)
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // already gone
-    }
-    const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
-      code: 'WRITE_FAILED',
-      exitCode: 1,
-      location: {file: displayPath(file)},
-      suggestion: code === 'ENOENT' ? `create the directory ${displayPath(dir)}` : 'check the directory permissions and free space; the old file is unchanged',
-    })
-  }
-  try {
-    const dfd = openSync(dir, 'r')
-    fsyncSync(dfd)
-    closeSync(dfd)
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
 }

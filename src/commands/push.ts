@@ -1,0 +1,54 @@
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
+
+import {ExitCode} from '../errors.js'
+import {applySync, checkBeforePush, planSync} from '../sync/sync.js'
+import {BaseCommand} from '../ui/base-command.js'
+import {planJson} from '../ui/plan-json.js'
+import {progress} from '../ui/progress.js'
+import {confirmPush} from '../ui/prompt.js'
+import {hasChanges, renderPlan, renderReport} from '../ui/render-plan.js'
+import {syncFlags, syncOptions} from '../ui/sync-flags.js'
+
+export default class Push extends BaseCommand<typeof Push> {
+  static summary = 'Apply the difference to every destination: plan, confirm, apply, report.'
+  static description =
+    'Checks the values (errors block the push unless --force; placeholders are never pushed), reads every destination, shows the plan, asks for confirmation (in protected environments you type the environment name), then writes only what differs — Docker secret files and compose override, Kubernetes Secrets by server-side apply — and reports each destination as applied, in sync or failed. Keys envsync did not put somewhere are never deleted without --prune. Re-running converges.'
+
+  static examples = [
+    {description: 'See what would happen', command: '<%= config.bin %> push production --dry-run'},
+    {description: 'Push to every destination of staging', command: '<%= config.bin %> push staging'},
+    {description: 'CI: no prompt, one service, one key', command: '<%= config.bin %> push production --yes --service backend --only JWT_SECRET'},
+  ]
+
+  static args = {
+    environment: Args.string({description: 'Environment to push.', required: true}),
+  }
+
+  static flags = {
+    ...syncFlags,
+    'dry-run': Flags.boolean({char: 'n', description: 'Show the plan and stop.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
+    only: Flags.string({description: 'Only this key (repeatable).', multiple: true}),
+    force: Flags.boolean({description: 'Push even when check reports errors (placeholders are still never pushed).', default: false}),
+    'force-conflicts': Flags.boolean({description: 'Kubernetes: take over keys another field manager owns.', default: false}),
+    'create-namespace': Flags.boolean({description: 'Kubernetes: create a missing namespace.', default: false}),
+  }
+
+  async run(): Promise<void> {
+    const manifest = this.loadManifest()
+    const env = this.args.environment
+    const {exclude} = checkBeforePush(manifest, env, this.flags.force)
+    const kubernetes = {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']}
+    const plan = await planSync(manifest, env, syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes}))
+    if (this.flags['dry-run'] || !hasChanges(plan)) {
+      const unreadable = plan.plans.some((p) => p.error)
+      this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan), unreadable ? ExitCode.failed : ExitCode.ok)
+      return
+    }
+    if (!this.json) process.stdout.write(renderPlan(plan).join('\n') + '\n\n')
+    await confirmPush(env, manifest.isProtected(env), plan, {yes: this.flags.yes, interactive: !this.json})
+    const report = await applySync(plan, {onProgress: this.json ? undefined : progress(process.stderr)})
+    this.finish({plan: planJson(plan), applied: true, report}, () => renderReport(report), report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+  }
+}

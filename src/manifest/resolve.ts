@@ -1,0 +1,123 @@
+import path from 'node:path'
+
+import {EnvsyncError} from '../errors.js'
+import {Secret} from '../secret.js'
+import type {DockerConfig} from '../targets/docker.js'
+import type {KubernetesConfig} from '../targets/kubernetes.js'
+import type {Destination, TargetKind} from '../targets/target.js'
+import type {ValuesFile} from '../values/store.js'
+import type {Manifest, SecretDef} from './manifest.js'
+import {didYouMean} from './suggest.js'
+
+/** A destination with what should be there: the value of every manifest key that has one. */
+export interface Resolved {
+  destination: Destination
+  desired: Map<string, Secret>
+  /** Keys the manifest puts here, with or without a local value (never removed as stale). */
+  manifestKeys: Set<string>
+}
+
+export interface ResolveFilter {
+  target?: TargetKind
+  service?: string
+}
+
+/** Kubernetes object names: RFC 1123 subdomain, lowercase. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+/** The value a key has for a target: the manifest's literal override, the store's, or the default. */
+function valueFor(spec: SecretDef, kind: TargetKind, store: ValuesFile): Secret | undefined {
+  const override = spec.targets?.[kind]
+  if (override !== undefined) return new Secret(override)
+  const stored = store.values.get(spec.key)
+  if (stored) return stored
+  return spec.default === undefined ? undefined : new Secret(spec.default)
+}
+
+/**
+ * Manifest + local values → every destination of an environment, each with its desired values.
+ * Pure apart from reading nothing: the store is passed in.
+ */
+export function resolveDestinations(manifest: Manifest, env: string, store: ValuesFile, filter: ResolveFilter = {}): Resolved[] {
+  const targets = manifest.environment(env).targets ?? {}
+  const kinds = manifest.targetsOf(env)
+  if (filter.target && !kinds.includes(filter.target)) {
+    throw new EnvsyncError(`${env} has no ${filter.target} target`, {
+      code: 'UNKNOWN_TARGET',
+      suggestion: kinds.length > 0 ? `targets of ${env}: ${kinds.join(', ')}` : `add targets: under environments.${env} in the manifest`,
+    })
+  }
+  if (filter.service && !manifest.serviceNames.includes(filter.service)) {
+    throw new EnvsyncError(`unknown service "${filter.service}"`, {
+      code: 'UNKNOWN_SERVICE',
+      suggestion: didYouMean(filter.service, manifest.serviceNames) ?? `services: ${manifest.serviceNames.join(', ')}`,
+    })
+  }
+  if (kinds.length === 0) {
+    throw new EnvsyncError(`${env} has no targets to sync with`, {
+      code: 'NO_TARGETS',
+      location: manifest.locate(['environments', env], {key: true}),
+      suggestion: `add e.g. \`targets: {docker: {}}\` under environments.${env}`,
+    })
+  }
+  const secrets = manifest.secretsFor(env)
+  const out: Resolved[] = []
+  const wanted = (s: string) => !filter.service || s === filter.service
+
+  for (const kind of kinds.filter((k) => !filter.target || k === filter.target)) {
+    if (kind === 'docker') {
+      const cfg = targets.docker!
+      const services = (cfg.services ?? manifest.serviceNames).filter(wanted)
+      const keys = secrets.filter((s) => s.services.some((svc) => services.includes(svc)))
+      if (keys.length === 0) continue
+      const onServices = (s: SecretDef) => s.services.filter((svc) => services.includes(svc))
+      const config: DockerConfig = {
+        project: manifest.project,
+        dir: path.resolve(manifest.dir, cfg.dir ?? `secrets/${env}`),
+        fileMode: Number.parseInt(cfg.fileMode, 8),
+        composeFile: path.resolve(manifest.dir, cfg.compose),
+        secretKeys: Object.fromEntries(keys.filter((s) => s.sensitive).map((s) => [s.key, onServices(s)])),
+        configKeys: Object.fromEntries(keys.filter((s) => !s.sensitive).map((s) => [s.key, onServices(s)])),
+      }
+      out.push(resolved(kind, `docker:${config.dir}`, `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store))
+    }
+    if (kind === 'kubernetes') {
+      const cfg = targets.kubernetes!
+      for (const service of (cfg.services ?? manifest.serviceNames).filter(wanted)) {
+        const keys = secrets.filter((s) => s.services.includes(service))
+        if (keys.length === 0) continue
+        const name = cfg.secretName.replaceAll('{project}', manifest.project).replaceAll('{service}', service).replaceAll('{environment}', env)
+        if (name.length > 253 || !K8S_NAME.test(name)) {
+          throw new EnvsyncError(`Secret name "${name}" (from secretName "${cfg.secretName}") is not a valid Kubernetes name`, {
+            code: 'BAD_SECRET_NAME',
+            location: manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']),
+            suggestion: 'names are lowercase letters, digits, - and ., at most 253 characters',
+          })
+        }
+        const config: KubernetesConfig = {
+          context: cfg.context,
+          namespace: cfg.namespace,
+          name,
+          createNamespace: cfg.createNamespace,
+          labels: {
+            'app.kubernetes.io/managed-by': 'envsync',
+            'app.kubernetes.io/part-of': manifest.project,
+            'app.kubernetes.io/component': service,
+          },
+        }
+        out.push(resolved(kind, `kubernetes:${cfg.context ?? ''}/${cfg.namespace ?? ''}/${name}`, `kubernetes secret ${cfg.namespace ? `${cfg.namespace}/` : ''}${name}`, env, [service], config, keys, store))
+      }
+    }
+    // railway and render come with their adapters; until then planSync reports them as skipped.
+  }
+  return out
+}
+
+function resolved(kind: TargetKind, id: string, label: string, env: string, services: string[], config: unknown, keys: SecretDef[], store: ValuesFile): Resolved {
+  const desired = new Map<string, Secret>()
+  for (const s of keys) {
+    const v = valueFor(s, kind, store)
+    if (v !== undefined) desired.set(s.key, v)
+  }
+  return {destination: {id, kind, label, environment: env, services, config}, desired, manifestKeys: new Set(keys.map((k) => k.key))}
+}

@@ -1,0 +1,102 @@
+import type {Secret} from '../secret.js'
+import {WRITE_ONLY, type Change, type Destination, type LiveState} from '../targets/target.js'
+
+/**
+ * What happens to each key of a destination:
+ * add / update / remove (envsync put it there and the manifest dropped it) / unchanged /
+ * unmanaged (live, never ours: left alone unless --prune) / unknown (live but write-only) /
+ * missing (in the manifest, no local value: left as it is live).
+ */
+export type KeyAction = 'add' | 'update' | 'remove' | 'unchanged' | 'unmanaged' | 'unknown' | 'missing'
+
+export interface KeyPlan {
+  key: string
+  action: KeyAction
+  /** Keyed fingerprints (never values): what we have, what is there. */
+  local?: string
+  live?: string
+  /** A remove of a key envsync does not own (--prune). */
+  pruned?: boolean
+}
+
+export interface DestinationPlan {
+  destination: Destination
+  exists: boolean
+  keys: KeyPlan[]
+  changes: Change[]
+  desired: Map<string, Secret>
+  /** Keys envsync owns here after the apply. */
+  owned: Set<string>
+  live: LiveState
+  /** The read failed: nothing is known, nothing will be written. */
+  error?: Error
+}
+
+export interface PlanInput {
+  destination: Destination
+  desired: Map<string, Secret>
+  manifestKeys: Set<string>
+  live: LiveState
+  /** Keys envsync put here before (from the platform or the local record). */
+  owned: Set<string>
+  prune: boolean
+  /** Only these keys (push --only); undefined: all. */
+  only?: Set<string>
+  fingerprint: (s: Secret) => string
+}
+
+/** Pure: desired + live + ownership → per-key actions and the changes to apply. */
+export function planDestination(input: PlanInput): DestinationPlan {
+  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint} = input
+  const keys: KeyPlan[] = []
+  const changes: Change[] = []
+  const inScope = (k: string) => !only || only.has(k)
+
+  for (const key of [...manifestKeys].sort()) {
+    if (!inScope(key)) continue
+    const want = desired.get(key)
+    const have = live.values.get(key)
+    const liveFp = have === undefined ? undefined : have === WRITE_ONLY ? 'write-only' : fingerprint(have)
+    if (!want) {
+      keys.push({key, action: 'missing', live: liveFp})
+      continue
+    }
+    const local = fingerprint(want)
+    if (have === undefined) {
+      keys.push({key, action: 'add', local})
+      changes.push({key, action: 'add', value: want})
+    } else if (have === WRITE_ONLY) {
+      keys.push({key, action: 'unknown', local, live: liveFp})
+    } else if (have.equals(want)) {
+      keys.push({key, action: 'unchanged', local, live: liveFp})
+    } else {
+      keys.push({key, action: 'update', local, live: liveFp})
+      changes.push({key, action: 'update', value: want})
+    }
+  }
+  for (const [key, have] of [...live.values].sort(([a], [b]) => a.localeCompare(b))) {
+    if (manifestKeys.has(key) || !inScope(key)) continue
+    const liveFp = have === WRITE_ONLY ? 'write-only' : fingerprint(have)
+    if (owned.has(key) || prune) {
+      keys.push({key, action: 'remove', live: liveFp, ...(owned.has(key) ? {} : {pruned: true})})
+      changes.push({key, action: 'remove'})
+    } else {
+      keys.push({key, action: 'unmanaged', live: liveFp})
+    }
+  }
+  // After the apply envsync owns what it wrote or left in place from the manifest, minus removals;
+  // keys outside --only keep their previous ownership.
+  const after = new Set([...owned].filter((k) => !only || !only.has(k)))
+  for (const k of keys) {
+    if (k.action === 'add' || k.action === 'update' || k.action === 'unchanged' || k.action === 'unknown') after.add(k.key)
+    if (k.action === 'remove') after.delete(k.key)
+  }
+  const desiredAfter = new Map([...desired].filter(([k]) => after.has(k)))
+  return {destination, exists: live.exists, keys, changes, desired: desiredAfter, owned: after, live}
+}
+
+export function countActions(plan: DestinationPlan): Record<KeyAction, number> {
+  const counts: Record<KeyAction, number> = {add: 0, update: 0, remove: 0, unchanged: 0, unmanaged: 0, unknown: 0, missing: 0}
+  for (const k of plan.keys) counts[k.action]++
+  return counts
+}

@@ -1,0 +1,191 @@
+import {appendFileSync, mkdirSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {runCheck, type CheckResult} from '../check/check.js'
+import {EnvsyncError, ExitCode} from '../errors.js'
+import type {Manifest} from '../manifest/manifest.js'
+import {resolveDestinations, type ResolveFilter} from '../manifest/resolve.js'
+import {didYouMean} from '../manifest/suggest.js'
+import type {KubernetesOptions} from '../targets/kubernetes.js'
+import {Targets} from '../targets/registry.js'
+import type {TargetKind} from '../targets/target.js'
+import {readValues} from '../values/store.js'
+import {planDestination, type DestinationPlan} from './plan.js'
+import {mapLimit} from './pool.js'
+import {SyncState} from './state.js'
+
+/** Destinations read or written at once: enough to hide latency, few enough to be polite. */
+export const CONCURRENCY = 4
+
+export interface SyncOptions extends ResolveFilter {
+  prune?: boolean
+  only?: string[]
+  /** Keys never to push (placeholders found by check, even with --force). */
+  exclude?: Set<string>
+  kubernetes?: KubernetesOptions
+}
+
+export interface SyncPlan {
+  environment: string
+  plans: DestinationPlan[]
+  /** Configured targets this version cannot sync yet. */
+  unsupported: TargetKind[]
+  targets: Targets
+  state: SyncState
+}
+
+/** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
+export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
+  const store = readValues(manifest.valuesFile(env))
+  const resolved = resolveDestinations(manifest, env, store, options)
+  for (const r of resolved) for (const key of options.exclude ?? []) r.desired.delete(key)
+  const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined
+  if (only) {
+    const known = new Set(resolved.flatMap((r) => [...r.manifestKeys]))
+    for (const key of only) {
+      if (!known.has(key)) {
+        throw new EnvsyncError(`--only ${key}: no destination of ${env} receives that key`, {
+          code: 'UNKNOWN_KEY',
+          suggestion: didYouMean(key, known) ?? `keys: ${[...known].sort().join(', ')}`,
+        })
+      }
+    }
+  }
+  const state = new SyncState(manifest.dir)
+  const key = state.fingerprintKey()
+  const targets = new Targets(options.kubernetes)
+  const plans = await mapLimit(resolved, CONCURRENCY, async (r) => {
+    const target = await targets.get(r.destination.kind)
+    try {
+      const live = await target.read(r.destination)
+      return planDestination({
+        destination: r.destination,
+        desired: r.desired,
+        manifestKeys: r.manifestKeys,
+        live,
+        owned: live.owned ?? state.owned(r.destination.id),
+        prune: options.prune === true,
+        only,
+        fingerprint: (s) => s.fingerprint(key),
+      })
+    } catch (error) {
+      const empty = {exists: false, values: new Map()}
+      return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), live: empty, error: error as Error}
+    }
+  })
+  const configured = manifest.targetsOf(env).filter((k) => !options.target || k === options.target)
+  const unsupported = configured.filter((k) => k === 'railway' || k === 'render')
+  return {environment: env, plans, unsupported, targets, state}
+}
+
+/**
+ * Refuses to push values that check reports as errors, unless forced. Returns the keys that must
+ * not leave the machine even then: a placeholder never reaches a platform.
+ */
+export function checkBeforePush(manifest: Manifest, env: string, force: boolean): {check: CheckResult; exclude: Set<string>} {
+  const result = runCheck(manifest, env)
+  if (result.errors > 0 && !force) {
+    const first = result.findings.find((f) => f.severity === 'error')!
+    throw new EnvsyncError(`check found ${result.errors} error(s) in ${env}; nothing was pushed (first: ${first.message})`, {
+      code: 'CHECK_FAILED',
+      exitCode: ExitCode.failed,
+      suggestion: `run \`envsync check ${env}\` and fix them, or pass --force to push anyway (placeholders are never pushed)`,
+    })
+  }
+  return {check: result, exclude: new Set(result.findings.filter((f) => f.rule === 'placeholder' && f.key).map((f) => f.key!))}
+}
+
+export type DestinationStatus = 'applied' | 'unchanged' | 'failed' | 'skipped'
+
+export interface DestinationReport {
+  id: string
+  label: string
+  kind: TargetKind
+  status: DestinationStatus
+  added: string[]
+  updated: string[]
+  removed: string[]
+  error?: {code: string; message: string; suggestion?: string}
+}
+
+export interface SyncReport {
+  environment: string
+  destinations: DestinationReport[]
+  applied: number
+  failed: number
+  requests: number
+}
+
+export type ProgressEvent = {type: 'start' | 'done'; report?: DestinationReport; label: string; index: number; total: number}
+
+/**
+ * Applies every plan with bounded concurrency. A failing destination does not stop the others;
+ * each reports applied / unchanged / failed / skipped. Ownership and the audit log are recorded
+ * after the writes (keys only, never values).
+ */
+export async function applySync(plan: SyncPlan, options: {onProgress?: (e: ProgressEvent) => void} = {}): Promise<SyncReport> {
+  const total = plan.plans.length
+  const reports = await mapLimit(plan.plans, CONCURRENCY, async (p, index): Promise<DestinationReport> => {
+    const d = p.destination
+    const keysOf = (action: string) => p.changes.filter((c) => c.action === action).map((c) => c.key)
+    const report: DestinationReport = {id: d.id, label: d.label, kind: d.kind, status: 'unchanged', added: keysOf('add'), updated: keysOf('update'), removed: keysOf('remove')}
+    options.onProgress?.({type: 'start', label: d.label, index, total})
+    if (p.error) {
+      report.status = 'failed'
+      report.error = errorInfo(p.error)
+    } else if (p.changes.length > 0) {
+      try {
+        const target = await plan.targets.get(d.kind)
+        await target.apply(d, {changes: p.changes, desired: p.desired, owned: p.owned, live: p.live})
+        report.status = 'applied'
+      } catch (error) {
+        report.status = 'failed'
+        report.error = errorInfo(error as Error)
+      }
+    }
+    options.onProgress?.({type: 'done', report, label: d.label, index, total})
+    return report
+  })
+  // Platforms that cannot record ownership themselves keep it in the local state.
+  const local = new Map<string, Set<string>>()
+  plan.plans.forEach((p, i) => {
+    if (reports[i].status === 'applied' && p.live.owned === undefined) local.set(p.destination.id, p.owned)
+  })
+  plan.state.recordOwnership(local)
+  audit(plan, reports)
+  return {
+    environment: plan.environment,
+    destinations: reports,
+    applied: reports.filter((r) => r.status === 'applied').length,
+    failed: reports.filter((r) => r.status === 'failed').length,
+    requests: await plan.targets.requests(),
+  }
+}
+
+function errorInfo(error: Error): DestinationReport['error'] {
+  if (error instanceof EnvsyncError) return {code: error.code, message: error.message, suggestion: error.suggestion}
+  return {code: 'INTERNAL', message: error.message}
+}
+
+/** One JSON line per destination written: who, when, which keys — never values or fingerprints. */
+function audit(plan: SyncPlan, reports: DestinationReport[]): void {
+  const lines = reports
+    .filter((r) => r.status === 'applied' || r.status === 'failed')
+    .map((r) =>
+      JSON.stringify({
+        time: new Date().toISOString(),
+        user: os.userInfo().username,
+        environment: plan.environment,
+        destination: r.id,
+        status: r.status,
+        added: r.added,
+        updated: r.updated,
+        removed: r.removed,
+        ...(r.error ? {error: r.error.code} : {}),
+      }),
+    )
+  if (lines.length === 0) return
+  mkdirSync(plan.state.dir, {recursive: true, mode: 0o700})
+  appendFileSync(path.join(plan.state.dir, 'audit.log'), lines.join('\n') + '\n', {mode: 0o600})
+}

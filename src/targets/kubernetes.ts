@@ -1,0 +1,222 @@
+import type * as K8s from '@kubernetes/client-node'
+
+import {EnvsyncError} from '../errors.js'
+import {Secret} from '../secret.js'
+import type {ApplyInput, Destination, LiveState, Target} from './target.js'
+
+/**
+ * Kubernetes: one Opaque Secret per service, written with server-side apply (field manager
+ * "envsync"), so no last-applied-configuration annotation ever holds values and the API server
+ * itself records which keys envsync owns (managedFields). @kubernetes/client-node is imported on
+ * first use: it is slow to load and most commands never need it.
+ */
+export interface KubernetesConfig {
+  /** kubeconfig context; default: the current one. */
+  context?: string
+  /** Default: the context's namespace, else "default". */
+  namespace?: string
+  name: string
+  createNamespace: boolean
+  labels: Record<string, string>
+}
+
+export const FIELD_MANAGER = 'envsync'
+/** Total decoded size of a Secret's data that the API server accepts (exactly 1 MiB passes). */
+export const MAX_SECRET_BYTES = 1024 * 1024
+const KEY = /^[-._a-zA-Z0-9]+$/
+
+interface Client {
+  core: K8s.CoreV1Api
+  namespace: string
+  server: string
+  k8s: typeof K8s
+}
+
+export interface KubernetesOptions {
+  /** Take ownership of fields another field manager holds (server-side apply force). */
+  forceConflicts?: boolean
+  /** Create a missing namespace even when the manifest does not ask. */
+  createNamespace?: boolean
+}
+
+export class KubernetesTarget implements Target<KubernetesConfig> {
+  readonly kind = 'kubernetes' as const
+  requests = 0
+  private readonly clients = new Map<string, Promise<Client>>()
+
+  constructor(private readonly options: KubernetesOptions = {}) {}
+
+  async read(dest: Destination<KubernetesConfig>): Promise<LiveState> {
+    const {core, namespace} = await this.client(dest.config)
+    try {
+      this.requests++
+      const secret = await core.readNamespacedSecret({name: dest.config.name, namespace})
+      const values: LiveState['values'] = new Map()
+      for (const [k, v] of Object.entries(secret.data ?? {})) values.set(k, new Secret(Buffer.from(v, 'base64').toString('utf8')))
+      return {exists: true, values, owned: ownedKeys(secret)}
+    } catch (error) {
+      if (statusOf(error) === 404) return {exists: false, values: new Map(), owned: new Set()}
+      throw await this.explain(error, dest, namespace)
+    }
+  }
+
+  async apply(dest: Destination<KubernetesConfig>, input: ApplyInput): Promise<void> {
+    const client = await this.client(dest.config)
+    const {core, namespace, k8s} = client
+    checkLimits(dest, input)
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: dest.config.name, namespace, labels: dest.config.labels},
+      type: 'Opaque',
+      data: Object.fromEntries([...input.desired].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, Buffer.from(v.reveal(), 'utf8').toString('base64')])),
+    }
+    const patch = () => {
+      this.requests++
+      return core.patchNamespacedSecret(
+        {name: dest.config.name, namespace, body, fieldManager: FIELD_MANAGER, force: this.options.forceConflicts === true},
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      )
+    }
+    try {
+      await patch()
+    } catch (error) {
+      if (statusOf(error) === 404 && /namespaces? "[^"]+" not found/.test(bodyOf(error).message ?? '') && (dest.config.createNamespace || this.options.createNamespace)) {
+        await this.createNamespace(client)
+        try {
+          await patch()
+          return
+        } catch (retryError) {
+          throw await this.explain(retryError, dest, namespace)
+        }
+      }
+      throw await this.explain(error, dest, namespace)
+    }
+  }
+
+  private async createNamespace({core, namespace}: Client): Promise<void> {
+    try {
+      this.requests++
+      await core.createNamespace({body: {metadata: {name: namespace, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error // 409: created meanwhile by someone else
+    }
+  }
+
+  private client(config: KubernetesConfig): Promise<Client> {
+    const cacheKey = `${config.context ?? ''}/${config.namespace ?? ''}`
+    let client = this.clients.get(cacheKey)
+    if (!client) {
+      client = connect(config)
+      this.clients.set(cacheKey, client)
+    }
+    return client
+  }
+
+  private async explain(error: unknown, dest: Destination<KubernetesConfig>, namespace: string): Promise<EnvsyncError> {
+    if (error instanceof EnvsyncError) return error
+    const status = statusOf(error)
+    const body = bodyOf(error)
+    const where = `secret ${namespace}/${dest.config.name}`
+    const fail = (message: string, code: string, suggestion?: string) => new EnvsyncError(message, {code, exitCode: 1, suggestion})
+    if (status === undefined) {
+      const cause = (error as {cause?: {code?: string}})?.cause?.code ?? (error as {code?: string})?.code ?? (error as Error)?.message
+      const server = (await this.client(dest.config)).server
+      return fail(`cannot reach the Kubernetes API at ${server}: ${cause}`, 'K8S_UNREACHABLE', 'check that the cluster is up and the kubeconfig context is right; rerunning push converges')
+    }
+    if (status === 409 && body.reason === 'Conflict') {
+      const fields = (body.details?.causes ?? []).map((c) => `${c.field ?? ''} (${c.message ?? ''})`.trim())
+      return fail(`${where}: fields are owned by another field manager: ${fields.join('; ') || body.message}`, 'K8S_CONFLICT', 'another tool manages these keys; pass --force-conflicts to take them over')
+    }
+    if (status === 422 && /immutable/i.test(body.message ?? '')) {
+      return fail(`${where} is immutable: its data cannot change`, 'K8S_IMMUTABLE', `delete it (kubectl delete secret -n ${namespace} ${dest.config.name}) and push again, or use a new secretName`)
+    }
+    if (status === 404) {
+      return fail(`namespace "${namespace}" does not exist`, 'K8S_NO_NAMESPACE', 'create it, set `createNamespace: true` in the kubernetes target, or pass --create-namespace')
+    }
+    if (status === 401 || status === 403) {
+      return fail(`the Kubernetes API refused access to ${where} (${status} ${body.reason ?? ''})`, 'K8S_FORBIDDEN', 'check the kubeconfig credentials and RBAC: envsync needs get and patch on secrets')
+    }
+    return fail(`${where}: ${status} ${body.message ?? body.reason ?? ''}`.trim(), 'K8S_ERROR')
+  }
+}
+
+async function connect(config: KubernetesConfig): Promise<Client> {
+  const k8s = await import('@kubernetes/client-node')
+  const kc = new k8s.KubeConfig()
+  kc.loadFromDefault()
+  const cluster = kc.getCurrentCluster()
+  // With no kubeconfig at all, client-node silently points at http://localhost:8080.
+  if (kc.getContexts().length === 0 || !cluster || cluster.server === 'http://localhost:8080') {
+    throw new EnvsyncError('no kubeconfig found', {
+      code: 'K8S_NO_KUBECONFIG',
+      exitCode: 1,
+      suggestion: 'set KUBECONFIG or create ~/.kube/config (kubectl config view should show a context)',
+    })
+  }
+  if (config.context) {
+    const names = kc.getContexts().map((c) => c.name)
+    if (!names.includes(config.context)) {
+      throw new EnvsyncError(`kubeconfig has no context "${config.context}"`, {code: 'K8S_NO_CONTEXT', exitCode: 1, suggestion: `contexts: ${names.join(', ')}`})
+    }
+    kc.setCurrentContext(config.context)
+  }
+  const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'
+  return {core: kc.makeApiClient(k8s.CoreV1Api), namespace, server: kc.getCurrentCluster()?.server ?? '?', k8s}
+}
+
+/** Keys whose data field the envsync field manager owns (server-side apply bookkeeping). */
+function ownedKeys(secret: K8s.V1Secret): Set<string> {
+  const owned = new Set<string>()
+  for (const entry of secret.metadata?.managedFields ?? []) {
+    if (entry.manager !== FIELD_MANAGER || entry.operation !== 'Apply') continue
+    const data = (entry.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:data'] ?? {}
+    for (const field of Object.keys(data)) if (field.startsWith('f:')) owned.add(field.slice(2))
+  }
+  return owned
+}
+
+/** Key rules and the 1 MiB limit, checked before anything is sent. */
+function checkLimits(dest: Destination<KubernetesConfig>, input: ApplyInput): void {
+  for (const key of input.desired.keys()) {
+    if (!KEY.test(key) || key.length > 253) {
+      throw new EnvsyncError(`${key} is not a valid Kubernetes Secret key`, {code: 'K8S_BAD_KEY', exitCode: 1, suggestion: 'keys are letters, digits, -, _ and . (at most 253)'})
+    }
+  }
+  // What the Secret holds after the apply: our keys plus the ones we leave alone.
+  let total = 0
+  for (const v of input.desired.values()) total += Buffer.byteLength(v.reveal(), 'utf8')
+  for (const [k, v] of input.live.values) {
+    if (!input.desired.has(k) && !input.changes.some((c) => c.key === k && c.action === 'remove') && typeof v !== 'symbol') total += Buffer.byteLength(v.reveal(), 'utf8')
+  }
+  if (total > MAX_SECRET_BYTES) {
+    throw new EnvsyncError(`secret ${dest.config.name} would hold ${total} bytes; Kubernetes accepts at most ${MAX_SECRET_BYTES}`, {
+      code: 'K8S_TOO_LARGE',
+      exitCode: 1,
+      suggestion: 'split the keys across services, or keep large files (certificates, bundles) out of Secrets',
+    })
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as {code?: unknown})?.code
+  return typeof code === 'number' ? code : undefined
+}
+
+interface StatusBody {
+  message?: string
+  reason?: string
+  details?: {causes?: {field?: string; message?: string}[]}
+}
+
+function bodyOf(error: unknown): StatusBody {
+  const body = (error as {body?: unknown})?.body
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as StatusBody
+    } catch {
+      return {message: body}
+    }
+  }
+  return (body as StatusBody) ?? {}
+}

@@ -1,0 +1,63 @@
+import type {Secret} from '../secret.js'
+
+/**
+ * The contract between the sync engine and a platform. Adapters know one platform; they never
+ * print, prompt or read the manifest: they get plain data (a Destination) and return plain data.
+ */
+
+export type TargetKind = 'docker' | 'kubernetes' | 'railway' | 'render'
+
+/** A live value that exists but cannot be read back (a Railway sealed variable). */
+export const WRITE_ONLY = Symbol('write-only')
+export type LiveValue = Secret | typeof WRITE_ONLY
+
+/** One concrete place values land. `config` is the adapter's own, resolved from the manifest. */
+export interface Destination<C = unknown> {
+  /** Stable id, also the key of the local ownership record: "kubernetes:ctx/ns/name". */
+  id: string
+  kind: TargetKind
+  /** For people: "kubernetes secret acme-staging/acme-backend". */
+  label: string
+  environment: string
+  /** The envsync services whose values land here. */
+  services: string[]
+  config: C
+}
+
+export interface LiveState {
+  /** false: nothing there yet (no Secret, no directory); the first apply creates it. */
+  exists: boolean
+  values: Map<string, LiveValue>
+  /**
+   * Keys envsync put here, when the platform itself can say (Kubernetes managedFields, the
+   * Docker directory's ownership file). Undefined: the engine uses its local record.
+   */
+  owned?: Set<string>
+}
+
+export type ChangeAction = 'add' | 'update' | 'remove'
+
+export interface Change {
+  key: string
+  action: ChangeAction
+  /** The new value for add/update. */
+  value?: Secret
+}
+
+export interface ApplyInput {
+  changes: Change[]
+  /** Every key envsync manages here after the apply, with its value (for whole-object writes). */
+  desired: Map<string, Secret>
+  /** Keys envsync will own here after the apply (desired keys). */
+  owned: Set<string>
+  live: LiveState
+}
+
+export interface Target<C = unknown> {
+  readonly kind: TargetKind
+  read(dest: Destination<C>): Promise<LiveState>
+  /** Makes the changes, in as few requests as the platform allows. Throws EnvsyncError on failure. */
+  apply(dest: Destination<C>, input: ApplyInput): Promise<void>
+  /** Requests made so far (for benchmarks and "in-sync costs one read" tests). */
+  readonly requests?: number
+}

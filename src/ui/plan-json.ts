@@ -1,0 +1,18 @@
+import type {SyncPlan} from '../sync/sync.js'
+
+/** The plan as --json prints it: actions and fingerprints per key, never values. */
+export function planJson(plan: SyncPlan) {
+  return {
+    environment: plan.environment,
+    changes: plan.plans.reduce((n, p) => n + p.changes.length, 0),
+    destinations: plan.plans.map((p) => ({
+      id: p.destination.id,
+      kind: p.destination.kind,
+      label: p.destination.label,
+      exists: p.exists,
+      ...(p.error ? {error: p.error.message} : {}),
+      keys: p.keys,
+    })),
+    unsupported: plan.unsupported,
+  }
+}

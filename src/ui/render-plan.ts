@@ -1,0 +1,72 @@
+import {countActions, type DestinationPlan, type KeyAction} from '../sync/plan.js'
+import type {SyncPlan, SyncReport} from '../sync/sync.js'
+import {plural, style, table} from './style.js'
+
+const SYMBOL: Record<KeyAction, string> = {add: '+', update: '~', remove: '-', unchanged: '=', unmanaged: '!', unknown: '?', missing: '·'}
+
+const NOTE: Partial<Record<KeyAction, string>> = {
+  remove: 'envsync put it there; gone from the manifest',
+  unmanaged: 'not envsync’s: left alone (--prune removes it)',
+  unknown: 'write-only on the platform: cannot compare',
+  missing: 'no local value: left as it is',
+}
+
+function colour(action: KeyAction, text: string): string {
+  if (action === 'add') return style.green(text)
+  if (action === 'update') return style.yellow(text)
+  if (action === 'remove') return style.red(text)
+  if (action === 'unmanaged' || action === 'unknown' || action === 'missing') return style.dim(text)
+  return text
+}
+
+export function hasChanges(plan: SyncPlan): boolean {
+  return plan.plans.some((p) => p.changes.length > 0)
+}
+
+/** The one way a plan is shown, by diff and push alike. Fingerprints only, never values. */
+export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): string[] {
+  const lines: string[] = []
+  for (const p of plan.plans) lines.push(...renderDestination(p, options.verbose === true), '')
+  for (const kind of plan.unsupported) lines.push(style.dim(`${kind}: not synced by this version of envsync (skipped)`), '')
+  lines.push(summary(plan))
+  return lines
+}
+
+function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
+  const head = style.bold(p.destination.label)
+  if (p.error) return [`${head}  ${style.red('cannot read')}: ${p.error.message}`]
+  const c = countActions(p)
+  const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`].filter(Boolean)
+  const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
+  const lines = [`${head}${p.exists ? '' : style.dim(' (new)')}  ${status}`]
+  const rows = p.keys
+    .filter((k) => verbose || k.action !== 'unchanged')
+    .map((k) => [
+      colour(k.action, `  ${SYMBOL[k.action]} ${k.key}`),
+      k.local ? `local ${k.local}` : '',
+      k.live ? `live ${k.live}` : '',
+      style.dim(k.pruned ? 'not envsync’s: removed because of --prune' : (NOTE[k.action] ?? '')),
+    ])
+  if (rows.length > 0) lines.push(...table(rows))
+  if (!verbose && c.unchanged > 0) lines.push(style.dim(`  = ${plural(c.unchanged, 'key')} unchanged`))
+  return lines
+}
+
+function summary(plan: SyncPlan): string {
+  const changes = plan.plans.reduce((n, p) => n + p.changes.length, 0)
+  const changed = plan.plans.filter((p) => p.changes.length > 0).length
+  const failed = plan.plans.filter((p) => p.error).length
+  const base = `${plan.environment}: ${plural(plan.plans.length, 'destination')}, ${plural(changes, 'change')}`
+  return `${base}${changed > 0 ? ` in ${changed}` : ''}${failed > 0 ? style.red(`, ${failed} unreadable`) : ''}`
+}
+
+export function renderReport(r: SyncReport): string[] {
+  const rows = r.destinations.map((d) => {
+    const mark = d.status === 'applied' ? style.green('✓ applied') : d.status === 'failed' ? style.red('✗ failed') : d.status === 'skipped' ? style.dim('- skipped') : style.dim('= in sync')
+    const counts = [d.added.length && `${d.added.length} added`, d.updated.length && `${d.updated.length} updated`, d.removed.length && `${d.removed.length} removed`].filter(Boolean).join(', ')
+    const detail = d.error ? `${d.error.message}${d.error.suggestion ? style.dim(` → ${d.error.suggestion}`) : ''}` : d.status === 'failed' ? '' : counts
+    return [mark, d.label, detail]
+  })
+  const verdict = r.failed > 0 ? style.red(`✗ ${r.environment}: ${r.failed} of ${plural(r.destinations.length, 'destination')} failed`) : style.green(`✓ ${r.environment}: ${r.applied} applied, ${r.destinations.length - r.applied} already in sync`)
+  return [...table(rows), '', `${verdict} (${plural(r.requests, 'request')})`]
+}
