@@ -15,7 +15,7 @@ import {catalogue} from './catalogue.js'
 import {scaffoldManifest, type InitAnswers} from './scaffold.js'
 
 export const MANIFEST_NAME = 'envsync.yaml'
-const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/']
+const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/']
 
 /** What flags said; anything missing is asked (interactive) or defaulted (--yes). */
 export interface InitFlags {

@@ -5,7 +5,8 @@ import {expect} from 'chai'
 import dotenv from 'dotenv'
 
 import {EnvsyncError} from '../../src/errors.js'
-import {readValues, writeFileAtomic, writeValues} from '../../src/values/store.js'
+import {writeFileAtomic} from '../../src/files.js'
+import {readValues, writeValues} from '../../src/values/store.js'
 import {BIN} from '../helpers/cli.js'
 import {smallManifest, TempProject} from '../helpers/project.js'
 
