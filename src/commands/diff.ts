@@ -26,7 +26,6 @@ export default class Diff extends BaseCommand<typeof Diff> {
   static flags = {
     ...syncFlags,
     'exit-code': Flags.boolean({description: `Exit ${ExitCode.differs} when anything would change (0 when in sync).`, default: false}),
-    verbose: Flags.boolean({char: 'v', description: 'List unchanged keys too.', default: false}),
   }
 
   async run(): Promise<void> {

@@ -40,7 +40,7 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
   const lines = [`${head}${p.exists ? '' : style.dim(' (new)')}  ${status}`]
   const rows = p.keys
-    .filter((k) => verbose || k.action !== 'unchanged')
+    .filter((k) => verbose || (k.action !== 'unchanged' && k.action !== 'missing'))
     .map((k) => [
       colour(k.action, `  ${SYMBOL[k.action]} ${k.key}`),
       k.local ? `local ${k.local}` : '',
@@ -49,6 +49,7 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
     ])
   if (rows.length > 0) lines.push(...table(rows))
   if (!verbose && c.unchanged > 0) lines.push(style.dim(`  = ${plural(c.unchanged, 'key')} unchanged`))
+  if (!verbose && c.missing > 0) lines.push(style.dim(`  · ${plural(c.missing, 'key')} without a local value, left as live (-v lists them)`))
   return lines
 }
 
