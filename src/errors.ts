@@ -39,7 +39,19 @@ export interface Problem {
  * The one error type: a message for people, an exit code and what to try next.
  * Messages must never contain secret values; callers pass keys, paths and lengths.
  */
+const BRAND = Symbol.for('envsync.error')
+
 export class EnvsyncError extends Error {
+  /**
+   * instanceof fails across two copies of this module (a dynamically imported adapter can load
+   * its own under some loaders); the brand does not.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
+  readonly [BRAND] = true
+
   readonly code: string
   readonly exitCode: number
   readonly suggestion?: string

@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
-import type {DockerConfig} from '../targets/docker.js'
+import {composeSecretName, type DockerConfig} from '../targets/docker.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
@@ -67,10 +67,25 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
   for (const kind of kinds.filter((k) => !filter.target || k === filter.target)) {
     if (kind === 'docker') {
       const cfg = targets.docker!
-      const services = (cfg.services ?? manifest.serviceNames).filter(wanted)
+      // One directory and one override for every service: --service narrows what is pushed
+      // (the other keys are left as they are), never what the directory and override hold.
+      const services = cfg.services ?? manifest.serviceNames
       const keys = secrets.filter((s) => s.services.some((svc) => services.includes(svc)))
-      if (keys.length === 0) continue
+      if (!keys.some((s) => s.services.some((svc) => services.includes(svc) && wanted(svc)))) continue
       const onServices = (s: SecretDef) => s.services.filter((svc) => services.includes(svc))
+      // Compose secret names are lowercase, and a case-insensitive disk holds one file for both.
+      const byName = new Map<string, string>()
+      for (const s of keys.filter((k) => k.sensitive)) {
+        const other = byName.get(composeSecretName(s.key))
+        if (other) {
+          throw new EnvsyncError(`${other} and ${s.key} would be the same Docker secret "${composeSecretName(s.key)}"`, {
+            code: 'DOCKER_NAME_CLASH',
+            location: manifest.locate(['secrets', s.key], {key: true}),
+            suggestion: 'rename one of them: Docker secret names are lowercase and the files would collide on case-insensitive disks',
+          })
+        }
+        byName.set(composeSecretName(s.key), s.key)
+      }
       const config: DockerConfig = {
         project: manifest.project,
         dir: path.resolve(manifest.dir, cfg.dir ?? `secrets/${env}`),
@@ -79,7 +94,9 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         secretKeys: Object.fromEntries(keys.filter((s) => s.sensitive).map((s) => [s.key, onServices(s)])),
         configKeys: Object.fromEntries(keys.filter((s) => !s.sensitive).map((s) => [s.key, onServices(s)])),
       }
-      out.push(resolved(kind, `docker:${config.dir}`, `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store))
+      const r = resolved(kind, `docker:${config.dir}`, `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store)
+      for (const s of keys) if (!onServices(s).some(wanted)) r.desired.delete(s.key)
+      out.push(r)
     }
     if (kind === 'kubernetes') {
       const cfg = targets.kubernetes!

@@ -1,5 +1,7 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
+
+import jsyaml from 'js-yaml'
 
 import {EnvsyncError} from '../errors.js'
 import {writeFileAtomic} from '../files.js'
@@ -36,27 +38,39 @@ export class DockerTarget implements Target<DockerConfig> {
   requests = 0
 
   async read(dest: Destination<DockerConfig>): Promise<LiveState> {
-    const {dir, configKeys} = dest.config
+    const c = dest.config
+    const {dir, configKeys, secretKeys} = c
     this.requests++
     if (!existsSync(dir)) return {exists: false, values: new Map(), owned: new Set()}
     const values: LiveState['values'] = new Map()
     const envFiles = new Map<string, Map<string, string>>()
+    const override = readOverride(c.composeFile)
     for (const entry of readdirSync(dir, {withFileTypes: true})) {
       if (!entry.isFile()) continue
       const file = path.join(dir, entry.name)
       if (KEY_FILE.test(entry.name)) {
+        // A config key's value lives in the env files (this file is left from when it was sensitive).
+        if (entry.name in configKeys) continue
+        // A secret file the containers cannot use as the manifest says (wrong mode, not mounted
+        // where it should be) is not live: push rewrites it and the override.
+        if (entry.name in secretKeys && !secretDelivered(c, entry.name, file, override)) continue
         values.set(entry.name, new Secret(readFileSync(file, 'utf8')))
       } else if (ENV_FILE.test(entry.name)) {
         envFiles.set(ENV_FILE.exec(entry.name)![1], envValues(parseEnv(readFileSync(file, 'utf8'), file)))
       }
     }
-    // A config key is live when every service that should have it has the same value.
+    // A config key is live when every service that should have it has the same value (and the
+    // override gives each of them its env file).
     for (const [key, services] of Object.entries(configKeys)) {
       const seen = services.map((s) => envFiles.get(s)?.get(key))
-      if (seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
+      const wired = services.every((s) => asList(override?.services?.[s]?.env_file).includes(rel(c.composeFile, envFile(c, s))))
+      if (wired && seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
     }
-    // Config keys in env files that the manifest no longer maps (removed or moved).
-    for (const env of envFiles.values()) for (const [key, v] of env) if (!(key in configKeys) && !values.has(key)) values.set(key, new Secret(v))
+    // Keys in env files that the manifest no longer maps (removed), or never did (added by hand).
+    // A sensitive key found in an env file is not its live value: push writes its file instead.
+    for (const env of envFiles.values()) {
+      for (const [key, v] of env) if (!(key in configKeys) && !(key in secretKeys) && !values.has(key)) values.set(key, new Secret(v))
+    }
     return {exists: true, values, owned: readOwnership(dir)}
   }
 
@@ -68,23 +82,22 @@ export class DockerTarget implements Target<DockerConfig> {
       // Ownership first as the union of before and after: an interrupted run never forgets a
       // file it may already have written. Narrowed to the final set at the end.
       writeOwnership(c.dir, new Set([...readOwnership(c.dir), ...input.owned]))
-      let configChanged = false
       for (const change of input.changes) {
         this.requests++
         const file = path.join(c.dir, change.key)
-        if (change.key in c.configKeys) configChanged = true
-        else if (change.action !== 'remove') writeFileAtomic(file, Buffer.from(change.value!.reveal(), 'utf8'), c.fileMode)
-        else {
+        if (change.key in c.configKeys) {
+          // A key that was sensitive before: its old secret file goes (when envsync wrote it).
+          if (input.live.owned?.has(change.key)) removeIfExists(file)
+        } else if (change.action !== 'remove') {
+          writeExact(file, Buffer.from(change.value!.reveal(), 'utf8'), c.fileMode)
+        } else {
           // A key gone from the manifest: its secret file, or its line in the env files.
           removeIfExists(file)
-          configChanged = true
         }
       }
-      const services = new Set([...Object.values(c.secretKeys), ...Object.values(c.configKeys)].flat())
-      if (configChanged || [...services].some((s) => configOf(c, s).length > 0 && !existsSync(envFile(c, s)))) {
-        for (const service of services) writeEnvFile(c, service, input.desired)
-      }
-      writeFileAtomic(c.composeFile, composeOverride(c), 0o644)
+      writeEnvFiles(c, input.changes)
+      const override = composeOverride(c)
+      if (!existsSync(c.composeFile) || readFileSync(c.composeFile, 'utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)
       writeOwnership(c.dir, input.owned)
     } catch (error) {
       if (error instanceof EnvsyncError) throw error
@@ -108,19 +121,99 @@ function removeIfExists(file: string): void {
 const envFile = (c: DockerConfig, service: string) => path.join(c.dir, `${service}.env`)
 const configOf = (c: DockerConfig, service: string) => Object.keys(c.configKeys).filter((k) => c.configKeys[k].includes(service))
 
-/** Rewrites a service's env file from the desired config values; removes it when it has none. */
-function writeEnvFile(c: DockerConfig, service: string, desired: Map<string, Secret>): void {
-  const keys = configOf(c, service).filter((k) => desired.has(k))
-  if (keys.length === 0) return removeIfExists(envFile(c, service))
-  const lines = [`# ${service} config for ${c.project}, written by envsync (non-sensitive values only)`]
-  for (const key of keys) {
-    const encoded = encodeValue(desired.get(key)!.reveal())
-    if (encoded === undefined) {
-      throw new EnvsyncError(`the value of ${key} cannot be written to an env file`, {code: 'VALUE_UNREPRESENTABLE', exitCode: 1})
-    }
-    lines.push(`${key}=${encoded}`)
+/**
+ * Writes a file atomically with exactly `mode`: the temp file is created with it, but the umask
+ * may narrow it (a 0640 file must stay readable by the container's group).
+ */
+function writeExact(file: string, content: string | Buffer, mode: number): void {
+  writeFileAtomic(file, content, mode)
+  if ((statSync(file).mode & 0o777) !== mode) chmodSync(file, mode)
+}
+
+/**
+ * Applies the changes to the env files: each service's (and each env file left from a service
+ * that no longer has config) gets the changed values of its keys and keeps everything else it
+ * holds — values outside the push (--only, placeholders held back by --force, keys without a
+ * local value) and lines added by hand (unmanaged until --prune). Drops keys that are removed,
+ * sensitive now, or moved to other services. A file whose values do not change is not rewritten;
+ * one left without values is removed.
+ */
+function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
+  const changed = new Map(changes.map((ch) => [ch.key, ch]))
+  const services = new Set([...Object.values(c.secretKeys), ...Object.values(c.configKeys)].flat())
+  for (const name of readdirSync(c.dir)) {
+    const m = ENV_FILE.exec(name)
+    if (m) services.add(m[1])
   }
-  writeFileAtomic(envFile(c, service), lines.join('\n') + '\n', c.fileMode)
+  for (const service of services) {
+    const file = envFile(c, service)
+    const current = existsSync(file) ? envValues(parseEnv(readFileSync(file, 'utf8'), file)) : new Map<string, string>()
+    const next = new Map<string, string>()
+    for (const key of configOf(c, service)) {
+      const ch = changed.get(key)
+      const value = ch && ch.action !== 'remove' ? ch.value!.reveal() : ch ? undefined : current.get(key)
+      if (value !== undefined) next.set(key, value)
+    }
+    for (const [key, value] of current) {
+      if (next.has(key) || key in c.configKeys || key in c.secretKeys || changed.get(key)?.action === 'remove') continue
+      next.set(key, value)
+    }
+    if (next.size === current.size && [...next].every(([k, v]) => current.get(k) === v)) continue
+    if (next.size === 0) {
+      removeIfExists(file)
+      continue
+    }
+    const lines = [`# ${service} config for ${c.project}, written by envsync (non-sensitive values only)`]
+    for (const [key, value] of next) {
+      const encoded = encodeValue(value)
+      if (encoded === undefined) {
+        throw new EnvsyncError(`the value of ${key} cannot be written to an env file`, {code: 'VALUE_UNREPRESENTABLE', exitCode: 1})
+      }
+      lines.push(`${key}=${encoded}`)
+    }
+    writeExact(file, lines.join('\n') + '\n', c.fileMode)
+  }
+}
+
+interface OverrideService {
+  secrets?: unknown
+  environment?: unknown
+  env_file?: unknown
+}
+interface Override {
+  services?: Record<string, OverrideService | undefined>
+  secrets?: Record<string, {file?: unknown} | undefined>
+}
+
+/** The compose override as last written (undefined: missing or unreadable). */
+function readOverride(file: string): Override | undefined {
+  try {
+    const doc = jsyaml.load(readFileSync(file, 'utf8'))
+    return doc && typeof doc === 'object' ? (doc as Override) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v])
+
+/**
+ * A secret file reaches the containers as the manifest says: its mode, the override's secret
+ * pointing at it, mounted with its `<KEY>_FILE` variable by exactly the services that receive it.
+ */
+function secretDelivered(c: DockerConfig, key: string, file: string, override: Override | undefined): boolean {
+  if ((statSync(file).mode & 0o777) !== c.fileMode) return false
+  const name = composeSecretName(key)
+  const declared = override?.secrets?.[name]?.file
+  if (typeof declared !== 'string' || path.resolve(path.dirname(c.composeFile), declared) !== file) return false
+  const receivers = new Set(c.secretKeys[key])
+  for (const [service, spec] of Object.entries(override?.services ?? {})) {
+    const mounted = asList(spec?.secrets).some((s) => s === name || (typeof s === 'object' && s !== null && (s as {source?: unknown}).source === name))
+    if (mounted !== receivers.has(service)) return false
+    if (mounted && (spec?.environment as Record<string, unknown> | undefined)?.[`${key}_FILE`] !== `/run/secrets/${name}`) return false
+    receivers.delete(service)
+  }
+  return receivers.size === 0
 }
 
 function readOwnership(dir: string): Set<string> {
@@ -139,6 +232,9 @@ const rel = (from: string, to: string) => {
   const r = path.relative(path.dirname(from), to).split(path.sep).join('/')
   return r.startsWith('.') ? r : `./${r}`
 }
+
+/** A path as a YAML scalar: plain when it is safe, else double-quoted (JSON is valid YAML). */
+const yamlPath = (p: string) => (/^[\w./-]+$/.test(p) ? p : JSON.stringify(p))
 
 /**
  * The compose override: top-level `secrets:` with `file:`, each service's `secrets:` list and
@@ -160,12 +256,12 @@ export function composeOverride(c: DockerConfig): string {
       out.push('    secrets:', ...secrets.map((k) => `      - ${composeSecretName(k)}`))
       out.push('    environment:', ...secrets.map((k) => `      ${k}_FILE: /run/secrets/${composeSecretName(k)}`))
     }
-    if (config.length > 0) out.push('    env_file:', `      - ${rel(c.composeFile, envFile(c, service))}`)
+    if (config.length > 0) out.push('    env_file:', `      - ${yamlPath(rel(c.composeFile, envFile(c, service)))}`)
   }
   const all = Object.keys(c.secretKeys).sort()
   if (all.length > 0) {
     out.push('secrets:')
-    for (const key of all) out.push(`  ${composeSecretName(key)}:`, `    file: ${rel(c.composeFile, path.join(c.dir, key))}`)
+    for (const key of all) out.push(`  ${composeSecretName(key)}:`, `    file: ${yamlPath(rel(c.composeFile, path.join(c.dir, key)))}`)
   }
   return out.join('\n') + '\n'
 }

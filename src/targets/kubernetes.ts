@@ -79,6 +79,16 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
       )
     }
     try {
+      // Server-side apply removes only fields envsync alone owns. Keys to remove that another
+      // manager also holds (a kubectl edit, or --prune of keys never ours) go explicitly first.
+      const removals = input.changes.filter((c) => c.action === 'remove').map((c) => c.key)
+      if (removals.length > 0) {
+        this.requests++
+        await core.patchNamespacedSecret(
+          {name: dest.config.name, namespace, body: {data: Object.fromEntries(removals.map((k) => [k, null]))}, fieldManager: FIELD_MANAGER},
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        )
+      }
       await patch()
     } catch (error) {
       if (statusOf(error) === 404 && /namespaces? "[^"]+" not found/.test(bodyOf(error).message ?? '') && (dest.config.createNamespace || this.options.createNamespace)) {

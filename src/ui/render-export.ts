@@ -1,0 +1,27 @@
+import type {ExportSelection} from '../values/export.js'
+import {style} from './style.js'
+
+/** Notes for stderr: keys left out for lack of a value, Secrets or services left out entirely. */
+export function renderExportNotes(selection: ExportSelection, valuesFile: string): string[] {
+  const err = process.stderr
+  const lines: string[] = []
+  const missing = [...new Set(selection.groups.flatMap((g) => g.missing))]
+  if (missing.length > 0) {
+    const n = missing.length
+    lines.push(
+      `${style.yellow('note', err)} ${n} key${n === 1 ? ' has' : 's have'} no value in ${valuesFile} and ${n === 1 ? 'was' : 'were'} left out: ${missing.join(', ')}`,
+      `  ${style.cyan('→', err)} run \`envsync generate ${selection.environment}\`, or set ${n === 1 ? 'it' : 'them'} in ${valuesFile}`,
+    )
+  }
+  const empty = selection.groups.filter((g) => g.values.size === 0 && g.service !== undefined).map((g) => g.service!)
+  if (empty.length > 0 && (selection.format === 'k8s' || selection.format === 'compose')) {
+    const what = selection.format === 'k8s' ? 'no Secret' : 'no entry'
+    lines.push(`${style.yellow('note', err)} ${what} for ${empty.join(', ')}: none of ${empty.length === 1 ? 'its' : 'their'} keys has a value`)
+  }
+  return lines
+}
+
+export function renderExportWarning(): string {
+  const err = process.stderr
+  return `${style.yellow('warning', err)} printing secret values to the terminal; use --out FILE to write them to a 0600 file instead`
+}
