@@ -159,7 +159,7 @@ export async function applySync(plan: SyncPlan, options: {onProgress?: (e: Progr
     destinations: reports,
     applied: reports.filter((r) => r.status === 'applied').length,
     failed: reports.filter((r) => r.status === 'failed').length,
-    requests: await plan.targets.requests(),
+    requests: plan.targets.requests,
   }
 }
 

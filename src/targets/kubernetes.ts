@@ -1,3 +1,5 @@
+import https from 'node:https'
+
 import type * as K8s from '@kubernetes/client-node'
 
 import {EnvsyncError} from '../errors.js'
@@ -29,7 +31,23 @@ interface Client {
   core: K8s.CoreV1Api
   namespace: string
   server: string
-  k8s: typeof K8s
+  k8s: KubernetesClientModule
+  namespaceReady?: Promise<void>
+}
+
+type KubernetesClientModule = Pick<typeof K8s, 'KubeConfig' | 'CoreV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration'>
+
+/**
+ * The build bundles the few exports used here (scripts/bundle-kubernetes.js): the package itself
+ * is ~900 modules and costs ~550 ms to import; from source (tsx) the package is used directly.
+ */
+async function loadClientModule(): Promise<KubernetesClientModule> {
+  const bundle = '../vendor/kubernetes-client.js'
+  try {
+    return (await import(bundle)) as KubernetesClientModule
+  } catch {
+    return import('@kubernetes/client-node')
+  }
 }
 
 export interface KubernetesOptions {
@@ -71,14 +89,8 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
       type: 'Opaque',
       data: Object.fromEntries([...input.desired].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, Buffer.from(v.reveal(), 'utf8').toString('base64')])),
     }
-    const patch = () => {
-      this.requests++
-      return core.patchNamespacedSecret(
-        {name: dest.config.name, namespace, body, fieldManager: FIELD_MANAGER, force: this.options.forceConflicts === true},
-        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
-      )
-    }
     try {
+      if (dest.config.createNamespace || this.options.createNamespace) await this.ensureNamespace(client)
       // Server-side apply removes only fields envsync alone owns. Keys to remove that another
       // manager also holds (a kubectl edit, or --prune of keys never ours) go explicitly first.
       const removals = input.changes.filter((c) => c.action === 'remove').map((c) => c.key)
@@ -89,28 +101,33 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         )
       }
-      await patch()
+      this.requests++
+      await core.patchNamespacedSecret(
+        {name: dest.config.name, namespace, body, fieldManager: FIELD_MANAGER, force: this.options.forceConflicts === true},
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      )
     } catch (error) {
-      if (statusOf(error) === 404 && /namespaces? "[^"]+" not found/.test(bodyOf(error).message ?? '') && (dest.config.createNamespace || this.options.createNamespace)) {
-        await this.createNamespace(client)
-        try {
-          await patch()
-          return
-        } catch (retryError) {
-          throw await this.explain(retryError, dest, namespace)
-        }
-      }
       throw await this.explain(error, dest, namespace)
     }
   }
 
-  private async createNamespace({core, namespace}: Client): Promise<void> {
-    try {
-      this.requests++
-      await core.createNamespace({body: {metadata: {name: namespace, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error // 409: created meanwhile by someone else
-    }
+  /** Once per namespace and run: GET it, create it when missing (409: someone else just did). */
+  private ensureNamespace(client: Client): Promise<void> {
+    client.namespaceReady ??= (async () => {
+      try {
+        this.requests++
+        await client.core.readNamespace({name: client.namespace})
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error
+        try {
+          this.requests++
+          await client.core.createNamespace({body: {metadata: {name: client.namespace, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
+        } catch (createError) {
+          if (statusOf(createError) !== 409) throw createError
+        }
+      }
+    })()
+    return client.namespaceReady
   }
 
   private client(config: KubernetesConfig): Promise<Client> {
@@ -152,7 +169,7 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
 }
 
 async function connect(config: KubernetesConfig): Promise<Client> {
-  const k8s = await import('@kubernetes/client-node')
+  const k8s = await loadClientModule()
   const kc = new k8s.KubeConfig()
   kc.loadFromDefault()
   const cluster = kc.getCurrentCluster()
@@ -172,7 +189,38 @@ async function connect(config: KubernetesConfig): Promise<Client> {
     kc.setCurrentContext(config.context)
   }
   const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'
-  return {core: kc.makeApiClient(k8s.CoreV1Api), namespace, server: kc.getCurrentCluster()?.server ?? '?', k8s}
+  return {core: await coreApi(k8s, kc), namespace, server: kc.getCurrentCluster()?.server ?? '?', k8s}
+}
+
+/**
+ * CoreV1Api like kc.makeApiClient, but with one keep-alive agent for the whole run: client-node
+ * builds a new agent — so a new TLS handshake — for every request, which doubled a push's time
+ * (bench/kubernetes.js). Authentication (tokens, exec plugins, client certificates) stays
+ * client-node's own; proxies keep its agents.
+ */
+async function coreApi(k8s: KubernetesClientModule, kc: K8s.KubeConfig): Promise<K8s.CoreV1Api> {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return kc.makeApiClient(k8s.CoreV1Api)
+  const tls: https.RequestOptions = {}
+  await kc.applyToHTTPSOptions(tls)
+  const agent = new https.Agent({
+    keepAlive: true,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    pfx: tls.pfx,
+    passphrase: tls.passphrase,
+    servername: cluster.tlsServerName,
+    ...(cluster.skipTLSVerify ? {rejectUnauthorized: false} : tls.rejectUnauthorized === undefined ? {} : {rejectUnauthorized: tls.rejectUnauthorized}),
+  })
+  const auth: K8s.SecurityAuthentication = {
+    getName: () => 'envsync-keepalive',
+    async applySecurityAuthentication(context) {
+      await kc.applySecurityAuthentication(context)
+      context.setAgent(agent)
+    },
+  }
+  return new k8s.CoreV1Api(k8s.createConfiguration({baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: {default: auth}}))
 }
 
 /** Keys whose data field the envsync field manager owns (server-side apply bookkeeping). */

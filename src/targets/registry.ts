@@ -5,23 +5,25 @@ import type {Target, TargetKind} from './target.js'
 /** One adapter per kind per run, created on first use (Kubernetes loads its client lazily). */
 export class Targets {
   private readonly made = new Map<TargetKind, Promise<Target>>()
+  private readonly instances: Target[] = []
 
   constructor(private readonly kubernetes: KubernetesOptions = {}) {}
 
   get(kind: TargetKind): Promise<Target> {
     let t = this.made.get(kind)
     if (!t) {
-      t = this.create(kind)
+      t = this.create(kind).then((target) => {
+        this.instances.push(target)
+        return target
+      })
       this.made.set(kind, t)
     }
     return t
   }
 
-  /** Requests made by every adapter so far. */
-  async requests(): Promise<number> {
-    let n = 0
-    for (const t of this.made.values()) n += (await t).requests ?? 0
-    return n
+  /** Requests made by every adapter so far (for reports and benchmarks). */
+  get requests(): number {
+    return this.instances.reduce((n, t) => n + (t.requests ?? 0), 0)
   }
 
   private async create(kind: TargetKind): Promise<Target> {

@@ -5,6 +5,8 @@ export function planJson(plan: SyncPlan) {
   return {
     environment: plan.environment,
     changes: plan.plans.reduce((n, p) => n + p.changes.length, 0),
+    /** Requests made to read the destinations. */
+    requests: plan.targets.requests,
     destinations: plan.plans.map((p) => ({
       id: p.destination.id,
       kind: p.destination.kind,

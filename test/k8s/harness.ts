@@ -16,7 +16,7 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
-import {accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import https from 'node:https'
 import http from 'node:http'
 import net from 'node:net'
@@ -106,6 +106,7 @@ export function k8sAvailable(): {ok: boolean; reason?: string} {
 // ---- process bookkeeping: nothing may outlive the test run -------------------------------------
 
 const liveChildren = new Set<ChildProcess>()
+const childNames = new WeakMap<ChildProcess, string>()
 const liveDirs = new Set<string>()
 let exitHooksInstalled = false
 
@@ -118,7 +119,13 @@ function cleanupSync(): void {
     }
   }
   liveChildren.clear()
-  for (const dir of liveDirs) rmSync(dir, {recursive: true, force: true})
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, {recursive: true, force: true, maxRetries: 3})
+    } catch {
+      /* a dying etcd may still be writing; the next startCluster() sweeps it */
+    }
+  }
   liveDirs.clear()
 }
 
@@ -145,6 +152,7 @@ function spawnLogged(cmd: string, args: string[], logFile: string): ChildProcess
   const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args]
   const child = spawn(file, argv, {stdio: ['ignore', fd, fd]})
   closeSync(fd)
+  childNames.set(child, path.basename(cmd))
   liveChildren.add(child)
   child.once('exit', () => liveChildren.delete(child))
   child.once('error', () => liveChildren.delete(child))
@@ -164,7 +172,7 @@ async function killAndWait(child: ChildProcess | undefined, graceMs = 10_000): P
   clearTimeout(timer)
 }
 
-function tail(file: string, lines = 40): string {
+function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
   } catch (error) {
@@ -225,7 +233,10 @@ async function waitFor(what: string, deadline: number, watch: ChildProcess[], ch
   let last = ''
   for (;;) {
     for (const child of watch) {
-      if (exited(child)) throw new Error(`${what}: process ${child.spawnfile} exited (code ${child.exitCode}, signal ${child.signalCode})`)
+      if (exited(child)) {
+        const name = childNames.get(child) ?? child.spawnfile
+        throw new Error(`${what}: ${name} (pid ${child.pid}) exited early (code ${child.exitCode}, signal ${child.signalCode})`)
+      }
     }
     try {
       if (await check()) return
@@ -283,9 +294,12 @@ class LocalCluster implements Cluster {
     this.apiArgs = [
       `--etcd-servers=http://127.0.0.1:${ports.client}`,
       '--bind-address=127.0.0.1',
+      // Loopback advertise address: independent of the host's interfaces (works with no network).
+      // Endpoints may not be loopback, so the "kubernetes" service's endpoint reconciler is off
+      // (it would log an error every 10 s; nothing here routes to that service anyway).
       '--advertise-address=127.0.0.1',
+      '--endpoint-reconciler-type=none',
       `--secure-port=${ports.secure}`,
-      '--insecure-port=0',
       `--cert-dir=${this.certDir}`,
       `--token-auth-file=${tokens}`,
       '--authorization-mode=RBAC',
@@ -324,7 +338,10 @@ preferences: {}
   }
 
   private logsTail(): string {
-    return `--- tail of ${this.etcdLog} ---\n${tail(this.etcdLog)}\n--- tail of ${this.apiLog} ---\n${tail(this.apiLog)}`
+    return (
+      `--- tail of ${this.apiLog} ---\n${tail(this.apiLog, 40)}\n` +
+      `--- tail of ${this.etcdLog} ---\n${tail(this.etcdLog, 15)}`
+    )
   }
 
   async startEtcd(): Promise<void> {
@@ -347,10 +364,14 @@ preferences: {}
       ],
       this.etcdLog,
     )
-    await waitFor('etcd', Date.now() + READY_TIMEOUT_MS, [this.etcd], async () => {
-      const r = await get(`http://127.0.0.1:${client}/health`)
-      return r.status === 200 && r.body.includes('true')
-    })
+    try {
+      await waitFor('etcd', Date.now() + READY_TIMEOUT_MS, [this.etcd], async () => {
+        const r = await get(`http://127.0.0.1:${client}/health`)
+        return r.status === 200 && r.body.includes('true')
+      })
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- tail of ${this.etcdLog} ---\n${tail(this.etcdLog, 40)}`)
+    }
   }
 
   async startApiServer(): Promise<void> {
@@ -412,13 +433,48 @@ preferences: {}
   }
 }
 
+const DIR_PREFIX = 'envsync-k8s-cluster-'
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes temp dirs left by runs that were SIGKILLed (their etcd and kube-apiserver died with them
+ * through --pdeathsig, but no hook could remove the dir). Only dirs whose owner process is gone.
+ */
+function sweepStaleDirs(): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX))
+  } catch {
+    return
+  }
+  for (const name of entries) {
+    const dir = path.join(tmpdir(), name)
+    try {
+      const owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8'))
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !pidAlive(owner)) rmSync(dir, {recursive: true, force: true})
+    } catch {
+      /* not ours, or being created right now */
+    }
+  }
+}
+
 /** Starts a fresh etcd + kube-apiserver on free loopback ports. Call stop() when done. */
 export async function startCluster(): Promise<Cluster> {
   const available = k8sAvailable()
   if (!available.ok) throw new Error(available.reason)
   installExitHooks()
-  const dir = mkdtempSync(path.join(tmpdir(), 'envsync-k8s-'))
+  sweepStaleDirs()
+  const dir = mkdtempSync(path.join(tmpdir(), DIR_PREFIX))
   liveDirs.add(dir)
+  writeFileSync(path.join(dir, 'owner.pid'), String(process.pid))
   const [client, peer, secure] = await freePorts(3)
   const cluster = new LocalCluster(dir, {client, peer, secure})
   try {
