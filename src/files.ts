@@ -1,12 +1,12 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from './errors.js'
 import {displayPath} from './paths.js'
 
 /**
- * Writes a file atomically: a temp file created with its final mode in the same directory (so the
+ * Writes a file atomically with exactly `mode`: a temp file created with it in the same directory (so the
  * rename cannot cross filesystems and no reader ever sees a half-written file or a moment of wider
  * permissions), fsynced, then renamed over the old one. On failure the old file is untouched and
  * the temp file removed.
@@ -17,6 +17,9 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
   let fd: number | undefined
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+    // The umask may have narrowed the mode; set it exactly (a 0640 secret file must stay
+    // group-readable). The temp file was never wider than asked, so no moment of exposure.
+    fchmodSync(fd, mode)
     const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
     let off = 0
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)

@@ -5,7 +5,7 @@ import {writeFileAtomic} from '../files.js'
 import {displayPath} from '../paths.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {renderExportNotes, renderExportWarning} from '../ui/render-export.js'
-import {collectExport, exportFormats, formatExport, type ExportFormat} from '../values/export.js'
+import {collectExport, exportFormats, formatExport, summarizeExport, type ExportFormat} from '../values/export.js'
 import {readValues} from '../values/store.js'
 
 export interface ExportResult {
@@ -28,11 +28,13 @@ export default class Export extends BaseCommand<typeof Export> {
   static summary = "Print an environment's values as dotenv, JSON, a Kubernetes Secret or a compose fragment."
   static description = `The one command that prints values (on purpose): the environment's values file, else the manifest default for non-sensitive config. Only keys that apply to the environment (and, with --service, to that service); keys without a value are left out and named on stderr. A warning goes to stderr when values are printed to a terminal; --out writes a 0600 file atomically instead.
 
-Formats:
-  dotenv   KEY=value lines, quoted so that the dotenv package reads every value back byte-exact (a value no dotenv syntax can hold is refused).
-  json     one object {"KEY": "value"}.
-  k8s      one Opaque Secret per service (--- between them), byte-for-byte what \`kubectl create secret generic NAME --from-env-file=F --type=Opaque -n NS --dry-run=client -o yaml\` prints, plus envsync's labels and without creationTimestamp. Name, namespace, labels, services and \`targets.kubernetes\` literals are those push uses for the environment's kubernetes target. Without a kubernetes target: name \`{project}-{service}\` (push's default template) and no namespace. With no namespace configured the Secret has no metadata.namespace, so \`kubectl apply\` puts it in the current context's namespace — as push does.
-  compose  a compose file fragment, \`services: <service>: environment: {KEY: value}\`, values inline (\`targets.docker\` literals applied), every $ written $$ so Compose does not interpolate it.`
+--format dotenv: KEY=value lines, quoted so that the dotenv package reads every value back byte-exact (a value no dotenv syntax can hold is refused).
+
+--format json: one object {"KEY": "value"}.
+
+--format k8s: one Opaque Secret per service (--- between them), byte-for-byte what \`kubectl create secret generic NAME --from-env-file=F --type=Opaque -n NS --dry-run=client -o yaml\` prints, plus envsync's labels and without creationTimestamp. Name, namespace, labels, services and \`targets.kubernetes\` literals are those push uses for the environment's kubernetes target. Without a kubernetes target: the name \`{project}-{service}\` (push's default template) and no namespace. With no namespace configured the Secret has no metadata.namespace, so \`kubectl apply\` puts it in the current context's namespace, as push does (export never reads the kubeconfig).
+
+--format compose: a compose file fragment, \`services: <service>: environment: {KEY: value}\`, values inline (\`targets.docker\` literals applied), every $ written $$ so that Compose does not interpolate it.`
 
   static examples = [
     {description: 'A .env file for local tools', command: '<%= config.bin %> export development --out .env.local'},
@@ -60,15 +62,8 @@ Formats:
     const selection = collectExport(manifest, env, store, {format, service: this.flags.service})
     const text = formatExport(selection)
 
-    const keys = [...new Set(selection.groups.flatMap((g) => [...g.values.keys()]))]
-    const result: ExportResult = {
-      environment: env,
-      format,
-      ...(this.flags.service ? {service: this.flags.service} : {}),
-      keys,
-      missing: [...new Set(selection.groups.flatMap((g) => g.missing))],
-      ...(format === 'k8s' ? {secrets: selection.groups.filter((g) => g.values.size > 0).map((g) => `${g.secret!.namespace ? g.secret!.namespace + '/' : ''}${g.secret!.name}`)} : {}),
-    }
+    const result: ExportResult = {environment: env, format, ...(this.flags.service ? {service: this.flags.service} : {}), ...summarizeExport(selection)}
+    if (!this.flags.out && process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
     for (const line of renderExportNotes(selection, store.display)) this.note(line)
 
     if (this.flags.out) {
@@ -77,7 +72,6 @@ Formats:
       this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${r.keys.length} key${r.keys.length === 1 ? '' : 's'}, mode 0600)`])
       return
     }
-    if (process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
     // The text once: as is on stdout, or inside the envelope with --json.
     this.finish({...result, text}, () => [text.slice(0, -1)])
   }

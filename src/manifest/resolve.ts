@@ -22,6 +22,15 @@ export interface ResolveFilter {
   service?: string
 }
 
+/** The labels every Secret envsync writes carries. */
+export function secretLabels(project: string, service: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/managed-by': 'envsync',
+    'app.kubernetes.io/part-of': project,
+    'app.kubernetes.io/component': service,
+  }
+}
+
 /** Kubernetes object names: RFC 1123 subdomain, lowercase. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
@@ -116,11 +125,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
           namespace: cfg.namespace,
           name,
           createNamespace: cfg.createNamespace,
-          labels: {
-            'app.kubernetes.io/managed-by': 'envsync',
-            'app.kubernetes.io/part-of': manifest.project,
-            'app.kubernetes.io/component': service,
-          },
+          labels: secretLabels(manifest.project, service),
         }
         out.push(resolved(kind, `kubernetes:${cfg.context ?? ''}/${cfg.namespace ?? ''}/${name}`, `kubernetes secret ${cfg.namespace ? `${cfg.namespace}/` : ''}${name}`, env, [service], config, keys, store))
       }

@@ -25,6 +25,10 @@ export function validateReferences(m: Manifest): Problem[] {
 
   for (const s of m.secrets) {
     const at = (...rest: Path): Path => ['secrets', s.key, ...rest]
+    // YAML reads an unquoted NULL/TRUE/FALSE key as null/true/false: the key silently changes.
+    if (['null', 'true', 'false'].includes(s.key)) {
+      problem(at(), `secret key "${s.key}" is what YAML makes of an unquoted NULL, TRUE or FALSE (or ~)`, `quote the key, e.g. "NULL":`, true)
+    }
     s.services.forEach((svc, i) => refer(at('services', i), svc, services, 'service'))
     s.environments?.forEach((env, i) => refer(at('environments', i), env, envs, 'environment'))
     const dup = s.services.find((svc, i) => s.services.indexOf(svc) !== i)

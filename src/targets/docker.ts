@@ -89,7 +89,7 @@ export class DockerTarget implements Target<DockerConfig> {
           // A key that was sensitive before: its old secret file goes (when envsync wrote it).
           if (input.live.owned?.has(change.key)) removeIfExists(file)
         } else if (change.action !== 'remove') {
-          writeExact(file, Buffer.from(change.value!.reveal(), 'utf8'), c.fileMode)
+          writeFileAtomic(file, Buffer.from(change.value!.reveal(), 'utf8'), c.fileMode)
         } else {
           // A key gone from the manifest: its secret file, or its line in the env files.
           removeIfExists(file)
@@ -120,15 +120,6 @@ function removeIfExists(file: string): void {
 
 const envFile = (c: DockerConfig, service: string) => path.join(c.dir, `${service}.env`)
 const configOf = (c: DockerConfig, service: string) => Object.keys(c.configKeys).filter((k) => c.configKeys[k].includes(service))
-
-/**
- * Writes a file atomically with exactly `mode`: the temp file is created with it, but the umask
- * may narrow it (a 0640 file must stay readable by the container's group).
- */
-function writeExact(file: string, content: string | Buffer, mode: number): void {
-  writeFileAtomic(file, content, mode)
-  if ((statSync(file).mode & 0o777) !== mode) chmodSync(file, mode)
-}
 
 /**
  * Applies the changes to the env files: each service's (and each env file left from a service
@@ -171,7 +162,7 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
       }
       lines.push(`${key}=${encoded}`)
     }
-    writeExact(file, lines.join('\n') + '\n', c.fileMode)
+    writeFileAtomic(file, lines.join('\n') + '\n', c.fileMode)
   }
 }
 

@@ -2,7 +2,7 @@ import jsyaml from 'js-yaml'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
-import {resolveDestinations} from '../manifest/resolve.js'
+import {resolveDestinations, secretLabels} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -143,12 +143,13 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
   return out
 }
 
-/** The labels push puts on every Secret (resolve.ts). */
-export function secretLabels(project: string, service: string): Record<string, string> {
+/** What an export holds, without values: keys written, keys left out, Secrets (k8s). */
+export function summarizeExport(selection: ExportSelection): {keys: string[]; missing: string[]; secrets?: string[]} {
+  const filled = selection.groups.filter((g) => g.values.size > 0)
   return {
-    'app.kubernetes.io/managed-by': 'envsync',
-    'app.kubernetes.io/part-of': project,
-    'app.kubernetes.io/component': service,
+    keys: [...new Set(filled.flatMap((g) => [...g.values.keys()]))],
+    missing: [...new Set(selection.groups.flatMap((g) => g.missing))],
+    ...(selection.format === 'k8s' ? {secrets: filled.map((g) => `${g.secret!.namespace ? `${g.secret!.namespace}/` : ''}${g.secret!.name}`)} : {}),
   }
 }
 

@@ -17,11 +17,15 @@ export interface CliResult {
  * Runs the built binary in a child process: the real thing, with real exit codes, stdin and
  * environment. Use it for exit codes, stack-trace checks and anything touching process.cwd().
  */
-export function runBin(args: string[], options: {cwd?: string; env?: Record<string, string | undefined>; input?: string} = {}): Promise<CliResult> {
+export function runBin(args: string[], options: {cwd?: string; env?: Record<string, string | undefined>; input?: string; umask?: number} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, DEBUG: undefined, ...options.env}
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    const spawnOptions = {cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe']}
+    const child =
+      options.umask === undefined
+        ? spawn(process.execPath, [BIN, ...args], spawnOptions)
+        : spawn('/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, BIN, ...args], spawnOptions)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
