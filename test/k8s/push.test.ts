@@ -301,3 +301,42 @@ describeK8s('kubernetes: the API server stops in the middle of a push', () => {
     expect(final.exitCode, final.stdout).to.equal(0)
   })
 })
+
+describeK8s('kubernetes: property — random awkward values round-trip through a real Secret', (k8s) => {
+  it('store → push → GET → decode is byte-identical (fast-check, 40 runs)', async function () {
+    this.timeout(300_000)
+    const fc = (await import('fast-check')).default
+    const {planSync, applySync} = await import('../../src/sync/sync.js')
+    const {loadManifest} = await import('../../src/manifest/load.js')
+    const {readValues, writeValues} = await import('../../src/values/store.js')
+    const {encodeValue} = await import('../../src/values/dotenv.js')
+    const p = new TempProject('envsync-k8s-prop-')
+    const namespace = ns()
+    const saved = process.env.KUBECONFIG
+    process.env.KUBECONFIG = k8s.cluster.kubeconfig
+    try {
+      const keys = ['V0', 'V1', 'V2', 'V3']
+      p.write('envsync.yaml', manifest(namespace, keys.map((k) => `  ${k}: {services: [api], required: false}\n`).join('')))
+      const unit = fc.constantFrom('a', 'Z', '9', ' ', '\t', '\n', '\r', '"', "'", '`', '\\', '$', '{', '}', '=', '#', 'é', '日', '😀', '\u0000', '-----BEGIN KEY-----\n', '${{X.Y}}')
+      const value = fc.string({unit, maxLength: 40}).filter((v) => encodeValue(v) !== undefined)
+      await fc.assert(
+        fc.asyncProperty(fc.array(value, {minLength: keys.length, maxLength: keys.length}), async (values) => {
+          const store = readValues(p.path('.env.staging'))
+          writeValues(store, new Map([['JWT_SECRET', secret()], ['DB_PASSWORD', secret()], ...values.map((v, i): [string, string] => [keys[i], v])]))
+          const m = loadManifest(p.manifest)
+          const report = await applySync(await planSync(m, 'staging', {service: 'api'}))
+          expect(report.failed, JSON.stringify(report.destinations.map((d) => d.error))).to.equal(0)
+          const r = await k8s.cluster.kubectl(['get', 'secret', 'shop-api', '-n', namespace, '-o', 'json'])
+          const data = JSON.parse(r.stdout).data as Record<string, string>
+          values.forEach((v, i) => expect(Buffer.from(data[keys[i]] ?? '', 'base64').toString('utf8'), JSON.stringify(v)).to.equal(v))
+          const again = await planSync(loadManifest(p.manifest), 'staging', {service: 'api'})
+          expect(again.plans.flatMap((pl) => pl.changes)).to.deep.equal([])
+        }),
+        {numRuns: 40},
+      )
+    } finally {
+      process.env.KUBECONFIG = saved
+      p.cleanup()
+    }
+  })
+})
