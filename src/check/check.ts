@@ -1,4 +1,5 @@
 import type {Manifest} from '../manifest/manifest.js'
+import {valueOf} from '../manifest/resolve.js'
 import {Secret} from '../secret.js'
 import {readValues, type ValuesFile} from '../values/store.js'
 import {gitStatus} from './git.js'
@@ -17,9 +18,8 @@ export interface CheckResult {
 export function effectiveValues(manifest: Manifest, env: string, store: ValuesFile): Map<string, Secret> {
   const out = new Map<string, Secret>()
   for (const spec of manifest.secretsFor(env)) {
-    const v = store.values.get(spec.key)
+    const v = valueOf(spec, store)
     if (v) out.set(spec.key, v)
-    else if (spec.default !== undefined) out.set(spec.key, new Secret(spec.default))
   }
   return out
 }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {EnvsyncError} from '../errors.js'
+import {EnvsyncError, type SourceLocation} from '../errors.js'
 import {Secret} from '../secret.js'
 import {composeSecretName, type DockerConfig} from '../targets/docker.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -34,9 +34,26 @@ export function secretLabels(project: string, service: string): Record<string, s
 /** Kubernetes object names: RFC 1123 subdomain, lowercase. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
-/** The value a key has for a target: the manifest's literal override, the store's, or the default. */
-function valueFor(spec: SecretDef, kind: TargetKind, store: ValuesFile): Secret | undefined {
-  const override = spec.targets?.[kind]
+/** The Secret name for a service from the name template, or a clear error. */
+export function secretName(template: string, project: string, service: string, env: string, location?: SourceLocation): string {
+  const name = template.replaceAll('{project}', project).replaceAll('{service}', service).replaceAll('{environment}', env)
+  if (name.length > 253 || !K8S_NAME.test(name)) {
+    throw new EnvsyncError(`Secret name "${name}" (from secretName "${template}") is not a valid Kubernetes name`, {
+      code: 'BAD_SECRET_NAME',
+      location,
+      suggestion: 'names are lowercase letters, digits, - and ., at most 253 characters',
+    })
+  }
+  return name
+}
+
+/**
+ * The value a key has: for a target, the manifest's literal override first; then the values
+ * file's; then the manifest default (non-sensitive config only). The one definition check,
+ * push and export share.
+ */
+export function valueOf(spec: SecretDef, store: ValuesFile, kind?: TargetKind): Secret | undefined {
+  const override = kind === undefined ? undefined : spec.targets?.[kind]
   if (override !== undefined) return new Secret(override)
   const stored = store.values.get(spec.key)
   if (stored) return stored
@@ -112,14 +129,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       for (const service of (cfg.services ?? manifest.serviceNames).filter(wanted)) {
         const keys = secrets.filter((s) => s.services.includes(service))
         if (keys.length === 0) continue
-        const name = cfg.secretName.replaceAll('{project}', manifest.project).replaceAll('{service}', service).replaceAll('{environment}', env)
-        if (name.length > 253 || !K8S_NAME.test(name)) {
-          throw new EnvsyncError(`Secret name "${name}" (from secretName "${cfg.secretName}") is not a valid Kubernetes name`, {
-            code: 'BAD_SECRET_NAME',
-            location: manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']),
-            suggestion: 'names are lowercase letters, digits, - and ., at most 253 characters',
-          })
-        }
+        const name = secretName(cfg.secretName, manifest.project, service, env, manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']))
         const config: KubernetesConfig = {
           context: cfg.context,
           namespace: cfg.namespace,
@@ -138,7 +148,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
 function resolved(kind: TargetKind, id: string, label: string, env: string, services: string[], config: unknown, keys: SecretDef[], store: ValuesFile): Resolved {
   const desired = new Map<string, Secret>()
   for (const s of keys) {
-    const v = valueFor(s, kind, store)
+    const v = valueOf(s, store, kind)
     if (v !== undefined) desired.set(s.key, v)
   }
   return {destination: {id, kind, label, environment: env, services, config}, desired, manifestKeys: new Set(keys.map((k) => k.key))}

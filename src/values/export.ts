@@ -2,7 +2,7 @@ import jsyaml from 'js-yaml'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
-import {resolveDestinations, secretLabels} from '../manifest/resolve.js'
+import {resolveDestinations, secretLabels, secretName, valueOf} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -38,25 +38,14 @@ export interface ExportSelection {
   groups: ExportGroup[]
 }
 
-/** Kubernetes object names: RFC 1123 subdomain, lowercase (as resolve.ts checks them). */
-const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 /** The name template push uses when the kubernetes target does not set one (schema default). */
 export const DEFAULT_SECRET_NAME = '{project}-{service}'
-
-/** The environment's own value of a key: the values file, else the manifest default (config only). */
-function effectiveValue(spec: SecretDef, store: ValuesFile, override?: 'docker' | 'kubernetes'): Secret | undefined {
-  const literal = override ? spec.targets?.[override] : undefined
-  if (literal !== undefined) return new Secret(literal)
-  const stored = store.values.get(spec.key)
-  if (stored) return stored
-  return spec.default === undefined ? undefined : new Secret(spec.default)
-}
 
 function group(keys: SecretDef[], store: ValuesFile, override?: 'docker' | 'kubernetes', service?: string): ExportGroup {
   const values = new Map<string, Secret>()
   const missing: string[] = []
   for (const spec of keys) {
-    const v = effectiveValue(spec, store, override)
+    const v = valueOf(spec, store, override)
     if (v === undefined) missing.push(spec.key)
     else values.set(spec.key, v)
   }
@@ -134,10 +123,7 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
   for (const svc of services) {
     const keys = secrets.filter((s) => s.services.includes(svc))
     if (keys.length === 0) continue
-    const name = DEFAULT_SECRET_NAME.replaceAll('{project}', manifest.project).replaceAll('{service}', svc)
-    if (name.length > 253 || !K8S_NAME.test(name)) {
-      throw new EnvsyncError(`Secret name "${name}" is not a valid Kubernetes name`, {code: 'BAD_SECRET_NAME', suggestion: 'names are lowercase letters, digits, - and ., at most 253 characters'})
-    }
+    const name = secretName(DEFAULT_SECRET_NAME, manifest.project, svc, env)
     out.push({...group(keys, store, 'kubernetes', svc), secret: {name, namespace: undefined, labels: secretLabels(manifest.project, svc)}})
   }
   return out
