@@ -4,6 +4,8 @@ import {EnvsyncError, type SourceLocation} from '../errors.js'
 import {Secret} from '../secret.js'
 import {composeSecretName, type DockerConfig} from '../targets/docker.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
+import type {RailwayConfig} from '../targets/railway.js'
+import type {RenderConfig} from '../targets/render.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
 import type {Manifest, SecretDef} from './manifest.js'
@@ -140,7 +142,39 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         out.push(resolved(kind, `kubernetes:${cfg.context ?? ''}/${cfg.namespace ?? ''}/${name}`, `kubernetes secret ${cfg.namespace ? `${cfg.namespace}/` : ''}${name}`, env, [service], config, keys, store))
       }
     }
-    // railway and render come with their adapters; until then planSync reports them as skipped.
+    if (kind === 'railway') {
+      const cfg = targets.railway!
+      const mapped = Object.keys(cfg.services).filter(wanted)
+      const base = {project: cfg.project, environment: cfg.environment ?? env, deploy: cfg.deploy}
+      for (const service of mapped) {
+        const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.shared && s.shared))
+        if (keys.length === 0) continue
+        const config: RailwayConfig = {...base, service: cfg.services[service]}
+        out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/${config.service}`, `railway ${cfg.project}/${base.environment} service ${config.service}`, env, [service], config, keys, store))
+      }
+      // Keys marked shared go to the environment's shared variables, once.
+      const shared = cfg.shared ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
+      if (shared.length > 0) {
+        const config: RailwayConfig = {...base}
+        out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/shared`, `railway ${cfg.project}/${base.environment} shared variables`, env, mapped, config, shared, store))
+      }
+    }
+    if (kind === 'render') {
+      const cfg = targets.render!
+      const mapped = Object.keys(cfg.services).filter(wanted)
+      for (const service of mapped) {
+        const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.envGroup && s.shared))
+        if (keys.length === 0) continue
+        const config: RenderConfig = {service: cfg.services[service], deploy: cfg.deploy}
+        out.push(resolved(kind, `render:service/${config.service}`, `render service ${config.service}`, env, [service], config, keys, store))
+      }
+      // Keys marked shared go to the env group, once.
+      const shared = cfg.envGroup ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
+      if (shared.length > 0) {
+        const config: RenderConfig = {envGroup: cfg.envGroup, deploy: cfg.deploy}
+        out.push(resolved(kind, `render:env-group/${cfg.envGroup}`, `render env group ${cfg.envGroup}`, env, mapped, config, shared, store))
+      }
+    }
   }
   return out
 }

@@ -27,6 +27,8 @@ export interface DestinationPlan {
   desired: Map<string, Secret>
   /** Keys envsync owns here after the apply. */
   owned: Set<string>
+  /** Fingerprints of what envsync will have pushed here after the apply (owned keys). */
+  pushed: Map<string, string>
   live: LiveState
   /** The read failed: nothing is known, nothing will be written. */
   error?: Error
@@ -39,6 +41,8 @@ export interface PlanInput {
   live: LiveState
   /** Keys envsync put here before (from the platform or the local record). */
   owned: Set<string>
+  /** Fingerprints of the values envsync last pushed (local record), for write-only live values. */
+  pushed?: Map<string, string>
   prune: boolean
   /** Only these keys (push --only); undefined: all. */
   only?: Set<string>
@@ -47,7 +51,7 @@ export interface PlanInput {
 
 /** Pure: desired + live + ownership → per-key actions and the changes to apply. */
 export function planDestination(input: PlanInput): DestinationPlan {
-  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint} = input
+  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint, pushed} = input
   const keys: KeyPlan[] = []
   const changes: Change[] = []
   const inScope = (k: string) => !only || only.has(k)
@@ -66,7 +70,14 @@ export function planDestination(input: PlanInput): DestinationPlan {
       keys.push({key, action: 'add', local})
       changes.push({key, action: 'add', value: want})
     } else if (have === WRITE_ONLY) {
-      keys.push({key, action: 'unknown', local, live: liveFp})
+      // Unreadable live value: rewrite it only if the local value changed since envsync pushed it.
+      const last = pushed?.get(key)
+      if (last === undefined) keys.push({key, action: 'unknown', local, live: liveFp})
+      else if (last === local) keys.push({key, action: 'unchanged', local, live: liveFp})
+      else {
+        keys.push({key, action: 'update', local, live: liveFp})
+        changes.push({key, action: 'update', value: want})
+      }
     } else if (have.equals(want)) {
       keys.push({key, action: 'unchanged', local, live: liveFp})
     } else {
@@ -92,7 +103,9 @@ export function planDestination(input: PlanInput): DestinationPlan {
     if (k.action === 'remove') after.delete(k.key)
   }
   const desiredAfter = new Map([...desired].filter(([k]) => after.has(k)))
-  return {destination, exists: live.exists, keys, changes, desired: desiredAfter, owned: after, live}
+  const pushedAfter = new Map([...(pushed ?? [])].filter(([k]) => after.has(k)))
+  for (const [k, v] of desiredAfter) if (!only || only.has(k)) pushedAfter.set(k, fingerprint(v))
+  return {destination, exists: live.exists, keys, changes, desired: desiredAfter, owned: after, pushed: pushedAfter, live}
 }
 
 export function countActions(plan: DestinationPlan): Record<KeyAction, number> {

@@ -10,7 +10,8 @@ import {writeFileAtomic} from '../files.js'
  * - key: the HMAC key for fingerprints (random, 0600), so fingerprints of short values cannot be
  *   brute-forced by someone who sees a diff;
  * - ownership.json: which keys envsync put in each destination whose platform cannot record it
- *   itself — keys only, never values.
+ *   itself, with a keyed fingerprint of the value last pushed (a Railway sealed variable cannot
+ *   be read back; the fingerprint says whether the local value changed since) — never values.
  */
 export class SyncState {
   readonly dir: string
@@ -39,7 +40,7 @@ export class SyncState {
     return path.join(this.dir, 'ownership.json')
   }
 
-  private readOwnership(): Record<string, string[]> {
+  private readOwnership(): Record<string, OwnershipRecord> {
     try {
       return JSON.parse(readFileSync(this.ownershipFile(), 'utf8')).destinations ?? {}
     } catch {
@@ -47,23 +48,30 @@ export class SyncState {
     }
   }
 
-  owned(destinationId: string): Set<string> {
-    return new Set(this.readOwnership()[destinationId] ?? [])
+  /** Keys envsync put in a destination, with the keyed fingerprint of what it last pushed. */
+  ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
+    const record = this.readOwnership()[destinationId]
+    return {keys: new Set(record?.keys ?? []), pushed: new Map(Object.entries(record?.pushed ?? {}))}
   }
 
   /** Records ownership for several destinations at once, under a lock (concurrent pushes). */
-  recordOwnership(updates: Map<string, Set<string>>): void {
+  recordOwnership(updates: Map<string, {keys: Set<string>; pushed: Map<string, string>}>): void {
     if (updates.size === 0) return
     mkdirSync(this.dir, {recursive: true, mode: 0o700})
     withLock(path.join(this.dir, 'ownership.lock'), () => {
       const all = this.readOwnership()
-      for (const [id, keys] of updates) {
+      for (const [id, {keys, pushed}] of updates) {
         if (keys.size === 0) delete all[id]
-        else all[id] = [...keys].sort()
+        else all[id] = {keys: [...keys].sort(), pushed: Object.fromEntries([...pushed].filter(([k]) => keys.has(k)).sort())}
       }
       writeFileAtomic(this.ownershipFile(), JSON.stringify({version: 1, destinations: all}, null, 2) + '\n')
     })
   }
+}
+
+interface OwnershipRecord {
+  keys: string[]
+  pushed?: Record<string, string>
 }
 
 function withLock<T>(lock: string, fn: () => T): T {

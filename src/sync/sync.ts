@@ -29,8 +29,6 @@ export interface SyncOptions extends ResolveFilter {
 export interface SyncPlan {
   environment: string
   plans: DestinationPlan[]
-  /** Configured targets this version cannot sync yet. */
-  unsupported: TargetKind[]
   targets: Targets
   state: SyncState
 }
@@ -59,24 +57,24 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
     const target = await targets.get(r.destination.kind)
     try {
       const live = await target.read(r.destination)
+      const record = state.ownership(r.destination.id)
       return planDestination({
         destination: r.destination,
         desired: r.desired,
         manifestKeys: r.manifestKeys,
         live,
-        owned: live.owned ?? state.owned(r.destination.id),
+        owned: live.owned ?? record.keys,
+        pushed: live.owned ? undefined : record.pushed,
         prune: options.prune === true,
         only,
         fingerprint: (s) => s.fingerprint(key),
       })
     } catch (error) {
       const empty = {exists: false, values: new Map()}
-      return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), live: empty, error: error as Error}
+      return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: error as Error}
     }
   })
-  const configured = manifest.targetsOf(env).filter((k) => !options.target || k === options.target)
-  const unsupported = configured.filter((k) => k === 'railway' || k === 'render')
-  return {environment: env, plans, unsupported, targets, state}
+  return {environment: env, plans, targets, state}
 }
 
 /**
@@ -147,10 +145,28 @@ export async function applySync(plan: SyncPlan, options: {onProgress?: (e: Progr
     options.onProgress?.({type: 'done', report, label: d.label, index, total})
     return report
   })
+  // After every write: follow-up work per platform (one redeploy per changed service).
+  for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
+    const applied = plan.plans.filter((p, i) => p.destination.kind === kind && reports[i].status === 'applied').map((p) => p.destination)
+    const target = await plan.targets.get(kind)
+    if (applied.length > 0 && target.finish) {
+      try {
+        await target.finish(applied)
+      } catch (error) {
+        // The values are written, the deploy is not: loud, and the rerun will not redo it.
+        const info = errorInfo(error as Error)!
+        for (const r of reports) {
+          if (r.kind !== kind || r.status !== 'applied') continue
+          r.status = 'failed'
+          r.error = {...info, message: `values written, but the redeploy failed: ${info.message}`, suggestion: 'redeploy the service from the platform, or run push again with a change'}
+        }
+      }
+    }
+  }
   // Platforms that cannot record ownership themselves keep it in the local state.
-  const local = new Map<string, Set<string>>()
+  const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
   plan.plans.forEach((p, i) => {
-    if (reports[i].status === 'applied' && p.live.owned === undefined) local.set(p.destination.id, p.owned)
+    if (reports[i].status === 'applied' && p.live.owned === undefined) local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
   })
   plan.state.recordOwnership(local)
   audit(plan, reports)

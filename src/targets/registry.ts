@@ -34,8 +34,14 @@ export class Targets {
         const {KubernetesTarget} = await import('./kubernetes.js')
         return new KubernetesTarget(this.kubernetes) as Target
       }
-      default:
-        throw new Error(`no adapter for ${kind} yet`)
+      case 'railway': {
+        const {RailwayTarget} = await import('./railway.js')
+        return new RailwayTarget() as Target
+      }
+      case 'render': {
+        const {RenderTarget} = await import('./render.js')
+        return new RenderTarget() as Target
+      }
     }
   }
 }

@@ -58,6 +58,11 @@ export interface Target<C = unknown> {
   read(dest: Destination<C>): Promise<LiveState>
   /** Makes the changes, in as few requests as the platform allows. Throws EnvsyncError on failure. */
   apply(dest: Destination<C>, input: ApplyInput): Promise<void>
+  /**
+   * Once after every destination of this kind was written: work that must follow all writes,
+   * such as one redeploy per changed service (Railway, Render).
+   */
+  finish?(applied: Destination<C>[]): Promise<void>
   /** Requests made so far (for benchmarks and "in-sync costs one read" tests). */
   readonly requests?: number
 }

@@ -15,6 +15,5 @@ export function planJson(plan: SyncPlan) {
       ...(p.error ? {error: p.error.message} : {}),
       keys: p.keys,
     })),
-    unsupported: plan.unsupported,
   }
 }

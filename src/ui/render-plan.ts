@@ -27,7 +27,6 @@ export function hasChanges(plan: SyncPlan): boolean {
 export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): string[] {
   const lines: string[] = []
   for (const p of plan.plans) lines.push(...renderDestination(p, options.verbose === true), '')
-  for (const kind of plan.unsupported) lines.push(style.dim(`${kind}: not synced by this version of envsync (skipped)`), '')
   lines.push(summary(plan))
   return lines
 }

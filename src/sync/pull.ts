@@ -1,0 +1,98 @@
+import {EnvsyncError} from '../errors.js'
+import type {Manifest} from '../manifest/manifest.js'
+import {resolveDestinations} from '../manifest/resolve.js'
+import {didYouMean} from '../manifest/suggest.js'
+import type {Secret} from '../secret.js'
+import {Targets} from '../targets/registry.js'
+import {WRITE_ONLY, type TargetKind} from '../targets/target.js'
+import {readValues, writeValues} from '../values/store.js'
+import {mapLimit} from './pool.js'
+import {CONCURRENCY} from './sync.js'
+
+export type PullAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'write-only' | 'conflict' | 'not-live'
+
+export interface PullResult {
+  environment: string
+  from: TargetKind
+  file: string
+  keys: {key: string; action: PullAction; from: string[]}[]
+  /** --include-unmanaged: keys found live that the manifest does not have, with a manifest entry to paste. */
+  proposals: {key: string; services: string[]; entry: string}[]
+  written: number
+  requests: number
+}
+
+export interface PullOptions {
+  from: TargetKind
+  service?: string
+  keys?: string[]
+  overwrite?: boolean
+  includeUnmanaged?: boolean
+}
+
+/**
+ * Imports live values into the local store, for teams adopting envsync on an existing
+ * deployment. Never replaces a differing local value without `overwrite`; a key whose live values
+ * disagree between destinations is left alone. One atomic write; reports keys, never values.
+ */
+export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
+  const store = readValues(manifest.valuesFile(env))
+  const resolved = resolveDestinations(manifest, env, store, {target: options.from, service: options.service})
+  const targets = new Targets()
+  const target = await targets.get(options.from)
+  const lives = await mapLimit(resolved, CONCURRENCY, (r) => target.read(r.destination))
+
+  const manifestKeys = new Set(resolved.flatMap((r) => [...r.manifestKeys]))
+  const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined
+  for (const key of wanted ?? []) {
+    if (!manifestKeys.has(key) && !options.includeUnmanaged) {
+      throw new EnvsyncError(`--keys ${key}: not a key of ${env} on ${options.from}`, {code: 'UNKNOWN_KEY', suggestion: didYouMean(key, manifestKeys) ?? 'pass --include-unmanaged to pull keys the manifest does not have'})
+    }
+  }
+  // key → live values by destination label
+  const found = new Map<string, {value: Secret | typeof WRITE_ONLY; from: string; services: string[]}[]>()
+  resolved.forEach((r, i) => {
+    for (const [key, value] of lives[i].values) {
+      if (wanted && !wanted.has(key)) continue
+      if (!manifestKeys.has(key) && !options.includeUnmanaged) continue
+      found.set(key, [...(found.get(key) ?? []), {value, from: r.destination.label, services: r.destination.services}])
+    }
+  })
+
+  const result: PullResult = {environment: env, from: options.from, file: store.display, keys: [], proposals: [], written: 0, requests: 0}
+  const changes = new Map<string, string>()
+  const keys = [...new Set([...(wanted ?? manifestKeys), ...found.keys()])].sort()
+  for (const key of keys) {
+    const seen = found.get(key) ?? []
+    const from = seen.map((s) => s.from)
+    const readable = seen.filter((s) => s.value !== WRITE_ONLY) as {value: Secret; from: string}[]
+    if (seen.length === 0) {
+      if (manifestKeys.has(key)) result.keys.push({key, action: 'not-live', from})
+      continue
+    }
+    if (readable.length === 0) {
+      result.keys.push({key, action: 'write-only', from})
+      continue
+    }
+    if (readable.some((s) => !s.value.equals(readable[0].value))) {
+      result.keys.push({key, action: 'conflict', from})
+      continue
+    }
+    const live = readable[0].value
+    const local = store.values.get(key)
+    let action: PullAction = 'added'
+    if (local?.equals(live)) action = 'unchanged'
+    else if (local && !options.overwrite) action = 'kept-local'
+    else if (local) action = 'updated'
+    if (action === 'added' || action === 'updated') changes.set(key, live.reveal())
+    result.keys.push({key, action, from})
+    if (!manifestKeys.has(key)) {
+      const services = [...new Set(seen.flatMap((s) => s.services))]
+      result.proposals.push({key, services, entry: `  ${key}:\n    services: [${services.join(', ')}]\n    description: pulled from ${options.from}`})
+    }
+  }
+  if (changes.size > 0) writeValues(store, changes)
+  result.written = changes.size
+  result.requests = targets.requests
+  return result
+}

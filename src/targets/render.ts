@@ -1,0 +1,181 @@
+import {EnvsyncError} from '../errors.js'
+import {Secret} from '../secret.js'
+import {HttpClient, type HttpResponse} from './http.js'
+import type {ApplyInput, Destination, LiveState, Target} from './target.js'
+
+/**
+ * Render (REST): a destination per mapped service, plus an env group for shared keys.
+ *
+ * Writes to a service are one bulk PUT: Render's per-key writes share a budget of 30 per minute,
+ * so 100 keys key by key would take over three minutes, and 1,000 over half an hour. The bulk PUT
+ * replaces everything, so it is built from a complete read (every page, never truncated) merged
+ * with the changes — every key envsync does not manage is sent back as it was — and the
+ * response, which lists the result, is checked against what was meant. Env groups have no bulk
+ * write: one PUT or DELETE per changed key, paced by the Ratelimit headers.
+ */
+export interface RenderConfig {
+  /** Service id (srv-…) or exact name. */
+  service?: string
+  /** Env group id (evg-…) or exact name; set for the shared-keys destination. */
+  envGroup?: string
+  deploy: boolean
+}
+
+export const RENDER_ENDPOINT = 'https://api.render.com/v1'
+const PAGE = 100
+
+type Page<T> = ({cursor: string} & T)[]
+
+export class RenderTarget implements Target<RenderConfig> {
+  readonly kind = 'render' as const
+  private readonly http = new HttpClient({service: 'Render'})
+  private readonly serviceIds = new Map<string, Promise<string>>()
+  private readonly groupIds = new Map<string, Promise<string>>()
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  get requests(): number {
+    return this.http.requests
+  }
+
+  async read(dest: Destination<RenderConfig>): Promise<LiveState> {
+    const values: LiveState['values'] = new Map()
+    if (dest.config.envGroup) {
+      const group = await this.get<{envVars: {key: string; value: string}[]}>(`/env-groups/${await this.groupId(dest.config.envGroup)}`)
+      for (const v of group.envVars) values.set(v.key, new Secret(v.value))
+    } else {
+      for (const v of await this.serviceVars(await this.serviceId(dest.config.service!))) values.set(v.key, new Secret(v.value))
+    }
+    return {exists: true, values}
+  }
+
+  async apply(dest: Destination<RenderConfig>, input: ApplyInput): Promise<void> {
+    if (dest.config.envGroup) return this.applyGroup(await this.groupId(dest.config.envGroup), input)
+    const id = await this.serviceId(dest.config.service!)
+    const merged = new Map<string, string>()
+    for (const [k, v] of input.live.values) if (typeof v !== 'symbol') merged.set(k, v.reveal())
+    for (const c of input.changes) {
+      if (c.action === 'remove') merged.delete(c.key)
+      else merged.set(c.key, c.value!.reveal())
+    }
+    const body = [...merged].map(([key, value]) => ({key, value}))
+    const res = await this.send('PUT', `/services/${id}/env-vars`, body)
+    const result = new Map((res.json as Page<{envVar: {key: string; value: string}}>).map((i) => [i.envVar.key, i.envVar.value]))
+    const same = result.size === merged.size && [...merged].every(([k, v]) => result.get(k) === v)
+    if (!same) {
+      throw new EnvsyncError(`Render did not store the env vars of service ${dest.config.service} as sent`, {
+        code: 'RENDER_VERIFY',
+        exitCode: 1,
+        suggestion: 'someone may have changed them at the same time; run diff and push again',
+      })
+    }
+  }
+
+  private async applyGroup(id: string, input: ApplyInput): Promise<void> {
+    for (const c of input.changes) {
+      const path = `/env-groups/${id}/env-vars/${encodeURIComponent(c.key)}`
+      if (c.action === 'remove') {
+        const res = await this.http.send({method: 'DELETE', url: this.url(path), headers: this.headers()})
+        // 404 after a retried delete that had gone through: gone, as wanted.
+        if (res.status !== 204 && res.status !== 404) throw this.failure(res, path)
+      } else {
+        await this.send('PUT', path, {value: c.value!.reveal()})
+      }
+    }
+  }
+
+  /** One deploy per changed service; an env group change deploys every mapped service. */
+  async finish(applied: Destination<RenderConfig>[]): Promise<void> {
+    const services = new Set<string>()
+    for (const d of applied.filter((x) => x.config.deploy)) {
+      if (d.config.service) services.add(await this.serviceId(d.config.service))
+    }
+    const groups = applied.filter((x) => x.config.deploy && x.config.envGroup)
+    if (groups.length > 0) for (const p of this.serviceIds.values()) services.add(await p)
+    for (const id of services) {
+      const res = await this.http.send({method: 'POST', url: this.url(`/services/${id}/deploys`), headers: this.headers(), body: {}, idempotent: false})
+      if (res.status !== 201 && res.status !== 202) throw this.failure(res, `/services/${id}/deploys`)
+    }
+  }
+
+  /** Every env var of a service, following the cursor to the last page. */
+  private async serviceVars(id: string): Promise<{key: string; value: string}[]> {
+    const out: {key: string; value: string}[] = []
+    let cursor: string | undefined
+    for (;;) {
+      const page = await this.get<Page<{envVar: {key: string; value: string}}>>(`/services/${id}/env-vars?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      out.push(...page.map((i) => i.envVar))
+      if (page.length < PAGE) return out
+      cursor = page.at(-1)!.cursor
+    }
+  }
+
+  private serviceId(nameOrId: string): Promise<string> {
+    let id = this.serviceIds.get(nameOrId)
+    if (!id) {
+      id = /^srv-/.test(nameOrId) ? Promise.resolve(nameOrId) : this.findByName('services', 'service', nameOrId)
+      this.serviceIds.set(nameOrId, id)
+    }
+    return id
+  }
+
+  private groupId(nameOrId: string): Promise<string> {
+    let id = this.groupIds.get(nameOrId)
+    if (!id) {
+      id = /^evg-/.test(nameOrId) ? Promise.resolve(nameOrId) : this.findByName('env-groups', 'envGroup', nameOrId)
+      this.groupIds.set(nameOrId, id)
+    }
+    return id
+  }
+
+  /** Exact-name lookup; Render's `name` filter is not documented as exact, so filter here too. */
+  private async findByName(collection: 'services' | 'env-groups', field: 'service' | 'envGroup', name: string): Promise<string> {
+    const matches: {id: string; name: string}[] = []
+    let cursor: string | undefined
+    for (;;) {
+      const previews = collection === 'services' ? '&includePreviews=false' : ''
+      const page = await this.get<Page<Record<string, {id: string; name: string}>>>(`/${collection}?name=${encodeURIComponent(name)}${previews}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      matches.push(...page.map((i) => i[field]).filter((x) => x.name === name))
+      if (page.length < PAGE) break
+      cursor = page.at(-1)!.cursor
+    }
+    const what = collection === 'services' ? 'service' : 'env group'
+    if (matches.length === 1) return matches[0].id
+    throw new EnvsyncError(
+      matches.length === 0 ? `no Render ${what} named "${name}"` : `${matches.length} Render ${what}s are named "${name}": ${matches.map((m) => m.id).join(', ')}`,
+      {code: 'RENDER_NAME', exitCode: 1, suggestion: matches.length === 0 ? `check the name, or use the ${what}'s id` : `use the id of the one you mean in the manifest`},
+    )
+  }
+
+  private headers(): Record<string, string> {
+    const key = this.env.RENDER_API_KEY
+    if (!key) throw new EnvsyncError('no Render API key', {code: 'RENDER_NO_KEY', exitCode: 1, suggestion: 'set RENDER_API_KEY (Account settings → API keys)'})
+    return {authorization: `Bearer ${key}`}
+  }
+
+  private url(path: string): string {
+    return `${this.env.RENDER_API_URL ?? RENDER_ENDPOINT}${path}`
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const res = await this.http.send({method: 'GET', url: this.url(path), headers: this.headers()})
+    if (res.status !== 200) throw this.failure(res, path)
+    return res.json as T
+  }
+
+  private async send(method: 'PUT', path: string, body: unknown): Promise<HttpResponse> {
+    const res = await this.http.send({method, url: this.url(path), headers: this.headers(), body})
+    if (res.status !== 200) throw this.failure(res, path)
+    return res
+  }
+
+  private failure(res: HttpResponse, path: string): EnvsyncError {
+    const message = (res.json as {message?: string} | undefined)?.message ?? `HTTP ${res.status}`
+    const where = path.split('?')[0]
+    if (res.status === 401 || res.status === 403) {
+      return new EnvsyncError(`Render refused ${where}: ${message}`, {code: 'RENDER_UNAUTHORIZED', exitCode: 1, suggestion: 'check RENDER_API_KEY: it must be a valid key of the account that owns the service'})
+    }
+    if (res.status === 404) return new EnvsyncError(`Render has no ${where}`, {code: 'RENDER_NOT_FOUND', exitCode: 1, suggestion: 'check the service or env group id in the manifest'})
+    return new EnvsyncError(`Render ${where}: ${message}`, {code: 'RENDER_ERROR', exitCode: 1})
+  }
+}

@@ -1,0 +1,22 @@
+import type {PullAction, PullResult} from '../sync/pull.js'
+import {plural, style, table} from './style.js'
+
+const NOTE: Record<PullAction, string> = {
+  added: 'written',
+  updated: 'replaced (--overwrite)',
+  unchanged: 'same as local',
+  'kept-local': 'differs: local value kept (--overwrite replaces it)',
+  'write-only': 'write-only on the platform: cannot be pulled',
+  conflict: 'destinations disagree: left alone',
+  'not-live': 'not on the platform',
+}
+
+export function renderPull(r: PullResult): string[] {
+  const rows = r.keys.map((k) => [k.action === 'added' || k.action === 'updated' ? style.green(k.key) : k.action === 'conflict' ? style.red(k.key) : k.key, style.dim(NOTE[k.action])])
+  const lines = table(rows)
+  if (r.proposals.length > 0) {
+    lines.push('', 'Not in the manifest; add under secrets: to manage them:', ...r.proposals.map((p) => p.entry))
+  }
+  lines.push('', `${r.environment}: ${plural(r.written, 'value')} written to ${r.file} from ${r.from} (${plural(r.requests, 'request')})`)
+  return lines
+}
