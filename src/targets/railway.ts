@@ -41,6 +41,8 @@ export class RailwayTarget implements Target<RailwayConfig> {
   readonly kind = 'railway' as const
   private readonly http = new HttpClient({service: 'Railway'})
   private auth?: Auth
+  /** Services a variableDelete already redeployed (it cannot skip deploys). */
+  private readonly deployedByDelete = new Set<string>()
   private tokenScope?: Promise<{projectId: string; environmentId: string} | undefined>
   private readonly ids = new Map<string, Promise<Ids>>()
 
@@ -66,6 +68,8 @@ export class RailwayTarget implements Target<RailwayConfig> {
       await this.call(documents.UPSERT, {input: {projectId, environmentId, serviceId, variables, skipDeploys: true}})
     }
     for (const c of input.changes.filter((x) => x.action === 'remove')) {
+      // variableDelete has no skipDeploys: Railway redeploys the service itself.
+      if (serviceId) this.deployedByDelete.add(serviceId)
       try {
         await this.call(documents.DELETE, {input: {projectId, environmentId, serviceId, name: c.key}})
       } catch (error) {
@@ -86,7 +90,9 @@ export class RailwayTarget implements Target<RailwayConfig> {
       byEnvironment.set(ids.environmentId, services)
     }
     for (const [environmentId, services] of byEnvironment) {
-      for (const serviceId of services) await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
+      for (const serviceId of services) {
+        if (!this.deployedByDelete.has(serviceId)) await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
+      }
     }
   }
 

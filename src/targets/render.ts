@@ -134,10 +134,12 @@ export class RenderTarget implements Target<RenderConfig> {
     let cursor: string | undefined
     for (;;) {
       const previews = collection === 'services' ? '&includePreviews=false' : ''
-      const page = await this.get<Page<Record<string, {id: string; name: string}>>>(`/${collection}?name=${encodeURIComponent(name)}${previews}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
-      matches.push(...page.map((i) => i[field]).filter((x) => x.name === name))
+      const page = await this.get<(Record<string, {id: string; name: string}> & {cursor?: string; id?: string; name?: string})[]>(`/${collection}?name=${encodeURIComponent(name)}${previews}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      // Services come wrapped with a cursor ({service, cursor}); env groups come bare, paged by id.
+      const items = page.map((i) => (field === 'service' ? i.service : {id: i.id!, name: i.name!}))
+      matches.push(...items.filter((x) => x.name === name))
       if (page.length < PAGE) break
-      cursor = page.at(-1)!.cursor
+      cursor = field === 'service' ? page.at(-1)!.cursor : items.at(-1)!.id
     }
     const what = collection === 'services' ? 'service' : 'env group'
     if (matches.length === 1) return matches[0].id

@@ -33,7 +33,10 @@ export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): s
 
 function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   const head = style.bold(p.destination.label)
-  if (p.error) return [`${head}  ${style.red('cannot read')}: ${p.error.message}`]
+  if (p.error) {
+    const suggestion = (p.error as {suggestion?: string}).suggestion
+    return [`${head}  ${style.red('cannot read')}: ${p.error.message}`, ...(suggestion ? [style.dim(`  → ${suggestion}`)] : [])]
+  }
   const c = countActions(p)
   const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`].filter(Boolean)
   const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
