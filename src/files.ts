@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {open, rename, unlink} from 'node:fs/promises'
 import path from 'node:path'
 
 import {EnvsyncError} from './errors.js'
@@ -48,5 +49,33 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
     closeSync(dfd)
   } catch {
     // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+/**
+ * writeFileAtomic without blocking the event loop, for many files at once (Docker secret files):
+ * the same steps, so the same guarantees; the fsyncs of several files overlap in libuv's pool.
+ */
+export async function writeFileAtomicAsync(file: string, content: Buffer, mode = 0o600): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  let handle
+  try {
+    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+    await handle.chmod(mode)
+    await handle.writeFile(content)
+    await handle.sync()
+    await handle.close()
+    handle = undefined
+    await rename(tmp, file)
+  } catch (error) {
+    await handle?.close().catch(() => undefined)
+    await unlink(tmp).catch(() => undefined)
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
+      code: 'WRITE_FAILED',
+      exitCode: 1,
+      location: {file: displayPath(file)},
+      suggestion: 'check the directory permissions and free space; the old file is unchanged',
+    })
   }
 }

@@ -28,6 +28,6 @@ export default class Check extends BaseCommand<typeof Check> {
   async run(): Promise<void> {
     const result = runCheck(this.loadManifest(), this.args.environment)
     const failed = result.errors > 0 || (this.flags.strict && result.warnings > 0)
-    this.finish(result, renderCheck, failed ? ExitCode.failed : ExitCode.ok)
+    await this.finish(result, renderCheck, failed ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -32,6 +32,6 @@ export default class Diff extends BaseCommand<typeof Diff> {
     const plan = await planSync(this.loadManifest(), this.args.environment, syncOptions(this.flags))
     const failed = plan.plans.some((p) => p.error)
     const exit = failed ? ExitCode.failed : this.flags['exit-code'] && hasChanges(plan) ? ExitCode.differs : ExitCode.ok
-    this.finish(planJson(plan), () => renderPlan(plan, {verbose: this.flags.verbose}), exit)
+    await this.finish(planJson(plan), () => renderPlan(plan, {verbose: this.flags.verbose}), exit)
   }
 }

@@ -69,10 +69,10 @@ export default class Export extends BaseCommand<typeof Export> {
     if (this.flags.out) {
       writeFileAtomic(this.flags.out, text, 0o600)
       const file = displayPath(this.flags.out)
-      this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${r.keys.length} key${r.keys.length === 1 ? '' : 's'}, mode 0600)`])
+      await this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${r.keys.length} key${r.keys.length === 1 ? '' : 's'}, mode 0600)`])
       return
     }
     // The text once: as is on stdout, or inside the envelope with --json.
-    this.finish({...result, text}, () => [text.slice(0, -1)])
+    await this.finish({...result, text}, () => [text.slice(0, -1)])
   }
 }

@@ -39,6 +39,6 @@ export default class Generate extends BaseCommand<typeof Generate> {
     if (replacing.length > 0 && manifest.isProtected(env)) {
       await confirmProtected(env, `Replace ${replacing.length} existing value(s) (${replacing.map((g) => g.key).join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
     }
-    this.finish(applyGenerate(manifest, plan), renderGenerate)
+    await this.finish(applyGenerate(manifest, plan), renderGenerate)
   }
 }

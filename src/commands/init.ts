@@ -46,6 +46,6 @@ export default class Init extends BaseCommand<typeof Init> {
         suggestion: 'pass --yes, with --project, --services, --public, --environments, --secrets and --targets as needed',
       })
     }
-    this.finish(writeProject(dir, answers, force), renderInit)
+    await this.finish(writeProject(dir, answers, force), renderInit)
   }
 }

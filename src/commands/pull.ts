@@ -39,6 +39,6 @@ export default class Pull extends BaseCommand<typeof Pull> {
       includeUnmanaged: this.flags['include-unmanaged'],
     })
     const conflicts = result.keys.some((k) => k.action === 'conflict')
-    this.finish(result, renderPull, conflicts ? ExitCode.failed : ExitCode.ok)
+    await this.finish(result, renderPull, conflicts ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -43,12 +43,12 @@ export default class Push extends BaseCommand<typeof Push> {
     const plan = await planSync(manifest, env, syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes}))
     if (this.flags['dry-run'] || !hasChanges(plan)) {
       const unreadable = plan.plans.some((p) => p.error)
-      this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)
+      await this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)
       return
     }
     if (!this.json) process.stdout.write(renderPlan(plan, {verbose: this.flags.verbose}).join('\n') + '\n\n')
     await confirmPush(env, manifest.isProtected(env), plan, {yes: this.flags.yes, interactive: !this.json})
     const report = await applySync(plan, {onProgress: this.json ? undefined : progress(process.stderr)})
-    this.finish({plan: planJson(plan), applied: true, report}, () => renderReport(report), report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+    await this.finish({plan: planJson(plan), applied: true, report}, () => renderReport(report), report.failed > 0 ? ExitCode.failed : ExitCode.ok)
   }
 }

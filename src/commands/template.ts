@@ -23,9 +23,9 @@ export default class Template extends BaseCommand<typeof Template> {
     const text = renderTemplate(this.loadManifest())
     if (this.flags.out) {
       writeFileAtomic(this.flags.out, text, 0o644)
-      this.finish({file: displayPath(this.flags.out), bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file}`])
+      await this.finish({file: displayPath(this.flags.out), bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file}`])
     } else {
-      this.finish({template: text}, () => [text.trimEnd()])
+      await this.finish({template: text}, () => [text.trimEnd()])
     }
   }
 }

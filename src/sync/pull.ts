@@ -6,7 +6,7 @@ import type {Secret} from '../secret.js'
 import {Targets} from '../targets/registry.js'
 import {WRITE_ONLY, type TargetKind} from '../targets/target.js'
 import {readValues, writeValues} from '../values/store.js'
-import {mapLimit} from './pool.js'
+import {mapLimit} from '../pool.js'
 import {CONCURRENCY} from './sync.js'
 
 export type PullAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'write-only' | 'conflict' | 'not-live'

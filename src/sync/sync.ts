@@ -12,7 +12,7 @@ import {Targets} from '../targets/registry.js'
 import type {TargetKind} from '../targets/target.js'
 import {readValues} from '../values/store.js'
 import {planDestination, type DestinationPlan} from './plan.js'
-import {mapLimit} from './pool.js'
+import {mapLimit} from '../pool.js'
 import {SyncState} from './state.js'
 
 /** Destinations read or written at once: enough to hide latency, few enough to be polite. */
@@ -124,6 +124,8 @@ export type ProgressEvent = {type: 'start' | 'done'; report?: DestinationReport;
  */
 export async function applySync(plan: SyncPlan, options: {onProgress?: (e: ProgressEvent) => void} = {}): Promise<SyncReport> {
   const total = plan.plans.length
+  /** Destinations whose apply returned: every write went through (a later redeploy may fail). */
+  const written = new Set<number>()
   const reports = await mapLimit(plan.plans, CONCURRENCY, async (p, index): Promise<DestinationReport> => {
     const d = p.destination
     const keysOf = (action: string) => p.changes.filter((c) => c.action === action).map((c) => c.key)
@@ -136,6 +138,7 @@ export async function applySync(plan: SyncPlan, options: {onProgress?: (e: Progr
       try {
         const target = await plan.targets.get(d.kind)
         await target.apply(d, {changes: p.changes, desired: p.desired, owned: p.owned, live: p.live})
+        written.add(index)
         report.status = 'applied'
       } catch (error) {
         report.status = 'failed'
@@ -165,8 +168,26 @@ export async function applySync(plan: SyncPlan, options: {onProgress?: (e: Progr
   }
   // Platforms that cannot record ownership themselves keep it in the local state.
   const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
+  // Recorded for what was written, not for the final status: values written before a failed
+  // redeploy are envsync's. A destination not (known to be) written keeps its record, plus the
+  // keys its read found in sync (live is the local value: owned, with that fingerprint) and,
+  // after a failed write, the keys that write may have landed (answer lost, or a later request
+  // failed): owned, so that dropping them from the manifest removes them, but with their old
+  // fingerprints, so a write that may not have landed never counts as pushed.
   plan.plans.forEach((p, i) => {
-    if (reports[i].status === 'applied' && p.live.owned === undefined) local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
+    if (p.live.owned !== undefined || p.error) return
+    if (written.has(i)) return void local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
+    const before = plan.state.ownership(p.destination.id)
+    const keys = new Set(before.keys)
+    const pushed = new Map(before.pushed)
+    for (const k of p.keys) {
+      if (k.action !== 'unchanged') continue
+      keys.add(k.key)
+      if (k.local) pushed.set(k.key, k.local)
+    }
+    if (reports[i].status === 'failed') for (const c of p.changes) if (c.action !== 'remove') keys.add(c.key)
+    const same = keys.size === before.keys.size && pushed.size === before.pushed.size && [...pushed].every(([k, v]) => before.pushed.get(k) === v)
+    if (!same) local.set(p.destination.id, {keys, pushed})
   })
   plan.state.recordOwnership(local)
   audit(plan, reports)

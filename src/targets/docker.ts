@@ -4,7 +4,8 @@ import path from 'node:path'
 import jsyaml from 'js-yaml'
 
 import {EnvsyncError} from '../errors.js'
-import {writeFileAtomic} from '../files.js'
+import {writeFileAtomic, writeFileAtomicAsync} from '../files.js'
+import {mapLimit} from '../pool.js'
 import {Secret} from '../secret.js'
 import {encodeValue, envValues, parseEnv} from '../values/dotenv.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
@@ -82,6 +83,7 @@ export class DockerTarget implements Target<DockerConfig> {
       // Ownership first as the union of before and after: an interrupted run never forgets a
       // file it may already have written. Narrowed to the final set at the end.
       writeOwnership(c.dir, new Set([...readOwnership(c.dir), ...input.owned]))
+      const writes: {file: string; value: Buffer}[] = []
       for (const change of input.changes) {
         this.requests++
         const file = path.join(c.dir, change.key)
@@ -89,12 +91,15 @@ export class DockerTarget implements Target<DockerConfig> {
           // A key that was sensitive before: its old secret file goes (when envsync wrote it).
           if (input.live.owned?.has(change.key)) removeIfExists(file)
         } else if (change.action !== 'remove') {
-          writeFileAtomic(file, Buffer.from(change.value!.reveal(), 'utf8'), c.fileMode)
+          writes.push({file, value: Buffer.from(change.value!.reveal(), 'utf8')})
         } else {
           // A key gone from the manifest: its secret file, or its line in the env files.
           removeIfExists(file)
         }
       }
+      // Each file atomic on its own; many at once so their fsyncs overlap and other targets'
+      // requests are not held up behind a thousand synchronous writes.
+      await mapLimit(writes, 16, (w) => writeFileAtomicAsync(w.file, w.value, c.fileMode))
       writeEnvFiles(c, input.changes)
       const override = composeOverride(c)
       if (!existsSync(c.composeFile) || readFileSync(c.composeFile, 'utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)

@@ -51,7 +51,7 @@ export class HttpClient {
   constructor(private readonly options: HttpOptions) {}
 
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const {timeoutMs = 30_000, retries = 4, backoffMs = 250, maxWaitMs = 120_000} = this.options
+    const {timeoutMs = envMs('ENVSYNC_HTTP_TIMEOUT_MS') ?? 30_000, retries = 4, backoffMs = envMs('ENVSYNC_HTTP_BACKOFF_MS') ?? 250, maxWaitMs = 120_000} = this.options
     const idempotent = req.idempotent ?? req.method !== 'POST'
     let lastProblem = ''
     for (let attempt = 0; ; attempt++) {
@@ -115,6 +115,17 @@ export class HttpClient {
       suggestion: 'check the network; rerunning converges because only what still differs is sent',
     })
   }
+}
+
+/**
+ * Defaults the environment may override (tests: fast backoff, short timeouts); an option passed
+ * to the constructor wins. Unset, empty or not a non-negative number: undefined.
+ */
+function envMs(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw.trim() === '') return undefined
+  const ms = Number(raw)
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
 /** Exponential backoff with full jitter: spreads retries of many clients apart. */

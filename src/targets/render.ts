@@ -91,7 +91,9 @@ export class RenderTarget implements Target<RenderConfig> {
       if (d.config.service) services.add(await this.serviceId(d.config.service))
     }
     const groups = applied.filter((x) => x.config.deploy && x.config.envGroup)
-    if (groups.length > 0) for (const p of this.serviceIds.values()) services.add(await p)
+    // A service whose lookup failed is already reported as failed: deploy the others.
+    if (groups.length > 0) for (const p of this.serviceIds.values()) services.add(await p.catch(() => ''))
+    services.delete('')
     for (const id of services) {
       const res = await this.http.send({method: 'POST', url: this.url(`/services/${id}/deploys`), headers: this.headers(), body: {}, idempotent: false})
       if (res.status !== 201 && res.status !== 202) throw this.failure(res, `/services/${id}/deploys`)

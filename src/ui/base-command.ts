@@ -71,13 +71,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * Prints the result (the envelope, or `human` as text) and exits with `exitCode`.
    * Errors in the result are a normal outcome (check findings), not an exception.
    */
-  protected finish<R>(result: R, human: (r: R) => string[], exitCode: number = ExitCode.ok): void {
+  protected async finish<R>(result: R, human: (r: R) => string[], exitCode: number = ExitCode.ok): Promise<void> {
     if (this.json) {
       const envelope: Envelope<R> = {ok: exitCode === 0, command: this.id ?? '', exitCode, result}
-      process.stdout.write(JSON.stringify(envelope, null, 2) + '\n')
+      await write(process.stdout, JSON.stringify(envelope, null, 2) + '\n')
     } else {
       const lines = human(result)
-      if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n')
+      if (lines.length > 0) await write(process.stdout, lines.join('\n') + '\n')
     }
     if (exitCode !== 0) this.exit(exitCode)
   }
@@ -92,9 +92,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const e = toEnvsyncError(error)
     if (this.json) {
       const envelope: Envelope<never> = {ok: false, command: this.id ?? '', exitCode: e.exitCode, error: e.toJSON()}
-      process.stdout.write(JSON.stringify(envelope, null, 2) + '\n')
+      await write(process.stdout, JSON.stringify(envelope, null, 2) + '\n')
     } else {
-      process.stderr.write(renderError(e).join('\n') + '\n')
+      await write(process.stderr, renderError(e).join('\n') + '\n')
     }
     if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
     throw new Errors.ExitError(e.exitCode)
@@ -133,4 +133,12 @@ export function renderError(e: EnvsyncError): string[] {
     lines.push(`  ${style.cyan('→', err)} ${e.suggestion}`)
   }
   return lines
+}
+
+/**
+ * Writes and waits until the data is handed to the OS: a non-zero exit ends the process at once,
+ * and a pipe (`envsync push --json | jq`) would otherwise get a truncated envelope.
+ */
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())))
 }
