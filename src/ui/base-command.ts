@@ -140,5 +140,10 @@ export function renderError(e: EnvsyncError): string[] {
  * and a pipe (`envsync push --json | jq`) would otherwise get a truncated envelope.
  */
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())))
+  return new Promise((resolve, reject) => {
+    stream.write(text, (error) => (error ? reject(error) : resolve()))
+    // Nothing left in the stream's buffer: written already (or captured by a test's stub, which
+    // never calls back).
+    if (stream.writableLength === 0) resolve()
+  })
 }
