@@ -75,7 +75,16 @@ export class HttpClient {
         continue
       }
       this.noteRateLimit(res.headers)
-      const text = await res.text().catch(() => '')
+      let text: string
+      try {
+        text = await res.text()
+      } catch (error) {
+        // The connection dropped in the middle of the body: as good as no answer.
+        lastProblem = networkProblem(error)
+        if (attempt >= retries || !idempotent) throw this.unreachable(req, lastProblem, attempt + 1)
+        await sleep(backoff(attempt, backoffMs))
+        continue
+      }
       if (RETRY_STATUS.has(res.status) && attempt < retries && (idempotent || res.status === 429 || res.status === 503)) {
         const retryAfter = retryAfterMs(res.headers)
         if (retryAfter !== undefined && retryAfter > maxWaitMs) throw this.rateLimited(retryAfter)

@@ -4,6 +4,7 @@ import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {encodeValue} from '../../src/values/dotenv.js'
+import {seededRandom} from '../fakes/faults.js'
 
 /**
  * kubectl as an oracle for `envsync export --format k8s`: `kubectl create secret generic
@@ -142,13 +143,4 @@ export function manifestYaml(options: {
 }
 
 /** A small seeded PRNG (mulberry32), so a failing random case can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const prng = seededRandom
