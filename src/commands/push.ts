@@ -33,6 +33,7 @@ export default class Push extends BaseCommand<typeof Push> {
     force: Flags.boolean({description: 'Push even when check reports errors (placeholders are still never pushed).', default: false}),
     'force-conflicts': Flags.boolean({description: 'Kubernetes: take over keys another field manager owns.', default: false}),
     'create-namespace': Flags.boolean({description: 'Kubernetes: create a missing namespace.', default: false}),
+    deploy: Flags.boolean({description: 'Railway and Render: redeploy each changed service once after all writes (as `deploy: true` in the manifest).', default: false}),
   }
 
   async run(): Promise<void> {
@@ -40,7 +41,7 @@ export default class Push extends BaseCommand<typeof Push> {
     const env = this.args.environment
     const {exclude} = checkBeforePush(manifest, env, this.flags.force)
     const kubernetes = {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']}
-    const plan = await planSync(manifest, env, syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes}))
+    const plan = await planSync(manifest, env, syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes, deploy: this.flags.deploy}))
     if (this.flags['dry-run'] || !hasChanges(plan)) {
       const unreadable = plan.plans.some((p) => p.error)
       await this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)

@@ -22,6 +22,8 @@ export interface Resolved {
 export interface ResolveFilter {
   target?: TargetKind
   service?: string
+  /** push --deploy: redeploy changed Railway/Render services even if the manifest does not ask. */
+  deploy?: boolean
 }
 
 /** The labels every Secret envsync writes carries. */
@@ -145,7 +147,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
     if (kind === 'railway') {
       const cfg = targets.railway!
       const mapped = Object.keys(cfg.services).filter(wanted)
-      const base = {project: cfg.project, environment: cfg.environment ?? env, deploy: cfg.deploy}
+      const base = {project: cfg.project, environment: cfg.environment ?? env, deploy: cfg.deploy || filter.deploy === true}
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.shared && s.shared))
         if (keys.length === 0) continue
@@ -165,13 +167,13 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.envGroup && s.shared))
         if (keys.length === 0) continue
-        const config: RenderConfig = {service: cfg.services[service], deploy: cfg.deploy}
+        const config: RenderConfig = {service: cfg.services[service], deploy: cfg.deploy || filter.deploy === true}
         out.push(resolved(kind, `render:service/${config.service}`, `render service ${config.service}`, env, [service], config, keys, store))
       }
       // Keys marked shared go to the env group, once.
       const shared = cfg.envGroup ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
       if (shared.length > 0) {
-        const config: RenderConfig = {envGroup: cfg.envGroup, deploy: cfg.deploy}
+        const config: RenderConfig = {envGroup: cfg.envGroup, linkedServices: mapped.map((svc) => cfg.services[svc]), deploy: cfg.deploy || filter.deploy === true}
         out.push(resolved(kind, `render:env-group/${cfg.envGroup}`, `render env group ${cfg.envGroup}`, env, mapped, config, shared, store))
       }
     }

@@ -18,6 +18,8 @@ export interface RenderConfig {
   service?: string
   /** Env group id (evg-…) or exact name; set for the shared-keys destination. */
   envGroup?: string
+  /** For the env group: the Render services (ids or names) it feeds, redeployed when it changes. */
+  linkedServices?: string[]
   deploy: boolean
 }
 
@@ -90,9 +92,12 @@ export class RenderTarget implements Target<RenderConfig> {
     for (const d of applied.filter((x) => x.config.deploy)) {
       if (d.config.service) services.add(await this.serviceId(d.config.service))
     }
-    const groups = applied.filter((x) => x.config.deploy && x.config.envGroup)
-    // A service whose lookup failed is already reported as failed: deploy the others.
-    if (groups.length > 0) for (const p of this.serviceIds.values()) services.add(await p.catch(() => ''))
+    // An env group change redeploys every service it feeds, including one that receives only
+    // shared keys (it has no destination of its own). A service whose lookup fails is skipped:
+    // it is reported failed already if it had a destination.
+    for (const g of applied.filter((x) => x.config.deploy && x.config.envGroup)) {
+      for (const ref of g.config.linkedServices ?? []) services.add(await this.serviceId(ref).catch(() => ''))
+    }
     services.delete('')
     for (const id of services) {
       const res = await this.http.send({method: 'POST', url: this.url(`/services/${id}/deploys`), headers: this.headers(), body: {}, idempotent: false})

@@ -67,6 +67,19 @@ describe('railway target (against a fake that executes the published GraphQL sch
     assertNoLeak(Object.values(values), r.stdout, r.stderr, JSON.stringify(fake.requests))
   })
 
+  it('push --deploy redeploys each changed service once when the manifest does not ask', async () => {
+    p.write('envsync.yaml', manifest('', 'railway: {project: shop, services: {api: api, worker: worker}}'))
+    const quiet = await push()
+    expect(quiet.exitCode, quiet.stdout + quiet.stderr).to.equal(0)
+    expect(fake.deployCount(ids.services.api)).to.equal(0)
+    values.JWT_SECRET = long('JWT2')
+    writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
+    const r = await push('--deploy')
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(fake.deployCount(ids.services.api)).to.equal(1)
+    expect(fake.deployCount(ids.services.worker)).to.equal(0)
+  })
+
   it('an in-sync diff reads each destination once (plus one project lookup) and push writes nothing', async () => {
     await push()
     fake.clearLog()

@@ -345,7 +345,7 @@ describe('render target (binary against an OpenAPI-validated fake of Render)', (
     // service refs (src/manifest/resolve.ts builds {envGroup, deploy}), so finish() can only
     // deploy services that have a destination of their own. A mapped service that receives
     // nothing but shared keys is never redeployed after an env-group change.
-    it.skip('an env-group change deploys a mapped service that receives only shared keys (known gap: resolve.ts)', async () => {
+    it('an env-group change deploys a mapped service that receives only shared keys', async () => {
       // The worker gets nothing but env-group keys, so it has no service destination of its own.
       p.write('envsync.yaml', manifest().replace('LOG_LEVEL: {services: [api, worker]', 'LOG_LEVEL: {services: [api]'))
       const r = await push()
