@@ -99,7 +99,8 @@ export class RailwayTarget implements Target<RailwayConfig> {
   private async where(config: RailwayConfig): Promise<{projectId: string; environmentId: string; serviceId?: string}> {
     const ids = await this.resolve(config)
     if (config.service === undefined) return {projectId: ids.projectId, environmentId: ids.environmentId}
-    const serviceId = UUID.test(config.service) && [...ids.services.values()].includes(config.service) ? config.service : ids.services.get(config.service)
+    // The map holds names and ids alike (each id maps to itself).
+    const serviceId = ids.services.get(config.service)
     if (!serviceId) {
       throw new EnvsyncError(`Railway project has no service "${config.service}"`, {
         code: 'RAILWAY_NO_SERVICE',

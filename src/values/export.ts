@@ -3,6 +3,7 @@ import jsyaml from 'js-yaml'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {resolveDestinations, secretLabels, secretName, valueOf} from '../manifest/resolve.js'
+import {KubernetesTarget} from '../manifest/schema.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -39,7 +40,7 @@ export interface ExportSelection {
 }
 
 /** The name template push uses when the kubernetes target does not set one (schema default). */
-export const DEFAULT_SECRET_NAME = '{project}-{service}'
+export const DEFAULT_SECRET_NAME = KubernetesTarget.parse({}).secretName
 
 function group(keys: SecretDef[], store: ValuesFile, override?: 'docker' | 'kubernetes', service?: string): ExportGroup {
   const values = new Map<string, Secret>()
