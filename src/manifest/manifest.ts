@@ -10,6 +10,11 @@ export interface SecretDef extends SecretSpecData {
   key: string
 }
 
+/** The secret file a file-shaped secret becomes on Render, or undefined for a variable. */
+export function secretFileName(secret: SecretDef): string | undefined {
+  return secret.file === true ? secret.key : secret.file
+}
+
 type Locator = (path: (string | number)[], options?: {key?: boolean}) => SourceLocation
 
 /** A loaded, validated manifest and the questions every command asks of it. */

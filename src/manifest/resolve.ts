@@ -8,7 +8,7 @@ import type {RailwayConfig} from '../targets/railway.js'
 import type {RenderConfig} from '../targets/render.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
-import type {Manifest, SecretDef} from './manifest.js'
+import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {didYouMean} from './suggest.js'
 
 /** A destination with what should be there: the value of every manifest key that has one. */
@@ -17,6 +17,13 @@ export interface Resolved {
   desired: Map<string, Secret>
   /** Keys the manifest puts here, with or without a local value (never removed as stale). */
   manifestKeys: Set<string>
+  /**
+   * The manifest puts nothing here any more. Planned only when the local ownership record says
+   * envsync put keys here (so they are removed), and not read otherwise.
+   */
+  optional?: boolean
+  /** Where live names are not manifest keys (Render secret files): manifest key → live name. */
+  names?: Map<string, string>
 }
 
 export interface ResolveFilter {
@@ -150,13 +157,12 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       const base = {project: cfg.project, environment: cfg.environment ?? env, deploy: cfg.deploy || filter.deploy === true}
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.shared && s.shared))
-        if (keys.length === 0) continue
         const config: RailwayConfig = {...base, service: cfg.services[service]}
         out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/${config.service}`, `railway ${cfg.project}/${base.environment} service ${config.service}`, env, [service], config, keys, store))
       }
       // Keys marked shared go to the environment's shared variables, once.
       const shared = cfg.shared ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
-      if (shared.length > 0) {
+      if (mapped.length > 0) {
         const config: RailwayConfig = {...base}
         out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/shared`, `railway ${cfg.project}/${base.environment} shared variables`, env, mapped, config, shared, store))
       }
@@ -164,28 +170,52 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
     if (kind === 'render') {
       const cfg = targets.render!
       const mapped = Object.keys(cfg.services).filter(wanted)
+      const deploy = cfg.deploy || filter.deploy === true
+      // Env vars and secret files are separate name spaces on Render: a destination for each.
+      const place = (keys: SecretDef[], config: RenderConfig, id: string, label: string, services: string[]) => {
+        const vars = keys.filter((s) => secretFileName(s) === undefined)
+        const files = keys.filter((s) => secretFileName(s) !== undefined)
+        out.push(resolved(kind, id, label, env, services, config, vars, store))
+        out.push(resolved(kind, `${id}/secret-files`, `${label} secret files`, env, services, {...config, files: true}, files, store, (s) => secretFileName(s)!))
+      }
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.envGroup && s.shared))
-        if (keys.length === 0) continue
-        const config: RenderConfig = {service: cfg.services[service], deploy: cfg.deploy || filter.deploy === true}
-        out.push(resolved(kind, `render:service/${config.service}`, `render service ${config.service}`, env, [service], config, keys, store))
+        const ref = cfg.services[service]
+        place(keys, {service: ref, deploy}, `render:service/${ref}`, `render service ${ref}`, [service])
       }
       // Keys marked shared go to the env group, once.
-      const shared = cfg.envGroup ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
-      if (shared.length > 0) {
-        const config: RenderConfig = {envGroup: cfg.envGroup, linkedServices: mapped.map((svc) => cfg.services[svc]), deploy: cfg.deploy || filter.deploy === true}
-        out.push(resolved(kind, `render:env-group/${cfg.envGroup}`, `render env group ${cfg.envGroup}`, env, mapped, config, shared, store))
+      if (cfg.envGroup) {
+        const shared = secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc)))
+        const config: RenderConfig = {envGroup: cfg.envGroup, linkedServices: mapped.map((svc) => cfg.services[svc]), deploy}
+        place(shared, config, `render:env-group/${cfg.envGroup}`, `render env group ${cfg.envGroup}`, mapped)
       }
     }
   }
   return out
 }
 
-function resolved(kind: TargetKind, id: string, label: string, env: string, services: string[], config: unknown, keys: SecretDef[], store: ValuesFile): Resolved {
+function resolved(kind: TargetKind, id: string, label: string, env: string, services: string[], config: unknown, keys: SecretDef[], store: ValuesFile, nameOf?: (s: SecretDef) => string): Resolved {
+  const name = nameOf ?? ((s: SecretDef) => s.key)
   const desired = new Map<string, Secret>()
   for (const s of keys) {
     const v = valueOf(s, store, kind)
-    if (v !== undefined) desired.set(s.key, v)
+    if (v !== undefined) desired.set(name(s), v)
   }
-  return {destination: {id, kind, label, environment: env, services, config}, desired, manifestKeys: new Set(keys.map((k) => k.key))}
+  return {
+    destination: {id, kind, label, environment: env, services, config},
+    desired,
+    manifestKeys: new Set(keys.map(name)),
+    optional: keys.length === 0,
+    names: nameOf && new Map(keys.map((s) => [s.key, name(s)])),
+  }
+}
+
+/** Manifest keys → the names they have live in a destination (the same, but for Render secret files). */
+export function liveNames(r: Resolved, keys: Iterable<string>): Set<string> {
+  return new Set([...keys].map((k) => (r.names ? r.names.get(k) : k)).filter((k) => k !== undefined))
+}
+
+/** The manifest keys a destination receives. */
+export function manifestKeysOf(r: Resolved): string[] {
+  return r.names ? [...r.names.keys()] : [...r.manifestKeys]
 }

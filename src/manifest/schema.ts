@@ -10,6 +10,8 @@ export const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 export const RECIPE_PATTERN = /^(uuid|(base64|hex|alnum|password):[1-9]\d*)$/
 export const ROTATE_PATTERN = /^[1-9]\d*(d|w|mo|y)$/
+/** A plain file name (Render mounts secret files at /etc/secrets/<name>): no paths, not . or .. */
+export const FILE_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,255}$/
 
 const name = (what: string) =>
   z
@@ -113,6 +115,10 @@ export const SecretSpec = z.strictObject({
   default: scalar.optional().describe('Value used when the store has none. Only for non-sensitive config.'),
   shared: z.boolean().default(false).describe("Goes to a platform's shared place (Railway shared variables, Render env group)."),
   targets: TargetOverrides.optional().describe('Per-target literal that replaces the local value, e.g. railway: ${{Postgres.DATABASE_URL}}.'),
+  file: z
+    .union([z.literal(true), z.string().regex(FILE_NAME_PATTERN, {message: 'a file name such as "tls.key" or "credentials.json": letters, digits, ., _ and -'})])
+    .optional()
+    .describe('File-shaped secret (a PEM key, a JSON credential): Render stores it as a secret file, /etc/secrets/<name>; true = named as the key. Other targets are unchanged.'),
 })
 
 const KeyCondition = z.union([

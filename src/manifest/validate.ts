@@ -1,7 +1,7 @@
 import type {Problem} from '../errors.js'
 import {compileRegex, formatMatches} from '../check/format.js'
 import {recipeLength} from '../values/recipes.js'
-import type {Manifest} from './manifest.js'
+import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {didYouMean} from './suggest.js'
 
 type Path = (string | number)[]
@@ -54,6 +54,16 @@ export function validateReferences(m: Manifest): Problem[] {
       // Random bytes never form a url, port or enum value: a recipe there is a mistake.
       problem(at('generate'), `${s.key}: values from recipe ${s.generate} never match format ${JSON.stringify(s.format)}`)
     }
+  }
+
+  // Two file-shaped secrets landing in the same place under one name would overwrite each other.
+  const files = new Map<string, SecretDef[]>()
+  for (const s of m.secrets) {
+    const name = secretFileName(s)
+    if (name === undefined) continue
+    const clash = files.get(name)?.find((o) => overlap(o.environments, s.environments) && (overlap(o.services, s.services) || (o.shared && s.shared)))
+    if (clash) problem(['secrets', s.key, 'file'], `${s.key} and ${clash.key} would both be the secret file "${name}"`, 'give one of them another file name: `file: other-name`')
+    files.set(name, [...(files.get(name) ?? []), s])
   }
 
   // Targets: service maps must name services; reserved names.
@@ -109,4 +119,9 @@ export function validateReferences(m: Manifest): Problem[] {
     }
   })
   return problems
+}
+
+/** Two lists share a member; undefined means every one (a key without `environments`). */
+function overlap(a: string[] | undefined, b: string[] | undefined): boolean {
+  return !a || !b || a.some((x) => b.includes(x))
 }

@@ -1,6 +1,6 @@
 import {EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {resolveDestinations} from '../manifest/resolve.js'
+import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {Secret} from '../secret.js'
 import {Targets} from '../targets/registry.js'
@@ -37,12 +37,12 @@ export interface PullOptions {
  */
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
   const store = readValues(manifest.valuesFile(env))
-  const resolved = resolveDestinations(manifest, env, store, {target: options.from, service: options.service})
+  const resolved = resolveDestinations(manifest, env, store, {target: options.from, service: options.service}).filter((r) => !r.optional)
   const targets = new Targets()
   const target = await targets.get(options.from)
   const lives = await mapLimit(resolved, CONCURRENCY, (r) => target.read(r.destination))
 
-  const manifestKeys = new Set(resolved.flatMap((r) => [...r.manifestKeys]))
+  const manifestKeys = new Set(resolved.flatMap(manifestKeysOf))
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined
   for (const key of wanted ?? []) {
     if (!manifestKeys.has(key) && !options.includeUnmanaged) {
@@ -52,7 +52,11 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
   // key → live values by destination label
   const found = new Map<string, {value: Secret | typeof WRITE_ONLY; from: string; services: string[]}[]>()
   resolved.forEach((r, i) => {
-    for (const [key, value] of lives[i].values) {
+    // Render secret files live under file names; only the manifest's own files are imported.
+    const keyOf = r.names && new Map([...r.names].map(([key, name]) => [name, key]))
+    for (const [name, value] of lives[i].values) {
+      const key = keyOf ? keyOf.get(name) : name
+      if (key === undefined) continue
       if (wanted && !wanted.has(key)) continue
       if (!manifestKeys.has(key) && !options.includeUnmanaged) continue
       found.set(key, [...(found.get(key) ?? []), {value, from: r.destination.label, services: r.destination.services}])

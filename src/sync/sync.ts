@@ -5,7 +5,7 @@ import path from 'node:path'
 import {runCheck, type CheckResult} from '../check/check.js'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {resolveDestinations, type ResolveFilter} from '../manifest/resolve.js'
+import {liveNames, manifestKeysOf, resolveDestinations, type ResolveFilter} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
@@ -36,11 +36,12 @@ export interface SyncPlan {
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
 export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
   const store = readValues(manifest.valuesFile(env))
-  const resolved = resolveDestinations(manifest, env, store, options)
-  for (const r of resolved) for (const key of options.exclude ?? []) r.desired.delete(key)
+  const state = new SyncState(manifest.dir)
+  const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
+  for (const r of resolved) for (const name of liveNames(r, options.exclude ?? [])) r.desired.delete(name)
   const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined
   if (only) {
-    const known = new Set(resolved.flatMap((r) => [...r.manifestKeys]))
+    const known = new Set(resolved.flatMap(manifestKeysOf))
     for (const key of only) {
       if (!known.has(key)) {
         throw new EnvsyncError(`--only ${key}: no destination of ${env} receives that key`, {
@@ -50,7 +51,6 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
       }
     }
   }
-  const state = new SyncState(manifest.dir)
   const key = state.fingerprintKey()
   const targets = new Targets(options.kubernetes)
   const plans = await mapLimit(resolved, CONCURRENCY, async (r) => {
@@ -66,7 +66,7 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
         owned: live.owned ?? record.keys,
         pushed: live.owned ? undefined : record.pushed,
         prune: options.prune === true,
-        only,
+        only: only && liveNames(r, only),
         fingerprint: (s) => s.fingerprint(key),
       })
     } catch (error) {

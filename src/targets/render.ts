@@ -12,6 +12,9 @@ import type {ApplyInput, Destination, LiveState, Target} from './target.js'
  * with the changes — every key envsync does not manage is sent back as it was — and the
  * response, which lists the result, is checked against what was meant. Env groups have no bulk
  * write: one PUT or DELETE per changed key, paced by the Ratelimit headers.
+ *
+ * Secret files (file-shaped secrets) are a second name space beside env vars, so they are a
+ * destination of their own, keyed by file name, written the same way.
  */
 export interface RenderConfig {
   /** Service id (srv-…) or exact name. */
@@ -20,6 +23,8 @@ export interface RenderConfig {
   envGroup?: string
   /** For the env group: the Render services (ids or names) it feeds, redeployed when it changes. */
   linkedServices?: string[]
+  /** A secret-files destination (keys are file names), not env vars. */
+  files?: boolean
   deploy: boolean
 }
 
@@ -28,11 +33,29 @@ const PAGE = 100
 
 type Page<T> = ({cursor: string} & T)[]
 
+/** Where env vars and secret files live in Render's API, and what their fields are called. */
+const KINDS = {
+  vars: {path: 'env-vars', item: 'envVar', name: 'key', value: 'value'},
+  files: {path: 'secret-files', item: 'secretFile', name: 'name', value: 'content'},
+} as const
+type Kind = (typeof KINDS)[keyof typeof KINDS]
+
+interface Item {
+  name: string
+  value: string
+}
+
+interface Group {
+  envVars: {key: string; value: string}[]
+  secretFiles: {name: string; content: string}[]
+}
+
 export class RenderTarget implements Target<RenderConfig> {
   readonly kind = 'render' as const
   private readonly http = new HttpClient({service: 'Render'})
   private readonly serviceIds = new Map<string, Promise<string>>()
   private readonly groupIds = new Map<string, Promise<string>>()
+  private readonly groupReads = new Map<string, Promise<Group>>()
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -41,18 +64,24 @@ export class RenderTarget implements Target<RenderConfig> {
   }
 
   async read(dest: Destination<RenderConfig>): Promise<LiveState> {
-    const values: LiveState['values'] = new Map()
-    if (dest.config.envGroup) {
-      const group = await this.get<{envVars: {key: string; value: string}[]}>(`/env-groups/${await this.groupId(dest.config.envGroup)}`)
-      for (const v of group.envVars) values.set(v.key, new Secret(v.value))
+    const {envGroup, service, files} = dest.config
+    let items: Item[]
+    if (envGroup) {
+      const group = await this.group(await this.groupId(envGroup))
+      items = files ? group.secretFiles.map((f) => ({name: f.name, value: f.content})) : group.envVars.map((v) => ({name: v.key, value: v.value}))
     } else {
-      for (const v of await this.serviceVars(await this.serviceId(dest.config.service!))) values.set(v.key, new Secret(v.value))
+      items = await this.serviceItems(await this.serviceId(service!), files ? KINDS.files : KINDS.vars)
     }
-    return {exists: true, values}
+    return {exists: true, values: new Map(items.map((i) => [i.name, new Secret(i.value)]))}
   }
 
   async apply(dest: Destination<RenderConfig>, input: ApplyInput): Promise<void> {
-    if (dest.config.envGroup) return this.applyGroup(await this.groupId(dest.config.envGroup), input)
+    const kind = dest.config.files ? KINDS.files : KINDS.vars
+    if (dest.config.envGroup) {
+      const id = await this.groupId(dest.config.envGroup)
+      this.groupReads.delete(id)
+      return this.applyGroup(id, kind, input)
+    }
     const id = await this.serviceId(dest.config.service!)
     const merged = new Map<string, string>()
     for (const [k, v] of input.live.values) if (typeof v !== 'symbol') merged.set(k, v.reveal())
@@ -60,12 +89,12 @@ export class RenderTarget implements Target<RenderConfig> {
       if (c.action === 'remove') merged.delete(c.key)
       else merged.set(c.key, c.value!.reveal())
     }
-    const body = [...merged].map(([key, value]) => ({key, value}))
-    const res = await this.send('PUT', `/services/${id}/env-vars`, body)
-    const result = new Map((res.json as Page<{envVar: {key: string; value: string}}>).map((i) => [i.envVar.key, i.envVar.value]))
+    const body = [...merged].map(([name, value]) => ({[kind.name]: name, [kind.value]: value}))
+    const res = await this.send('PUT', `/services/${id}/${kind.path}`, body)
+    const result = new Map((res.json as Page<Record<string, Record<string, string>>>).map((i) => [i[kind.item][kind.name], i[kind.item][kind.value]]))
     const same = result.size === merged.size && [...merged].every(([k, v]) => result.get(k) === v)
     if (!same) {
-      throw new EnvsyncError(`Render did not store the env vars of service ${dest.config.service} as sent`, {
+      throw new EnvsyncError(`Render did not store the ${kind.path.replace('-', ' ')} of service ${dest.config.service} as sent`, {
         code: 'RENDER_VERIFY',
         exitCode: 1,
         suggestion: 'someone may have changed them at the same time; run diff and push again',
@@ -73,15 +102,15 @@ export class RenderTarget implements Target<RenderConfig> {
     }
   }
 
-  private async applyGroup(id: string, input: ApplyInput): Promise<void> {
+  private async applyGroup(id: string, kind: Kind, input: ApplyInput): Promise<void> {
     for (const c of input.changes) {
-      const path = `/env-groups/${id}/env-vars/${encodeURIComponent(c.key)}`
+      const path = `/env-groups/${id}/${kind.path}/${encodeURIComponent(c.key)}`
       if (c.action === 'remove') {
         const res = await this.http.send({method: 'DELETE', url: this.url(path), headers: this.headers()})
         // 404 after a retried delete that had gone through: gone, as wanted.
         if (res.status !== 204 && res.status !== 404) throw this.failure(res, path)
       } else {
-        await this.send('PUT', path, {value: c.value!.reveal()})
+        await this.send('PUT', path, {[kind.value]: c.value!.reveal()})
       }
     }
   }
@@ -105,16 +134,30 @@ export class RenderTarget implements Target<RenderConfig> {
     }
   }
 
-  /** Every env var of a service, following the cursor to the last page. */
-  private async serviceVars(id: string): Promise<{key: string; value: string}[]> {
-    const out: {key: string; value: string}[] = []
+  /** Every env var or secret file of a service, following the cursor to the last page. */
+  private async serviceItems(id: string, kind: Kind): Promise<Item[]> {
+    const out: Item[] = []
     let cursor: string | undefined
     for (;;) {
-      const page = await this.get<Page<{envVar: {key: string; value: string}}>>(`/services/${id}/env-vars?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
-      out.push(...page.map((i) => i.envVar))
+      const page = await this.get<Page<Record<string, Record<string, string>>>>(`/services/${id}/${kind.path}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      out.push(...page.map((i) => ({name: i[kind.item][kind.name], value: i[kind.item][kind.value]})))
       if (page.length < PAGE) return out
       cursor = page.at(-1)!.cursor
     }
+  }
+
+  /**
+   * An env group: vars and files come in one answer (not paged), so its two destinations share
+   * one read per run. An adapter lives for one run; a write to the group forgets the read.
+   */
+  private group(id: string): Promise<Group> {
+    let read = this.groupReads.get(id)
+    if (!read) {
+      read = this.get<Group>(`/env-groups/${id}`)
+      read.catch(() => this.groupReads.delete(id))
+      this.groupReads.set(id, read)
+    }
+    return read
   }
 
   private serviceId(nameOrId: string): Promise<string> {
@@ -188,3 +231,4 @@ export class RenderTarget implements Target<RenderConfig> {
     return new EnvsyncError(`Render ${where}: ${message}`, {code: 'RENDER_ERROR', exitCode: 1})
   }
 }
+

@@ -100,6 +100,10 @@ const CASES: Case[] = [
   // '    format: {regex: "^sk_…': 4 + "format: {" (9) + "regex: " (7) = 20, the string at col 21.
   {file: 'invalid-regex-format.yaml', code: 'MANIFEST_INVALID', at: [10, 21], says: ['invalid regular expression', 'Unterminated group']},
   // "    default: hunter2": the key "default" at col 5.
+  // "    file: ../tls.key" (line 10): the value starts at column 11.
+  {file: 'file-name-path.yaml', code: 'MANIFEST_INVALID', at: [10, 11], says: ['secrets.TLS_KEY.file', 'a file name such as "tls.key"']},
+  // the second "    file: server.pem" (line 14) is where the clash shows.
+  {file: 'file-name-clash.yaml', code: 'MANIFEST_INVALID', at: [14, 11], says: ['TLS_CERT and TLS_KEY would both be the secret file "server.pem"'], hint: 'file: other-name'},
   {file: 'default-on-sensitive.yaml', code: 'MANIFEST_INVALID', at: [10, 5], says: ['ADMIN_PASSWORD is sensitive, so it cannot have a default'], hint: 'sensitive: false'},
   // "    generate: alnum:32" (line 11): the value at col 15.
   {file: 'recipe-on-url-format.yaml', code: 'MANIFEST_INVALID', at: [11, 15], says: ['recipe alnum:32 never match format "postgres-url"']},

@@ -679,6 +679,15 @@ export class RenderFake {
     return this
   }
 
+  /** Stops; throws if it answered outside the spec or was called on an operation it lacks. */
+  async stopAndVerify(): Promise<void> {
+    const drift = this.driftErrors.map((e) => e.message)
+    const unimplemented = [...this.unimplemented]
+    await this.stop()
+    if (drift.length > 0) throw new Error(`the fake answered outside the spec:\n${drift.join('\n')}`)
+    if (unimplemented.length > 0) throw new Error(`envsync called operations the fake does not implement: ${unimplemented.join(', ')}`)
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort()
     const server = this.server
@@ -766,10 +775,19 @@ export class RenderFake {
 
   /** Sets (value) or deletes (undefined) an env var behind envsync's back, e.g. a concurrent edit. */
   setEnvVar(serviceOrGroupId: string, key: string, value: string | undefined): void {
+    this.setItem(serviceOrGroupId, 'envVars', key, value)
+  }
+
+  /** The same for a secret file. */
+  setSecretFile(serviceOrGroupId: string, name: string, content: string | undefined): void {
+    this.setItem(serviceOrGroupId, 'secretFiles', name, content)
+  }
+
+  private setItem(serviceOrGroupId: string, field: 'envVars' | 'secretFiles', name: string, value: string | undefined): void {
     const target = this.services.get(serviceOrGroupId) ?? this.envGroups.get(serviceOrGroupId)
     if (!target) throw new Error(`fake: no service or env group ${serviceOrGroupId}`)
-    if (value === undefined) target.envVars.delete(key)
-    else target.envVars.set(key, {value, seq: target.envVars.get(key)?.seq ?? ++this.seq})
+    if (value === undefined) target[field].delete(name)
+    else target[field].set(name, {value, seq: target[field].get(name)?.seq ?? ++this.seq})
   }
 
   // ---- admin: reading state ---------------------------------------------------------------

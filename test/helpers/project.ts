@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -22,6 +22,17 @@ export class TempProject {
 
   get manifest(): string {
     return this.path('envsync.yaml')
+  }
+
+  /** envsync's local records (audit log, ownership), for leak checks: keys and fingerprints only. */
+  syncRecords(): string[] {
+    return ['audit.log', 'ownership.json'].map((f) => {
+      try {
+        return readFileSync(this.path(`.envsync/${f}`), 'utf8')
+      } catch {
+        return ''
+      }
+    })
   }
 
   cleanup(): void {

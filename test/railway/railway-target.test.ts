@@ -111,6 +111,23 @@ describe('railway target (against a fake that executes the published GraphQL sch
     expect(fake.variables(scope('api'))).to.deep.equal({HAND_SET: 'keep me', DATABASE_URL: '${{Postgres.DATABASE_URL}}', LOG_LEVEL: 'info'})
   })
 
+  it('removes its keys from a service, and from shared variables, when the manifest drops the last key that went there', async () => {
+    fake.setVariables(scope('worker'), {HAND_SET: 'keep me'})
+    expect((await push()).exitCode).to.equal(0)
+    expect(fake.variables(scope('worker'))).to.have.property('LOG_LEVEL')
+    // LOG_LEVEL was the worker's only key of its own, DB_PASSWORD the only shared one.
+    p.write('envsync.yaml', manifest().replace(/ {2}LOG_LEVEL:.*\n/, '  LOG_LEVEL: {services: [api], sensitive: false, default: info}\n').replace(/ {2}DB_PASSWORD:.*\n/, ''))
+    const r = await push()
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/✓ applied +railway shop\/production service worker/)
+    expect(fake.variables(scope('worker'))).to.deep.equal({HAND_SET: 'keep me'})
+    expect(fake.variables(scope())).to.deep.equal({})
+    // Nothing of envsync's is left there: the next diff does not even read those two destinations.
+    const d = await diff('--json', '--exit-code')
+    expect(d.exitCode, d.stdout).to.equal(0)
+    expect(JSON.parse(d.stdout).result.destinations.map((x: {label: string}) => x.label)).to.deep.equal(['railway shop/production service api'])
+  })
+
   it('a sealed variable is unknown to diff and rewritten only when the local value changed since the last push', async () => {
     await push()
     fake.seal(scope(), 'DB_PASSWORD')

@@ -61,10 +61,8 @@ describe('railway and render in one environment', () => {
 
   afterEach(async () => {
     p.cleanup()
-    const drift = render.driftErrors.map((e) => e.message)
     await railway.stop()
-    await render.stop()
-    expect(drift).to.deep.equal([])
+    await render.stopAndVerify()
   })
 
   it('Railway is applied while Render keeps failing (exit 1, exact report); after the outage a rerun converges', async () => {

@@ -52,14 +52,7 @@ describe('render target (binary against an OpenAPI-validated fake of Render)', (
   const writeValues = () => writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
   /** Every output and record a value must never reach. */
   const noLeak = (...results: CliResult[]) => {
-    const state = ['audit.log', 'ownership.json'].map((f) => {
-      try {
-        return readFileSync(p.path(`.envsync/${f}`), 'utf8')
-      } catch {
-        return ''
-      }
-    })
-    assertNoLeak(Object.values(values), ...results.flatMap((r) => [r.stdout, r.stderr]), JSON.stringify(fake.log()), ...state)
+    assertNoLeak(Object.values(values), ...results.flatMap((r) => [r.stdout, r.stderr]), JSON.stringify(fake.log()), ...p.syncRecords())
   }
 
   beforeEach(async () => {
@@ -80,11 +73,7 @@ describe('render target (binary against an OpenAPI-validated fake of Render)', (
 
   afterEach(async () => {
     p.cleanup()
-    const drift = fake.driftErrors.map((e) => e.message)
-    const unimplemented = [...fake.unimplemented]
-    await fake.stop()
-    expect(drift, 'the fake answered outside the spec').to.deep.equal([])
-    expect(unimplemented, 'envsync called an operation the fake does not implement').to.deep.equal([])
+    await fake.stopAndVerify()
   })
 
   describe('push', () => {
