@@ -1,6 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {open, rename, unlink} from 'node:fs/promises'
+import fs, {closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from './errors.js'
@@ -43,33 +42,32 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
       suggestion: code === 'ENOENT' ? `create the directory ${displayPath(dir)}` : 'check the directory permissions and free space; the old file is unchanged',
     })
   }
-  try {
-    const dfd = openSync(dir, 'r')
-    fsyncSync(dfd)
-    closeSync(dfd)
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
+  syncDir(dir)
 }
 
 /**
  * writeFileAtomic without blocking the event loop, for many files at once (Docker secret files):
  * the same steps, so the same guarantees; the fsyncs of several files overlap in libuv's pool.
+ * Plain callbacks rather than FileHandle, and no chmod when the umask cannot have narrowed the
+ * mode: a thousand files are a few thousand pool round trips, each one counts. The caller
+ * fsyncs the directory once at the end (syncDir), which makes the renames durable.
  */
 export async function writeFileAtomicAsync(file: string, content: Buffer, mode = 0o600): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  let handle
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${TMP_PREFIX}${++tmpCount}.tmp`)
+  let fd: number | undefined
   try {
-    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
-    await handle.chmod(mode)
-    await handle.writeFile(content)
-    await handle.sync()
-    await handle.close()
-    handle = undefined
-    await rename(tmp, file)
+    fd = await call<number>(fs.open, tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+    if ((mode & umask()) !== 0) await call(fs.fchmod, fd, mode)
+    let off = 0
+    while (off < content.length) off += await call<number>(fs.write, fd, content, off, content.length - off, null)
+    await call(fs.fsync, fd)
+    const open = fd
+    fd = undefined
+    await call(fs.close, open)
+    await call(fs.rename, tmp, file)
   } catch (error) {
-    await handle?.close().catch(() => undefined)
-    await unlink(tmp).catch(() => undefined)
+    if (fd !== undefined) await call(fs.close, fd).catch(() => undefined)
+    await call(fs.unlink, tmp).catch(() => undefined)
     const code = (error as NodeJS.ErrnoException).code ?? 'error'
     throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
       code: 'WRITE_FAILED',
@@ -78,4 +76,33 @@ export async function writeFileAtomicAsync(file: string, content: Buffer, mode =
       suggestion: 'check the directory permissions and free space; the old file is unchanged',
     })
   }
+}
+
+/** fsyncs a directory, so renames into it survive a crash (some filesystems refuse: ignored). */
+export function syncDir(dir: string): void {
+  try {
+    const dfd = openSync(dir, 'r')
+    fsyncSync(dfd)
+    closeSync(dfd)
+  } catch {
+    // Some filesystems refuse fsync on a directory; the renames are still atomic.
+  }
+}
+
+let processUmask: number | undefined
+/** The umask, read once (reading it means setting it twice, so not per file). */
+function umask(): number {
+  processUmask ??= process.umask()
+  return processUmask
+}
+
+/** Temp names: one random part per process, a counter per file (no random bytes per file). */
+const TMP_PREFIX = randomBytes(6).toString('hex')
+let tmpCount = 0
+
+/** A Node callback-style fs call as a promise, without FileHandle's bookkeeping. */
+function call<T = void>(fn: (...args: never[]) => unknown, ...args: unknown[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    ;(fn as (...a: unknown[]) => void)(...args, (error: Error | null, value: T) => (error ? reject(error) : resolve(value)))
+  })
 }

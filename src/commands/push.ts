@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {ExitCode} from '../errors.js'
-import {applySync, checkBeforePush, planSync} from '../sync/sync.js'
+import {applySync, checkBeforePush, planAndApply, planSync, type SyncPlan} from '../sync/sync.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {planJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
@@ -28,7 +28,7 @@ export default class Push extends BaseCommand<typeof Push> {
   static flags = {
     ...syncFlags,
     'dry-run': Flags.boolean({char: 'n', description: 'Show the plan and stop.', default: false}),
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation: each destination is written as soon as its plan is known.', default: false}),
     only: Flags.string({description: 'Only this key (repeatable).', multiple: true}),
     force: Flags.boolean({description: 'Push even when check reports errors (placeholders are still never pushed).', default: false}),
     'force-conflicts': Flags.boolean({description: 'Kubernetes: take over keys another field manager owns.', default: false}),
@@ -41,15 +41,26 @@ export default class Push extends BaseCommand<typeof Push> {
     const env = this.args.environment
     const {exclude} = checkBeforePush(manifest, env, this.flags.force)
     const kubernetes = {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']}
-    const plan = await planSync(manifest, env, syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes, deploy: this.flags.deploy}))
-    if (this.flags['dry-run'] || !hasChanges(plan)) {
-      const unreadable = plan.plans.some((p) => p.error)
-      await this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)
+    const options = syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes, deploy: this.flags.deploy})
+    const onProgress = this.json ? undefined : progress(process.stderr)
+    if (this.flags.yes && !this.flags['dry-run']) {
+      // Confirmed up front: each destination is written as soon as it is planned.
+      const {plan, report} = await planAndApply(manifest, env, {...options, onProgress})
+      if (!hasChanges(plan)) return this.unchanged(plan)
+      await this.finish({plan: planJson(plan), applied: true, report}, () => [...renderPlan(plan, {verbose: this.flags.verbose}), '', ...renderReport(report)], report.failed > 0 ? ExitCode.failed : ExitCode.ok)
       return
     }
+    const plan = await planSync(manifest, env, options)
+    if (this.flags['dry-run'] || !hasChanges(plan)) return this.unchanged(plan)
     if (!this.json) process.stdout.write(renderPlan(plan, {verbose: this.flags.verbose}).join('\n') + '\n\n')
-    await confirmPush(env, manifest.isProtected(env), plan, {yes: this.flags.yes, interactive: !this.json})
-    const report = await applySync(plan, {onProgress: this.json ? undefined : progress(process.stderr)})
+    await confirmPush(env, manifest.isProtected(env), plan, {yes: false, interactive: !this.json})
+    const report = await applySync(plan, {onProgress})
     await this.finish({plan: planJson(plan), applied: true, report}, () => renderReport(report), report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+  }
+
+  /** Nothing written: the plan, exit 1 if a destination could not be read. */
+  private async unchanged(plan: SyncPlan): Promise<void> {
+    const unreadable = plan.plans.some((p) => p.error)
+    await this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -46,12 +46,12 @@ export function secretLabels(project: string, service: string): Record<string, s
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 /** The Secret name for a service from the name template, or a clear error. */
-export function secretName(template: string, project: string, service: string, env: string, location?: SourceLocation): string {
+export function secretName(template: string, project: string, service: string, env: string, locate?: () => SourceLocation): string {
   const name = template.replaceAll('{project}', project).replaceAll('{service}', service).replaceAll('{environment}', env)
   if (name.length > 253 || !K8S_NAME.test(name)) {
     throw new EnvsyncError(`Secret name "${name}" (from secretName "${template}") is not a valid Kubernetes name`, {
       code: 'BAD_SECRET_NAME',
-      location,
+      location: locate?.(),
       suggestion: 'names are lowercase letters, digits, - and ., at most 253 characters',
     })
   }
@@ -140,7 +140,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       for (const service of (cfg.services ?? manifest.serviceNames).filter(wanted)) {
         const keys = secrets.filter((s) => s.services.includes(service))
         if (keys.length === 0) continue
-        const name = secretName(cfg.secretName, manifest.project, service, env, manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']))
+        const name = secretName(cfg.secretName, manifest.project, service, env, () => manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']))
         const config: KubernetesConfig = {
           context: cfg.context,
           namespace: cfg.namespace,

@@ -5,18 +5,20 @@ import path from 'node:path'
 import {runCheck, type CheckResult} from '../check/check.js'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {liveNames, manifestKeysOf, resolveDestinations, type ResolveFilter} from '../manifest/resolve.js'
+import {liveNames, manifestKeysOf, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
-import type {TargetKind} from '../targets/target.js'
+import type {Destination, TargetKind} from '../targets/target.js'
 import {readValues} from '../values/store.js'
 import {planDestination, type DestinationPlan} from './plan.js'
-import {mapLimit} from '../pool.js'
+import {mapLimitPerGroup} from '../pool.js'
 import {SyncState} from './state.js'
 
-/** Destinations read or written at once: enough to hide latency, few enough to be polite. */
+/** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
 export const CONCURRENCY = 4
+
+const byKind = (d: {destination: Destination}) => d.destination.kind
 
 export interface SyncOptions extends ResolveFilter {
   prune?: boolean
@@ -35,6 +37,29 @@ export interface SyncPlan {
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
 export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
+  const {resolved, planOne, targets, state} = prepare(manifest, env, options)
+  const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
+  return {environment: env, plans, targets, state}
+}
+
+/**
+ * Plan and apply in one pass, for a push already confirmed (--yes): each destination is written
+ * as soon as its own read is planned, so a slow platform's reads never hold back another's
+ * writes. Per destination it is the same read → plan → apply as planSync + applySync.
+ */
+export async function planAndApply(manifest: Manifest, env: string, options: SyncOptions & ApplyOptions = {}): Promise<{plan: SyncPlan; report: SyncReport}> {
+  const {resolved, planOne, targets, state} = prepare(manifest, env, options)
+  const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state}
+  const run = new ApplyRun(plan, options)
+  await mapLimitPerGroup(resolved, byKind, CONCURRENCY, async (r, index) => {
+    plan.plans[index] = await planOne(r)
+    return run.apply(index)
+  })
+  return {plan, report: await run.settle()}
+}
+
+/** Destinations to visit, and how to read and plan one of them. */
+function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const store = readValues(manifest.valuesFile(env))
   const state = new SyncState(manifest.dir)
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
@@ -53,7 +78,7 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
   }
   const key = state.fingerprintKey()
   const targets = new Targets(options.kubernetes)
-  const plans = await mapLimit(resolved, CONCURRENCY, async (r) => {
+  const planOne = async (r: Resolved): Promise<DestinationPlan> => {
     const target = await targets.get(r.destination.kind)
     try {
       const live = await target.read(r.destination)
@@ -73,8 +98,8 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
       const empty = {exists: false, values: new Map()}
       return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: error as Error}
     }
-  })
-  return {environment: env, plans, targets, state}
+  }
+  return {resolved, planOne, targets, state}
 }
 
 /**
@@ -117,86 +142,110 @@ export interface SyncReport {
 
 export type ProgressEvent = {type: 'start' | 'done'; report?: DestinationReport; label: string; index: number; total: number}
 
+export interface ApplyOptions {
+  onProgress?: (e: ProgressEvent) => void
+}
+
 /**
  * Applies every plan with bounded concurrency. A failing destination does not stop the others;
  * each reports applied / unchanged / failed / skipped. Ownership and the audit log are recorded
  * after the writes (keys only, never values).
  */
-export async function applySync(plan: SyncPlan, options: {onProgress?: (e: ProgressEvent) => void} = {}): Promise<SyncReport> {
-  const total = plan.plans.length
+export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Promise<SyncReport> {
+  const run = new ApplyRun(plan, options)
+  await mapLimitPerGroup(plan.plans, byKind, CONCURRENCY, (_p, index) => run.apply(index))
+  return run.settle()
+}
+
+/** One push's writes: each destination applied once, then the follow-up work and the records. */
+class ApplyRun {
+  private readonly reports: DestinationReport[] = []
   /** Destinations whose apply returned: every write went through (a later redeploy may fail). */
-  const written = new Set<number>()
-  const reports = await mapLimit(plan.plans, CONCURRENCY, async (p, index): Promise<DestinationReport> => {
+  private readonly written = new Set<number>()
+
+  constructor(
+    private readonly plan: SyncPlan,
+    private readonly options: ApplyOptions,
+  ) {}
+
+  async apply(index: number): Promise<void> {
+    const p = this.plan.plans[index]
     const d = p.destination
+    const total = this.plan.plans.length
     const keysOf = (action: string) => p.changes.filter((c) => c.action === action).map((c) => c.key)
     const report: DestinationReport = {id: d.id, label: d.label, kind: d.kind, status: 'unchanged', added: keysOf('add'), updated: keysOf('update'), removed: keysOf('remove')}
-    options.onProgress?.({type: 'start', label: d.label, index, total})
+    this.options.onProgress?.({type: 'start', label: d.label, index, total})
     if (p.error) {
       report.status = 'failed'
       report.error = errorInfo(p.error)
     } else if (p.changes.length > 0) {
       try {
-        const target = await plan.targets.get(d.kind)
+        const target = await this.plan.targets.get(d.kind)
         await target.apply(d, {changes: p.changes, desired: p.desired, owned: p.owned, live: p.live})
-        written.add(index)
+        this.written.add(index)
         report.status = 'applied'
       } catch (error) {
         report.status = 'failed'
         report.error = errorInfo(error as Error)
       }
     }
-    options.onProgress?.({type: 'done', report, label: d.label, index, total})
-    return report
-  })
-  // After every write: follow-up work per platform (one redeploy per changed service).
-  for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
-    const applied = plan.plans.filter((p, i) => p.destination.kind === kind && reports[i].status === 'applied').map((p) => p.destination)
-    const target = await plan.targets.get(kind)
-    if (applied.length > 0 && target.finish) {
-      try {
-        await target.finish(applied)
-      } catch (error) {
-        // The values are written, the deploy is not: loud, and the rerun will not redo it.
-        const info = errorInfo(error as Error)!
-        for (const r of reports) {
-          if (r.kind !== kind || r.status !== 'applied') continue
-          r.status = 'failed'
-          r.error = {...info, message: `values written, but the redeploy failed: ${info.message}`, suggestion: 'redeploy the service from the platform, or run push again with a change'}
+    this.options.onProgress?.({type: 'done', report, label: d.label, index, total})
+    this.reports[index] = report
+  }
+
+  /** After every write: follow-up work per platform, then ownership and the audit log. */
+  async settle(): Promise<SyncReport> {
+    const {plan, reports, written} = this
+    // One redeploy per changed service, and the like.
+    for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
+      const applied = plan.plans.filter((p, i) => p.destination.kind === kind && reports[i].status === 'applied').map((p) => p.destination)
+      const target = await plan.targets.get(kind)
+      if (applied.length > 0 && target.finish) {
+        try {
+          await target.finish(applied)
+        } catch (error) {
+          // The values are written, the deploy is not: loud, and the rerun will not redo it.
+          const info = errorInfo(error as Error)!
+          for (const r of reports) {
+            if (r.kind !== kind || r.status !== 'applied') continue
+            r.status = 'failed'
+            r.error = {...info, message: `values written, but the redeploy failed: ${info.message}`, suggestion: 'redeploy the service from the platform, or run push again with a change'}
+          }
         }
       }
     }
-  }
-  // Platforms that cannot record ownership themselves keep it in the local state.
-  const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
-  // Recorded for what was written, not for the final status: values written before a failed
-  // redeploy are envsync's. A destination not (known to be) written keeps its record, plus the
-  // keys its read found in sync (live is the local value: owned, with that fingerprint) and,
-  // after a failed write, the keys that write may have landed (answer lost, or a later request
-  // failed): owned, so that dropping them from the manifest removes them, but with their old
-  // fingerprints, so a write that may not have landed never counts as pushed.
-  plan.plans.forEach((p, i) => {
-    if (p.live.owned !== undefined || p.error) return
-    if (written.has(i)) return void local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
-    const before = plan.state.ownership(p.destination.id)
-    const keys = new Set(before.keys)
-    const pushed = new Map(before.pushed)
-    for (const k of p.keys) {
-      if (k.action !== 'unchanged') continue
-      keys.add(k.key)
-      if (k.local) pushed.set(k.key, k.local)
+    // Platforms that cannot record ownership themselves keep it in the local state.
+    const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
+    // Recorded for what was written, not for the final status: values written before a failed
+    // redeploy are envsync's. A destination not (known to be) written keeps its record, plus the
+    // keys its read found in sync (live is the local value: owned, with that fingerprint) and,
+    // after a failed write, the keys that write may have landed (answer lost, or a later request
+    // failed): owned, so that dropping them from the manifest removes them, but with their old
+    // fingerprints, so a write that may not have landed never counts as pushed.
+    plan.plans.forEach((p, i) => {
+      if (p.live.owned !== undefined || p.error) return
+      if (written.has(i)) return void local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
+      const before = plan.state.ownership(p.destination.id)
+      const keys = new Set(before.keys)
+      const pushed = new Map(before.pushed)
+      for (const k of p.keys) {
+        if (k.action !== 'unchanged') continue
+        keys.add(k.key)
+        if (k.local) pushed.set(k.key, k.local)
+      }
+      if (reports[i].status === 'failed') for (const c of p.changes) if (c.action !== 'remove') keys.add(c.key)
+      const same = keys.size === before.keys.size && pushed.size === before.pushed.size && [...pushed].every(([k, v]) => before.pushed.get(k) === v)
+      if (!same) local.set(p.destination.id, {keys, pushed})
+    })
+    plan.state.recordOwnership(local)
+    audit(plan, reports)
+    return {
+      environment: plan.environment,
+      destinations: reports,
+      applied: reports.filter((r) => r.status === 'applied').length,
+      failed: reports.filter((r) => r.status === 'failed').length,
+      requests: plan.targets.requests,
     }
-    if (reports[i].status === 'failed') for (const c of p.changes) if (c.action !== 'remove') keys.add(c.key)
-    const same = keys.size === before.keys.size && pushed.size === before.pushed.size && [...pushed].every(([k, v]) => before.pushed.get(k) === v)
-    if (!same) local.set(p.destination.id, {keys, pushed})
-  })
-  plan.state.recordOwnership(local)
-  audit(plan, reports)
-  return {
-    environment: plan.environment,
-    destinations: reports,
-    applied: reports.filter((r) => r.status === 'applied').length,
-    failed: reports.filter((r) => r.status === 'failed').length,
-    requests: plan.targets.requests,
   }
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import jsyaml from 'js-yaml'
 
 import {EnvsyncError} from '../errors.js'
-import {writeFileAtomic, writeFileAtomicAsync} from '../files.js'
+import {syncDir, writeFileAtomic, writeFileAtomicAsync} from '../files.js'
 import {mapLimit} from '../pool.js'
 import {Secret} from '../secret.js'
 import {encodeValue, envValues, parseEnv} from '../values/dotenv.js'
@@ -100,6 +100,7 @@ export class DockerTarget implements Target<DockerConfig> {
       // Each file atomic on its own; many at once so their fsyncs overlap and other targets'
       // requests are not held up behind a thousand synchronous writes.
       await mapLimit(writes, 16, (w) => writeFileAtomicAsync(w.file, w.value, c.fileMode))
+      if (writes.length > 0) syncDir(c.dir)
       writeEnvFiles(c, input.changes)
       const override = composeOverride(c)
       if (!existsSync(c.composeFile) || readFileSync(c.composeFile, 'utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)

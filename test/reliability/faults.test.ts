@@ -755,8 +755,12 @@ describe('reliability: random manifests pushed to Railway and Render under injec
         let plan: SyncPlan
         let report: SyncReport
         try {
-          plan = await src.planSync(manifest, 'production')
-          report = await src.applySync(plan)
+          // Half the pushes as `push --yes` runs them: each destination written once planned.
+          if (g.chance(0.5)) ({plan, report} = await src.planAndApply(manifest, 'production'))
+          else {
+            plan = await src.planSync(manifest, 'production')
+            report = await src.applySync(plan)
+          }
         } finally {
           w.chaos.enabled = false
         }

@@ -1,7 +1,9 @@
-import {writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {expect} from 'chai'
 
+import {latency} from '../fakes/faults.js'
 import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, renderFault, startRenderFake, type RenderFake} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
@@ -128,5 +130,27 @@ describe('railway and render in one environment', () => {
     const d = await run('diff', 'production', '--exit-code')
     expect(d.exitCode, d.stdout).to.equal(0)
     assertNoLeak(Object.values(values), r.stdout, r.stderr, diffBefore.stdout, diffBefore.stderr, again.stdout, again.stderr, d.stdout, d.stderr, logs())
+  })
+
+  it('push --yes writes each destination once its own plan is known: Docker and Railway are written while Render\'s reads are still unanswered', async () => {
+    p.write('envsync.yaml', MANIFEST.replace('    targets:\n', '    targets:\n      docker: {}\n'))
+    render.faults.always(latency(1500), {match: {method: 'GET'}})
+    const pushing = run('push', 'production', '--yes')
+    const file = p.path('secrets/production/JWT_SECRET')
+    let renderAnsweredFirst: boolean | undefined
+    for (const deadline = Date.now() + 20_000; renderAnsweredFirst === undefined && Date.now() < deadline; await sleep(10)) {
+      const written = existsSync(file) && railway.variables(scope('api')).JWT_SECRET !== undefined
+      if (written) renderAnsweredFirst = render.log().some((e) => e.method === 'GET' && e.status !== 0)
+    }
+    expect(renderAnsweredFirst, 'the Docker file and the Railway variable appeared').not.to.equal(undefined)
+    expect(renderAnsweredFirst, 'a Render read was answered before Docker and Railway were written').to.equal(false)
+
+    const r = await pushing
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(readFileSync(file, 'utf8')).to.equal(values.JWT_SECRET)
+    expect(render.envVars(renderIds.api).JWT_SECRET).to.equal(values.JWT_SECRET)
+    // The output is the same as ever: the plan, then the report.
+    expect(r.stdout.indexOf('+ JWT_SECRET')).to.be.lessThan(r.stdout.indexOf('✓ applied'))
+    assertNoLeak(Object.values(values), r.stdout, r.stderr)
   })
 })
