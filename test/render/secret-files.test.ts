@@ -3,7 +3,8 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {expect} from 'chai'
 import {parse as parseDotenv} from 'dotenv'
 
-import {DEFAULT_API_KEY, startRenderFake, type RenderFake, type RenderLogEntry} from '../fakes/render.js'
+import {applyThenDrop, drop} from '../fakes/faults.js'
+import {DEFAULT_API_KEY, renderFault, startRenderFake, type RenderFake, type RenderLogEntry} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {runBin, type CliResult} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
@@ -203,6 +204,32 @@ describe('render secret files (binary against the OpenAPI-validated fake)', () =
     expect(fake.secretFiles(ids.api)['tls.key']).to.equal(values.TLS_KEY)
     expect(writes().map(line)).to.deep.equal([`PUT /services/${ids.api}/secret-files`, `POST /services/${ids.api}/deploys`])
     noLeak(r)
+  })
+
+  it('faults on secret-file requests are retried (500, a drop, a PUT applied before the drop); one that keeps failing is reported and the rerun converges', async () => {
+    fake.faults.once(renderFault(500), {match: {operationId: 'list-secret-files-for-service'}})
+    fake.faults.once(applyThenDrop(), {match: {operationId: 'update-secret-files-for-service'}})
+    fake.faults.once(drop(), {match: {operationId: 'update-env-group-secret-file'}})
+    const r = await push()
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(fake.faults.injected).to.have.length(3)
+    expect(fake.secretFiles(ids.api)).to.deep.equal({...unmanagedFiles, 'tls.key': values.TLS_KEY})
+    expect(fake.secretFiles(ids.group)['gcp.json']).to.equal(values.GCP_CREDENTIALS)
+
+    // The service's files keep failing: reported, nothing else held back, exit 1.
+    values.TLS_KEY = pem()
+    saveValues()
+    fake.faults.always(renderFault(500), {match: {operationId: 'update-secret-files-for-service'}})
+    const failing = await push()
+    expect(failing.exitCode).to.equal(1)
+    expect(failing.stdout).to.match(/✗ failed +render service shop-api secret files +Render \/services\/[\w-]+\/secret-files: internal server error/)
+    expect(fake.secretFiles(ids.api)['tls.key']).not.to.equal(values.TLS_KEY)
+    fake.faults.clear()
+    const rerun = await push()
+    expect(rerun.exitCode, rerun.stdout + rerun.stderr).to.equal(0)
+    expect(fake.secretFiles(ids.api)).to.deep.equal({...unmanagedFiles, 'tls.key': values.TLS_KEY})
+    expect((await run(['diff', 'production', '--exit-code'])).exitCode).to.equal(0)
+    noLeak(r, failing, rerun)
   })
 
   it('pull --from render imports a file\'s content as the key\'s value, byte for byte; unmanaged file names are not keys', async () => {
