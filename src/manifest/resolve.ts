@@ -138,8 +138,8 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
     if (kind === 'kubernetes') {
       const cfg = targets.kubernetes!
       for (const service of (cfg.services ?? manifest.serviceNames).filter(wanted)) {
+        // No key left for a service: still a destination (optional) while envsync has keys there.
         const keys = secrets.filter((s) => s.services.includes(service))
-        if (keys.length === 0) continue
         const name = secretName(cfg.secretName, manifest.project, service, env, () => manifest.locate(['environments', env, 'targets', 'kubernetes', 'secretName']))
         const config: KubernetesConfig = {
           context: cfg.context,

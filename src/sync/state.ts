@@ -12,6 +12,8 @@ import {writeFileAtomic} from '../files.js'
  * - ownership.json: which keys envsync put in each destination whose platform cannot record it
  *   itself, with a keyed fingerprint of the value last pushed (a Railway sealed variable cannot
  *   be read back; the fingerprint says whether the local value changed since) — never values.
+ *   For Kubernetes and Docker, which record it themselves, only which keys are there: a
+ *   reminder to visit a destination the manifest no longer feeds, to remove them.
  */
 export class SyncState {
   readonly dir: string

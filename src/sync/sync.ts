@@ -214,7 +214,8 @@ class ApplyRun {
         }
       }
     }
-    // Platforms that cannot record ownership themselves keep it in the local state.
+    // Ownership in the local state: the truth for platforms that cannot record it themselves,
+    // a reminder for those that can.
     const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
     // Recorded for what was written, not for the final status: values written before a failed
     // redeploy are envsync's. A destination not (known to be) written keeps its record, plus the
@@ -223,7 +224,15 @@ class ApplyRun {
     // failed): owned, so that dropping them from the manifest removes them, but with their old
     // fingerprints, so a write that may not have landed never counts as pushed.
     plan.plans.forEach((p, i) => {
-      if (p.live.owned !== undefined || p.error) return
+      if (p.error) return
+      if (p.live.owned !== undefined) {
+        // The platform keeps ownership itself (managedFields); the local record only remembers
+        // that envsync has keys there, so a Secret the manifest stops feeding is still visited.
+        const keys = written.has(i) ? p.owned : p.live.owned
+        const before = plan.state.ownership(p.destination.id).keys
+        if (keys.size !== before.size || [...keys].some((k) => !before.has(k))) local.set(p.destination.id, {keys, pushed: new Map()})
+        return
+      }
       if (written.has(i)) return void local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
       const before = plan.state.ownership(p.destination.id)
       const keys = new Set(before.keys)

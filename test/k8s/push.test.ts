@@ -160,6 +160,26 @@ describeK8s('kubernetes target (real kube-apiserver)', (k8s) => {
     expect(Object.keys((await secretData(c, 'shop-api'))!).sort()).to.deep.equal(['DB_PASSWORD', 'JWT_SECRET', 'LOG_LEVEL'])
   })
 
+  it('removes its keys from a Secret when the manifest drops the last key of that service, then stops reading it', async () => {
+    c.p.write('envsync.yaml', manifest(c.namespace))
+    writeValues(c, {JWT_SECRET: secret(), DB_PASSWORD: secret()})
+    expect((await push(c)).exitCode).to.equal(0)
+    const patch = JSON.stringify({data: {HAND_SET: Buffer.from('mine').toString('base64')}})
+    await c.cluster.kubectl(['patch', 'secret', 'shop-worker', '-n', c.namespace, '--type=merge', '-p', patch])
+    // The worker loses both of its keys.
+    c.p.write('envsync.yaml', manifest(c.namespace).replace('DB_PASSWORD: {services: [api, worker]', 'DB_PASSWORD: {services: [api]').replace('LOG_LEVEL: {services: [api, worker]', 'LOG_LEVEL: {services: [api]'))
+    const r = await push(c)
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/✓ applied +kubernetes secret [\w-]+\/shop-worker +2 removed/)
+    expect(await secretData(c, 'shop-worker')).to.deep.equal({HAND_SET: 'mine'})
+    // Nothing of envsync's is left there: diff reads the api Secret only.
+    const d = await diff(c, '--json', '--exit-code')
+    expect(d.exitCode, d.stdout).to.equal(0)
+    const result = JSON.parse(d.stdout).result
+    expect(result.destinations.map((x: {label: string}) => x.label)).to.deep.equal([`kubernetes secret ${c.namespace}/shop-api`])
+    expect(result.requests).to.equal(1)
+  })
+
   it('accepts exactly 1 MiB of data and refuses one byte more before sending anything', async () => {
     const big = (n: number) => 'b'.repeat(n)
     const extra = '  BLOB: {services: [api], minLength: 1}\n'
