@@ -2,6 +2,12 @@ import type {FormatSpec} from '../manifest/schema.js'
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const BOOL = /^(true|false|1|0|yes|no|on|off)$/i
+const TRUE = /^(true|1|yes|on)$/i
+
+/** A bool spelling (TRUE, 1, yes, on / false, 0, no, off) as true or false; anything else as it is. */
+export function boolValue(value: string): boolean | string {
+  return BOOL.test(value) ? TRUE.test(value) : value
+}
 
 function urlWith(value: string, protocols: string[]): boolean {
   try {

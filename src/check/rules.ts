@@ -3,7 +3,7 @@ import type {KeyConditionData, RuleData} from '../manifest/schema.js'
 import type {Secret} from '../secret.js'
 import {recipeBits, recipeLength} from '../values/recipes.js'
 import {lowEntropyReason} from './entropy.js'
-import {describeFormat, formatMatches} from './format.js'
+import {boolValue, describeFormat, formatMatches} from './format.js'
 import {placeholderKind} from './placeholder.js'
 
 export type Severity = 'error' | 'warning'
@@ -157,14 +157,12 @@ export const valueRules: SecretRule[] = [missing, placeholder, tooShort, format,
 
 const hasValue = (v: Secret | undefined) => v !== undefined && !v.isEmpty
 
-const TRUE = /^(true|1|yes|on)$/i
-
 function conditionHolds(c: KeyConditionData, values: Map<string, Secret>, manifest: Manifest): boolean {
   if (typeof c === 'string') return hasValue(values.get(c))
   const actual = values.get(c.key)?.reveal()
   if (actual === undefined) return false
   // A bool key equals "true" when it holds any spelling its format accepts (1, yes, on, TRUE).
-  if (manifest.secret(c.key)?.format === 'bool') return TRUE.test(actual) === TRUE.test(c.equals)
+  if (manifest.secret(c.key)?.format === 'bool') return boolValue(actual) === boolValue(c.equals)
   return actual === c.equals
 }
 

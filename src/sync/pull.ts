@@ -38,10 +38,6 @@ export interface PullOptions {
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
   const store = readValues(manifest.valuesFile(env))
   const resolved = resolveDestinations(manifest, env, store, {target: options.from, service: options.service}).filter((r) => !r.optional)
-  const targets = new Targets()
-  const target = await targets.get(options.from)
-  const lives = await mapLimit(resolved, CONCURRENCY, (r) => target.read(r.destination))
-
   const manifestKeys = new Set(resolved.flatMap(manifestKeysOf))
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined
   for (const key of wanted ?? []) {
@@ -49,16 +45,21 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       throw new EnvsyncError(`--keys ${key}: not a key of ${env} on ${options.from}`, {code: 'UNKNOWN_KEY', suggestion: didYouMean(key, manifestKeys) ?? 'pass --include-unmanaged to pull keys the manifest does not have'})
     }
   }
+  const targets = new Targets()
+  const target = await targets.get(options.from)
+  const lives = await mapLimit(resolved, CONCURRENCY, (r) => target.read(r.destination))
   // key → live values by destination label
   const found = new Map<string, {value: Secret | typeof WRITE_ONLY; from: string; services: string[]}[]>()
   resolved.forEach((r, i) => {
     // Render secret files live under file names; only the manifest's own files are imported.
     const keyOf = r.names && new Map([...r.names].map(([key, name]) => [name, key]))
+    const own = new Set(manifestKeysOf(r))
     for (const [name, value] of lives[i].values) {
       const key = keyOf ? keyOf.get(name) : name
       if (key === undefined) continue
       if (wanted && !wanted.has(key)) continue
-      if (!manifestKeys.has(key) && !options.includeUnmanaged) continue
+      // A manifest key found where the manifest does not put it is a stray, not its value.
+      if (!own.has(key) && (manifestKeys.has(key) || !options.includeUnmanaged)) continue
       found.set(key, [...(found.get(key) ?? []), {value, from: r.destination.label, services: r.destination.services}])
     }
   })

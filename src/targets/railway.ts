@@ -89,9 +89,12 @@ export class RailwayTarget implements Target<RailwayConfig> {
       else for (const id of (await this.resolve(d.config)).services.values()) services.add(id)
       byEnvironment.set(ids.environmentId, services)
     }
+    // A variableDelete's own deploy has the service's values (its upsert came first), but not
+    // shared variables written at the same time by another destination: then redeploy anyway.
+    const sharedChanged = applied.some((d) => d.config.service === undefined)
     for (const [environmentId, services] of byEnvironment) {
       for (const serviceId of services) {
-        if (!this.deployedByDelete.has(serviceId)) await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
+        if (sharedChanged || !this.deployedByDelete.has(serviceId)) await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
       }
     }
   }

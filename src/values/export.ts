@@ -101,7 +101,8 @@ export function collectExport(manifest: Manifest, env: string, store: ValuesFile
 function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, services: string[], service: string | undefined): ExportGroup[] {
   if (manifest.targetsOf(env).includes('kubernetes')) {
     // Exactly what push resolves: name template, namespace, labels, services and literals.
-    const resolved = resolveDestinations(manifest, env, store, {target: 'kubernetes', service})
+    // A service with no key (an optional destination, for push's removals) is no Secret here.
+    const resolved = resolveDestinations(manifest, env, store, {target: 'kubernetes', service}).filter((r) => !r.optional)
     if (service !== undefined && resolved.length === 0) {
       const cfg = manifest.environment(env).targets!.kubernetes!
       const covered = cfg.services ?? manifest.serviceNames

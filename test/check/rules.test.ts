@@ -627,6 +627,15 @@ ${rule}`)
       }
     })
 
+    it('requires: a bool key that is no bool at all never equals "false"', () => {
+      const m = payments(requires.replace('equals: "true"', 'equals: "false"'))
+      const pr = project(m, {'.env.production': {...cleanValues(), USE_PG_QUEUE: 'off'}})
+      expect(pr.check('production').findings).to.deep.equal([])
+      pr.values('.env.production', {...cleanValues(), USE_PG_QUEUE: 'maybe'})
+      // The format finding, and the rule does not hold: "maybe" is not false.
+      expect(summary(pr.check('production').findings)).to.deep.equal(['error format USE_PG_QUEUE', 'error requires -'])
+    })
+
     it('requires: a default counts as the value', () => {
       const m = payments(requires).replace('format: bool}', 'format: bool, default: "true"}')
       expect(project(m, {'.env.production': cleanValues()}).check('production').findings).to.deep.equal([])

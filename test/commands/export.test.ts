@@ -148,6 +148,17 @@ describe('envsync export', function () {
       })
       expect(Object.keys(doc.data)).to.deep.equal(['JWT_SECRET', 'ONLY_PROD'])
     })
+
+    it('k8s: a service with no key of the environment is no Secret, and --service names it as such', async () => {
+      p.write('envsync.yaml', MANIFEST.replace('  worker: {}\n', '  worker: {}\n  cron: {}\n'))
+      p.write('.env.production', valuesFileText({JWT_SECRET: 'a', ONLY_PROD: 'b'}))
+      const all = await run('export', 'production', '--format', 'k8s')
+      expect(all.exitCode, all.stderr).to.equal(0)
+      expect(all.stderr).not.to.include('cron')
+      const one = await run('export', 'production', '--format', 'k8s', '--service', 'cron')
+      expect(one.exitCode).to.equal(2)
+      expect(one.stderr).to.include('no key of production goes to cron')
+    })
   })
 
   describe('--service', () => {

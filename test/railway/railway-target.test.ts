@@ -67,6 +67,25 @@ describe('railway target (against a fake that executes the published GraphQL sch
     assertNoLeak(Object.values(values), r.stdout, r.stderr, JSON.stringify(fake.requests))
   })
 
+  it('a removal redeploys by itself, but not with shared variables written beside it: then envsync redeploys after all writes', async () => {
+    expect((await push()).exitCode).to.equal(0)
+    // Only a removal on api: Railway's own deploy for the delete is enough.
+    p.write('envsync.yaml', manifest().replace(/ {2}JWT_SECRET:.*\n/, ''))
+    expect((await push()).exitCode).to.equal(0)
+    expect(fake.deploys({serviceId: ids.services.api, cause: 'delete'})).to.have.length(1)
+    expect(fake.deploys({serviceId: ids.services.api, cause: 'redeploy'})).to.have.length(1) // the first push's
+    // A removal on api and a shared variable changed in the same push: the delete's deploy may
+    // have started before the shared write, so api is redeployed after all writes.
+    p.write('envsync.yaml', manifest().replace(/ {2}JWT_SECRET:.*\n/, '').replace(/ {2}DATABASE_URL:.*\n/, ''))
+    values.DB_PASSWORD = long('DB2')
+    writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
+    fake.requests.length = 0
+    expect((await push()).exitCode).to.equal(0)
+    const last = (op: string) => fake.requests.map((r: {operationName?: string}) => r.operationName).lastIndexOf(op)
+    expect(fake.deploys({serviceId: ids.services.api, cause: 'redeploy'})).to.have.length(2)
+    expect(last('EnvsyncRedeploy')).to.be.greaterThan(last('EnvsyncUpsert'))
+  })
+
   it('push --deploy redeploys each changed service once when the manifest does not ask', async () => {
     p.write('envsync.yaml', manifest('', 'railway: {project: shop, services: {api: api, worker: worker}}'))
     const quiet = await push()

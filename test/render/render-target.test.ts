@@ -529,6 +529,24 @@ describe('render target (binary against an OpenAPI-validated fake of Render)', (
       assertNoLeak(all(), j.stdout, j.stderr)
     })
 
+    it('--keys with a key the manifest does not have: a clear error before any request', async () => {
+      fake.clearLog()
+      const r = await run(['pull', 'production', '--from', 'render', '--keys', 'DB_PASSWRD'])
+      expect(r.exitCode).to.equal(2)
+      expect(r.stderr).to.include('--keys DB_PASSWRD: not a key of production on render')
+      expect(r.stderr).to.include('DB_PASSWORD')
+      expect(log()).to.deep.equal([])
+    })
+
+    it('a manifest key found where the manifest does not put it is a stray, not a second value', async () => {
+      // DB_PASSWORD is shared: it goes to the env group, not to the api service.
+      fake.setEnvVar(ids.api, 'DB_PASSWORD', 'a stray copy set by hand')
+      const r = await run(['pull', 'production', '--from', 'render', '--keys', 'DB_PASSWORD'])
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(local().DB_PASSWORD).to.equal(live.DB_PASSWORD)
+      expect(r.stdout).to.match(/DB_PASSWORD +written/)
+    })
+
     it('--overwrite replaces the differing local value; agreeing services pull cleanly (exit 0)', async () => {
       fake.setEnvVar(ids.worker, 'API_TOKEN', live.TOKEN_A)
       const r = await run(['pull', 'production', '--from', 'render', '--overwrite'])
