@@ -13,7 +13,7 @@ import {displayPath} from './paths.js'
  */
 export function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600): void {
   const dir = path.dirname(file)
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = tmpName(file)
   let fd: number | undefined
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
@@ -34,13 +34,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
     } catch {
       // already gone
     }
-    const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
-      code: 'WRITE_FAILED',
-      exitCode: 1,
-      location: {file: displayPath(file)},
-      suggestion: code === 'ENOENT' ? `create the directory ${displayPath(dir)}` : 'check the directory permissions and free space; the old file is unchanged',
-    })
+    throw writeFailed(file, error)
   }
   syncDir(dir)
 }
@@ -53,7 +47,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
  * fsyncs the directory once at the end (syncDir), which makes the renames durable.
  */
 export async function writeFileAtomicAsync(file: string, content: Buffer, mode = 0o600): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${TMP_PREFIX}${++tmpCount}.tmp`)
+  const tmp = tmpName(file)
   let fd: number | undefined
   try {
     fd = await call<number>(fs.open, tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
@@ -68,14 +62,18 @@ export async function writeFileAtomicAsync(file: string, content: Buffer, mode =
   } catch (error) {
     if (fd !== undefined) await call(fs.close, fd).catch(() => undefined)
     await call(fs.unlink, tmp).catch(() => undefined)
-    const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
-      code: 'WRITE_FAILED',
-      exitCode: 1,
-      location: {file: displayPath(file)},
-      suggestion: 'check the directory permissions and free space; the old file is unchanged',
-    })
+    throw writeFailed(file, error)
   }
+}
+
+function writeFailed(file: string, error: unknown): EnvsyncError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error'
+  return new EnvsyncError(`cannot write ${displayPath(file)}: ${code}`, {
+    code: 'WRITE_FAILED',
+    exitCode: 1,
+    location: {file: displayPath(file)},
+    suggestion: code === 'ENOENT' ? `create the directory ${displayPath(path.dirname(file))}` : 'check the directory permissions and free space; the old file is unchanged',
+  })
 }
 
 /** fsyncs a directory, so renames into it survive a crash (some filesystems refuse: ignored). */
@@ -96,9 +94,10 @@ function umask(): number {
   return processUmask
 }
 
-/** Temp names: one random part per process, a counter per file (no random bytes per file). */
+/** A temp name beside the file: one random part per process, a counter per file. */
 const TMP_PREFIX = randomBytes(6).toString('hex')
 let tmpCount = 0
+const tmpName = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${TMP_PREFIX}${++tmpCount}.tmp`)
 
 /** A Node callback-style fs call as a promise, without FileHandle's bookkeeping. */
 function call<T = void>(fn: (...args: never[]) => unknown, ...args: unknown[]): Promise<T> {

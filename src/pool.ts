@@ -19,7 +19,12 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export async function mapLimitPerGroup<T, R>(items: readonly T[], groupOf: (item: T) => string, limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length)
   const groups = new Map<string, number[]>()
-  items.forEach((item, i) => groups.set(groupOf(item), [...(groups.get(groupOf(item)) ?? []), i]))
+  items.forEach((item, i) => {
+    const key = groupOf(item)
+    const group = groups.get(key)
+    if (group) group.push(i)
+    else groups.set(key, [i])
+  })
   await Promise.all(
     [...groups.values()].map((indexes) =>
       mapLimit(indexes, limit, async (i) => {

@@ -25,8 +25,7 @@ export function effectiveValues(manifest: Manifest, env: string, store: ValuesFi
 }
 
 /** Audits one environment's values against the manifest. Reads files; reports, never changes. */
-export function runCheck(manifest: Manifest, env: string): CheckResult {
-  const store = readValues(manifest.valuesFile(env))
+export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readValues(manifest.valuesFile(env))): CheckResult {
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
   const findings: Finding[] = [...fileFindings(manifest, env, store)]

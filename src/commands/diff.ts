@@ -2,10 +2,11 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {ExitCode} from '../errors.js'
+import {planTotals} from '../sync/plan.js'
 import {planSync} from '../sync/sync.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {planJson} from '../ui/plan-json.js'
-import {hasChanges, renderPlan} from '../ui/render-plan.js'
+import {renderPlan} from '../ui/render-plan.js'
 import {syncFlags, syncOptions} from '../ui/sync-flags.js'
 
 export default class Diff extends BaseCommand<typeof Diff> {
@@ -30,8 +31,8 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
   async run(): Promise<void> {
     const plan = await planSync(this.loadManifest(), this.args.environment, syncOptions(this.flags))
-    const failed = plan.plans.some((p) => p.error)
-    const exit = failed ? ExitCode.failed : this.flags['exit-code'] && hasChanges(plan) ? ExitCode.differs : ExitCode.ok
+    const {changes, unreadable} = planTotals(plan.plans)
+    const exit = unreadable > 0 ? ExitCode.failed : this.flags['exit-code'] && changes > 0 ? ExitCode.differs : ExitCode.ok
     await this.finish(planJson(plan), () => renderPlan(plan, {verbose: this.flags.verbose}), exit)
   }
 }

@@ -1,12 +1,11 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {writeFileAtomic} from '../files.js'
 import {displayPath} from '../paths.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {renderExportNotes, renderExportWarning} from '../ui/render-export.js'
-import {collectExport, exportFormats, formatExport, summarizeExport, type ExportFormat} from '../values/export.js'
-import {readValues} from '../values/store.js'
+import {plural} from '../ui/style.js'
+import {exportEnvironment, exportFormats, type ExportFormat} from '../values/export.js'
 
 export interface ExportResult {
   environment: string
@@ -54,22 +53,15 @@ export default class Export extends BaseCommand<typeof Export> {
   }
 
   async run(): Promise<void> {
-    const manifest = this.loadManifest()
     const env = this.args.environment
     const format = this.flags.format as ExportFormat
-    manifest.environment(env) // unknown environment: exit 2 with a suggestion, before reading values
-    const store = readValues(manifest.valuesFile(env))
-    const selection = collectExport(manifest, env, store, {format, service: this.flags.service})
-    const text = formatExport(selection)
-
-    const result: ExportResult = {environment: env, format, ...(this.flags.service ? {service: this.flags.service} : {}), ...summarizeExport(selection)}
+    const {selection, valuesFile, text, summary} = exportEnvironment(this.loadManifest(), env, {format, service: this.flags.service, out: this.flags.out})
+    const result: ExportResult = {environment: env, format, ...(this.flags.service ? {service: this.flags.service} : {}), ...summary}
     if (!this.flags.out && process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
-    for (const line of renderExportNotes(selection, store.display)) this.note(line)
-
+    for (const line of renderExportNotes(selection, summary.missing, valuesFile)) this.note(line)
     if (this.flags.out) {
-      writeFileAtomic(this.flags.out, text, 0o600)
       const file = displayPath(this.flags.out)
-      await this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${r.keys.length} key${r.keys.length === 1 ? '' : 's'}, mode 0600)`])
+      await this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${plural(r.keys.length, 'key')}, mode 0600)`])
       return
     }
     // The text once: as is on stdout, or inside the envelope with --json.

@@ -2,12 +2,13 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {ExitCode} from '../errors.js'
-import {applySync, checkBeforePush, planAndApply, planSync, type SyncPlan} from '../sync/sync.js'
+import {planTotals} from '../sync/plan.js'
+import {push} from '../sync/sync.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {planJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
 import {confirmPush} from '../ui/prompt.js'
-import {hasChanges, renderPlan, renderReport} from '../ui/render-plan.js'
+import {renderPlan, renderReport} from '../ui/render-plan.js'
 import {syncFlags, syncOptions} from '../ui/sync-flags.js'
 
 export default class Push extends BaseCommand<typeof Push> {
@@ -39,28 +40,27 @@ export default class Push extends BaseCommand<typeof Push> {
   async run(): Promise<void> {
     const manifest = this.loadManifest()
     const env = this.args.environment
-    const {exclude} = checkBeforePush(manifest, env, this.flags.force)
-    const kubernetes = {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']}
-    const options = syncOptions(this.flags, {only: this.flags.only, exclude, kubernetes, deploy: this.flags.deploy})
-    const onProgress = this.json ? undefined : progress(process.stderr)
-    if (this.flags.yes && !this.flags['dry-run']) {
-      // Confirmed up front: each destination is written as soon as it is planned.
-      const {plan, report} = await planAndApply(manifest, env, {...options, onProgress})
-      if (!hasChanges(plan)) return this.unchanged(plan)
-      await this.finish({plan: planJson(plan), applied: true, report}, () => [...renderPlan(plan, {verbose: this.flags.verbose}), '', ...renderReport(report)], report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+    let planShown = false
+    const {plan, report} = await push(manifest, env, {
+      ...syncOptions(this.flags, {only: this.flags.only, deploy: this.flags.deploy}),
+      kubernetes: {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
+      force: this.flags.force,
+      dryRun: this.flags['dry-run'],
+      onProgress: this.json ? undefined : progress(process.stderr),
+      confirm: this.flags.yes
+        ? undefined
+        : async (p) => {
+            if (!this.json) process.stdout.write(renderPlan(p, {verbose: this.flags.verbose}).join('\n') + '\n\n')
+            planShown = true
+            await confirmPush(env, manifest.isProtected(env), planTotals(p.plans), {interactive: !this.json})
+          },
+    })
+    const shown = () => renderPlan(plan, {verbose: this.flags.verbose})
+    if (!report) {
+      await this.finish({plan: planJson(plan), applied: false}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
       return
     }
-    const plan = await planSync(manifest, env, options)
-    if (this.flags['dry-run'] || !hasChanges(plan)) return this.unchanged(plan)
-    if (!this.json) process.stdout.write(renderPlan(plan, {verbose: this.flags.verbose}).join('\n') + '\n\n')
-    await confirmPush(env, manifest.isProtected(env), plan, {yes: false, interactive: !this.json})
-    const report = await applySync(plan, {onProgress})
-    await this.finish({plan: planJson(plan), applied: true, report}, () => renderReport(report), report.failed > 0 ? ExitCode.failed : ExitCode.ok)
-  }
-
-  /** Nothing written: the plan, exit 1 if a destination could not be read. */
-  private async unchanged(plan: SyncPlan): Promise<void> {
-    const unreadable = plan.plans.some((p) => p.error)
-    await this.finish({plan: planJson(plan), applied: false}, () => renderPlan(plan, {verbose: this.flags.verbose}), unreadable ? ExitCode.failed : ExitCode.ok)
+    const text = () => (planShown ? renderReport(report) : [...shown(), '', ...renderReport(report)])
+    await this.finish({plan: planJson(plan), applied: true, report}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -28,7 +28,10 @@ export class YamlSource {
     readonly file: string,
     private readonly text: string,
     readonly data: unknown,
-  ) {}
+    positions?: {doc: Document; lines: LineCounter},
+  ) {
+    this.#positions = positions
+  }
 
   get doc(): Document {
     return this.positions().doc
@@ -84,10 +87,10 @@ export class YamlSource {
       })
     }
     // A file with aliases: its data comes from the careful parser, which limits alias expansion.
-    return new YamlSource(file, text, source.toJS())
+    return new YamlSource(file, text, source.toJS(), source.positions())
   }
 
-  toJS(): unknown {
+  private toJS(): unknown {
     try {
       return this.doc.toJS({maxAliasCount: 100})
     } catch (error) {

@@ -113,3 +113,12 @@ export function countActions(plan: DestinationPlan): Record<KeyAction, number> {
   for (const k of plan.keys) counts[k.action]++
   return counts
 }
+
+/** A whole plan in numbers: changes, destinations with changes, destinations that could not be read. */
+export function planTotals(plans: DestinationPlan[]): {changes: number; changed: number; unreadable: number} {
+  return {
+    changes: plans.reduce((n, p) => n + p.changes.length, 0),
+    changed: plans.filter((p) => p.changes.length > 0).length,
+    unreadable: plans.filter((p) => p.error).length,
+  }
+}

@@ -17,6 +17,7 @@ import {writeFileAtomic} from '../files.js'
  */
 export class SyncState {
   readonly dir: string
+  #records?: Record<string, OwnershipRecord>
 
   constructor(manifestDir: string) {
     this.dir = path.join(manifestDir, '.envsync')
@@ -52,7 +53,9 @@ export class SyncState {
 
   /** Keys envsync put in a destination, with the keyed fingerprint of what it last pushed. */
   ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
-    const record = this.readOwnership()[destinationId]
+    // Read once per run (a push asks for every destination, several times).
+    this.#records ??= this.readOwnership()
+    const record = this.#records[destinationId]
     return {keys: new Set(record?.keys ?? []), pushed: new Map(Object.entries(record?.pushed ?? {}))}
   }
 
@@ -67,6 +70,7 @@ export class SyncState {
         else all[id] = {keys: [...keys].sort(), pushed: Object.fromEntries([...pushed].filter(([k]) => keys.has(k)).sort())}
       }
       writeFileAtomic(this.ownershipFile(), JSON.stringify({version: 1, destinations: all}, null, 2) + '\n')
+      this.#records = all
     })
   }
 }

@@ -2,7 +2,7 @@ import {appendFileSync, mkdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {runCheck, type CheckResult} from '../check/check.js'
+import {runCheck} from '../check/check.js'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {liveNames, manifestKeysOf, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
@@ -10,8 +10,8 @@ import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import type {Destination, TargetKind} from '../targets/target.js'
-import {readValues} from '../values/store.js'
-import {planDestination, type DestinationPlan} from './plan.js'
+import {readValues, type ValuesFile} from '../values/store.js'
+import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {SyncState} from './state.js'
 
@@ -26,6 +26,36 @@ export interface SyncOptions extends ResolveFilter {
   /** Keys never to push (placeholders found by check, even with --force). */
   exclude?: Set<string>
   kubernetes?: KubernetesOptions
+  /** The environment's values, when the caller has read them already. */
+  store?: ValuesFile
+}
+
+export interface PushOptions extends SyncOptions, ApplyOptions {
+  /** Push although check reports errors (placeholders are still held back). */
+  force?: boolean
+  dryRun?: boolean
+  /**
+   * Called with the plan before anything is written; throws to stop. Absent: confirmed up front
+   * (--yes), and each destination is written as soon as its own plan is known.
+   */
+  confirm?: (plan: SyncPlan) => Promise<void>
+}
+
+/**
+ * `push`: check, plan, confirm, apply. Returns the plan, and the report when anything was
+ * written (nothing to change, --dry-run or a failed check: no report).
+ */
+export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
+  const store = readValues(manifest.valuesFile(env))
+  const sync = {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)}
+  if (!options.confirm && !options.dryRun) {
+    const {plan, report} = await planAndApply(manifest, env, sync)
+    return planTotals(plan.plans).changes > 0 ? {plan, report} : {plan}
+  }
+  const plan = await planSync(manifest, env, sync)
+  if (options.dryRun || planTotals(plan.plans).changes === 0) return {plan}
+  await options.confirm!(plan)
+  return {plan, report: await applySync(plan, options)}
 }
 
 export interface SyncPlan {
@@ -60,7 +90,7 @@ export async function planAndApply(manifest: Manifest, env: string, options: Syn
 
 /** Destinations to visit, and how to read and plan one of them. */
 function prepare(manifest: Manifest, env: string, options: SyncOptions) {
-  const store = readValues(manifest.valuesFile(env))
+  const store = options.store ?? readValues(manifest.valuesFile(env))
   const state = new SyncState(manifest.dir)
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
   for (const r of resolved) for (const name of liveNames(r, options.exclude ?? [])) r.desired.delete(name)
@@ -106,8 +136,8 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
  * Refuses to push values that check reports as errors, unless forced. Returns the keys that must
  * not leave the machine even then: a placeholder never reaches a platform.
  */
-export function checkBeforePush(manifest: Manifest, env: string, force: boolean): {check: CheckResult; exclude: Set<string>} {
-  const result = runCheck(manifest, env)
+function checkBeforePush(manifest: Manifest, env: string, force: boolean, store: ValuesFile): Set<string> {
+  const result = runCheck(manifest, env, store)
   if (result.errors > 0 && !force) {
     const first = result.findings.find((f) => f.severity === 'error')!
     throw new EnvsyncError(`check found ${result.errors} error(s) in ${env}; nothing was pushed (first: ${first.message})`, {
@@ -116,10 +146,10 @@ export function checkBeforePush(manifest: Manifest, env: string, force: boolean)
       suggestion: `run \`envsync check ${env}\` and fix them, or pass --force to push anyway (placeholders are never pushed)`,
     })
   }
-  return {check: result, exclude: new Set(result.findings.filter((f) => f.rule === 'placeholder' && f.key).map((f) => f.key!))}
+  return new Set(result.findings.filter((f) => f.rule === 'placeholder' && f.key).map((f) => f.key!))
 }
 
-export type DestinationStatus = 'applied' | 'unchanged' | 'failed' | 'skipped'
+export type DestinationStatus = 'applied' | 'unchanged' | 'failed'
 
 export interface DestinationReport {
   id: string
@@ -148,7 +178,7 @@ export interface ApplyOptions {
 
 /**
  * Applies every plan with bounded concurrency. A failing destination does not stop the others;
- * each reports applied / unchanged / failed / skipped. Ownership and the audit log are recorded
+ * each reports applied / unchanged / failed. Ownership and the audit log are recorded
  * after the writes (keys only, never values).
  */
 export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Promise<SyncReport> {

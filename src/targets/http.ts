@@ -59,6 +59,7 @@ export class HttpClient {
       if (wait > maxWaitMs) throw this.rateLimited(wait)
       if (wait > 0) await sleep(wait)
       let res: Response
+      let text: string
       try {
         this.requests++
         res = await fetch(req.url, {
@@ -67,20 +68,12 @@ export class HttpClient {
           body: req.body === undefined ? undefined : JSON.stringify(req.body),
           signal: AbortSignal.timeout(timeoutMs),
         })
+        this.noteRateLimit(res.headers)
+        // A connection dropped in the middle of the body is as good as no answer.
+        text = await res.text()
       } catch (error) {
         lastProblem = networkProblem(error)
         // A request that may have been applied is only repeated when repeating is harmless.
-        if (attempt >= retries || !idempotent) throw this.unreachable(req, lastProblem, attempt + 1)
-        await sleep(backoff(attempt, backoffMs))
-        continue
-      }
-      this.noteRateLimit(res.headers)
-      let text: string
-      try {
-        text = await res.text()
-      } catch (error) {
-        // The connection dropped in the middle of the body: as good as no answer.
-        lastProblem = networkProblem(error)
         if (attempt >= retries || !idempotent) throw this.unreachable(req, lastProblem, attempt + 1)
         await sleep(backoff(attempt, backoffMs))
         continue
@@ -143,7 +136,7 @@ function backoff(attempt: number, baseMs: number): number {
 }
 
 /** Retry-After in seconds or as an HTTP date. */
-export function retryAfterMs(headers: Headers): number | undefined {
+function retryAfterMs(headers: Headers): number | undefined {
   const value = headers.get('retry-after')
   if (!value) return undefined
   const seconds = Number(value)

@@ -4,6 +4,7 @@ import type * as K8s from '@kubernetes/client-node'
 
 import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
+import {checkSecretData} from './kubernetes-data.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
 
 /**
@@ -24,8 +25,6 @@ export interface KubernetesConfig {
 
 export const FIELD_MANAGER = 'envsync'
 /** Total decoded size of a Secret's data that the API server accepts (exactly 1 MiB passes). */
-export const MAX_SECRET_BYTES = 1024 * 1024
-const KEY = /^[-._a-zA-Z0-9]+$/
 
 interface Client {
   core: K8s.CoreV1Api
@@ -234,26 +233,11 @@ function ownedKeys(secret: K8s.V1Secret): Set<string> {
   return owned
 }
 
-/** Key rules and the 1 MiB limit, checked before anything is sent. */
+/** What the Secret holds after the apply: our keys plus the live ones we leave alone. */
 function checkLimits(dest: Destination<KubernetesConfig>, input: ApplyInput): void {
-  for (const key of input.desired.keys()) {
-    if (!KEY.test(key) || key.length > 253) {
-      throw new EnvsyncError(`${key} is not a valid Kubernetes Secret key`, {code: 'K8S_BAD_KEY', exitCode: 1, suggestion: 'keys are letters, digits, -, _ and . (at most 253)'})
-    }
-  }
-  // What the Secret holds after the apply: our keys plus the ones we leave alone.
-  let total = 0
-  for (const v of input.desired.values()) total += Buffer.byteLength(v.reveal(), 'utf8')
-  for (const [k, v] of input.live.values) {
-    if (!input.desired.has(k) && !input.changes.some((c) => c.key === k && c.action === 'remove') && typeof v !== 'symbol') total += Buffer.byteLength(v.reveal(), 'utf8')
-  }
-  if (total > MAX_SECRET_BYTES) {
-    throw new EnvsyncError(`secret ${dest.config.name} would hold ${total} bytes; Kubernetes accepts at most ${MAX_SECRET_BYTES}`, {
-      code: 'K8S_TOO_LARGE',
-      exitCode: 1,
-      suggestion: 'split the keys across services, or keep large files (certificates, bundles) out of Secrets',
-    })
-  }
+  const removed = new Set(input.changes.filter((c) => c.action === 'remove').map((c) => c.key))
+  const kept = [...input.live.values].filter((e): e is [string, Secret] => !input.desired.has(e[0]) && !removed.has(e[0]) && typeof e[1] !== 'symbol')
+  checkSecretData(dest.config.name, [...input.desired, ...kept])
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -40,6 +40,13 @@ const KINDS = {
 } as const
 type Kind = (typeof KINDS)[keyof typeof KINDS]
 
+/** Services and env groups: how their ids look and how a name is looked up. */
+const COLLECTIONS = {
+  services: {path: 'services', prefix: 'srv-', query: '&includePreviews=false', wrapped: true, what: 'service'},
+  groups: {path: 'env-groups', prefix: 'evg-', query: '', wrapped: false, what: 'env group'},
+} as const
+type Collection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS]
+
 interface Item {
   name: string
   value: string
@@ -53,8 +60,7 @@ interface Group {
 export class RenderTarget implements Target<RenderConfig> {
   readonly kind = 'render' as const
   private readonly http = new HttpClient({service: 'Render'})
-  private readonly serviceIds = new Map<string, Promise<string>>()
-  private readonly groupIds = new Map<string, Promise<string>>()
+  private readonly ids = new Map<string, Promise<string>>()
   private readonly groupReads = new Map<string, Promise<Group>>()
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
@@ -161,41 +167,40 @@ export class RenderTarget implements Target<RenderConfig> {
   }
 
   private serviceId(nameOrId: string): Promise<string> {
-    let id = this.serviceIds.get(nameOrId)
-    if (!id) {
-      id = /^srv-/.test(nameOrId) ? Promise.resolve(nameOrId) : this.findByName('services', 'service', nameOrId)
-      this.serviceIds.set(nameOrId, id)
-    }
-    return id
+    return this.idOf(COLLECTIONS.services, nameOrId)
   }
 
   private groupId(nameOrId: string): Promise<string> {
-    let id = this.groupIds.get(nameOrId)
+    return this.idOf(COLLECTIONS.groups, nameOrId)
+  }
+
+  /** An id as it is, or a name looked up once per run. */
+  private idOf(c: Collection, nameOrId: string): Promise<string> {
+    const key = `${c.path}/${nameOrId}`
+    let id = this.ids.get(key)
     if (!id) {
-      id = /^evg-/.test(nameOrId) ? Promise.resolve(nameOrId) : this.findByName('env-groups', 'envGroup', nameOrId)
-      this.groupIds.set(nameOrId, id)
+      id = nameOrId.startsWith(c.prefix) ? Promise.resolve(nameOrId) : this.findByName(c, nameOrId)
+      this.ids.set(key, id)
     }
     return id
   }
 
   /** Exact-name lookup; Render's `name` filter is not documented as exact, so filter here too. */
-  private async findByName(collection: 'services' | 'env-groups', field: 'service' | 'envGroup', name: string): Promise<string> {
+  private async findByName(c: Collection, name: string): Promise<string> {
     const matches: {id: string; name: string}[] = []
     let cursor: string | undefined
     for (;;) {
-      const previews = collection === 'services' ? '&includePreviews=false' : ''
-      const page = await this.get<(Record<string, {id: string; name: string}> & {cursor?: string; id?: string; name?: string})[]>(`/${collection}?name=${encodeURIComponent(name)}${previews}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      const page = await this.get<(Record<string, {id: string; name: string}> & {cursor?: string; id?: string; name?: string})[]>(`/${c.path}?name=${encodeURIComponent(name)}${c.query}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
       // Services come wrapped with a cursor ({service, cursor}); env groups come bare, paged by id.
-      const items = page.map((i) => (field === 'service' ? i.service : {id: i.id!, name: i.name!}))
+      const items = page.map((i) => (c.wrapped ? i.service : {id: i.id!, name: i.name!}))
       matches.push(...items.filter((x) => x.name === name))
       if (page.length < PAGE) break
-      cursor = field === 'service' ? page.at(-1)!.cursor : items.at(-1)!.id
+      cursor = c.wrapped ? page.at(-1)!.cursor : items.at(-1)!.id
     }
-    const what = collection === 'services' ? 'service' : 'env group'
     if (matches.length === 1) return matches[0].id
     throw new EnvsyncError(
-      matches.length === 0 ? `no Render ${what} named "${name}"` : `${matches.length} Render ${what}s are named "${name}": ${matches.map((m) => m.id).join(', ')}`,
-      {code: 'RENDER_NAME', exitCode: 1, suggestion: matches.length === 0 ? `check the name, or use the ${what}'s id` : `use the id of the one you mean in the manifest`},
+      matches.length === 0 ? `no Render ${c.what} named "${name}"` : `${matches.length} Render ${c.what}s are named "${name}": ${matches.map((m) => m.id).join(', ')}`,
+      {code: 'RENDER_NAME', exitCode: 1, suggestion: matches.length === 0 ? `check the name, or use the ${c.what}'s id` : `use the id of the one you mean in the manifest`},
     )
   }
 

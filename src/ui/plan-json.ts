@@ -1,10 +1,11 @@
+import {planTotals} from '../sync/plan.js'
 import type {SyncPlan} from '../sync/sync.js'
 
 /** The plan as --json prints it: actions and fingerprints per key, never values. */
 export function planJson(plan: SyncPlan) {
   return {
     environment: plan.environment,
-    changes: plan.plans.reduce((n, p) => n + p.changes.length, 0),
+    changes: planTotals(plan.plans).changes,
     /** Requests made to read the destinations. */
     requests: plan.targets.requests,
     destinations: plan.plans.map((p) => ({

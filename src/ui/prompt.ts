@@ -54,41 +54,30 @@ export function aborted(): EnvsyncError {
  */
 export async function confirmProtected(env: string, action: string, options: {yes: boolean; interactive: boolean}): Promise<void> {
   if (options.yes) return
-  if (!options.interactive || !canPrompt()) {
-    throw new EnvsyncError(`${action} in the protected environment "${env}" needs confirmation, and there is no terminal to ask`, {
-      code: 'CONFIRMATION_REQUIRED',
-      suggestion: 'pass --yes to confirm non-interactively',
-    })
-  }
-  const p = await prompter()
-  try {
+  await askOrRefuse(options.interactive, `${action} in the protected environment "${env}" needs confirmation`, 'pass --yes to confirm non-interactively', async (p) => {
     const answer = await p.input({message: `${action} in ${env}. Type "${env}" to confirm:`})
-    if (answer.trim() !== env) throw aborted()
-  } catch (error) {
-    if (isPromptAbort(error)) throw aborted()
-    throw error
-  }
+    return answer.trim() === env
+  })
 }
 
 /**
- * Before a push: in a protected environment the user types its name; elsewhere a y/N question.
- * Without a terminal, --yes is the only way through.
+ * Before a push (--yes never asks): in a protected environment the user types its name;
+ * elsewhere a y/N question. Without a terminal: an error naming --yes.
  */
-export async function confirmPush(env: string, isProtected: boolean, plan: {plans: {changes: unknown[]}[]}, options: {yes: boolean; interactive: boolean}): Promise<void> {
-  const changes = plan.plans.reduce((n, p) => n + p.changes.length, 0)
-  const destinations = plan.plans.filter((p) => p.changes.length > 0).length
-  const action = `Push ${changes} change(s) to ${destinations} destination(s)`
-  if (isProtected) return confirmProtected(env, action, options)
-  if (options.yes) return
-  if (!options.interactive || !canPrompt()) {
-    throw new EnvsyncError(`${action} in ${env} needs confirmation, and there is no terminal to ask`, {
-      code: 'CONFIRMATION_REQUIRED',
-      suggestion: 'pass --yes to confirm non-interactively (or --dry-run to only see the plan)',
-    })
-  }
+export async function confirmPush(env: string, isProtected: boolean, totals: {changes: number; changed: number}, options: {interactive: boolean}): Promise<void> {
+  const action = `Push ${totals.changes} change(s) to ${totals.changed} destination(s)`
+  if (isProtected) return confirmProtected(env, action, {yes: false, interactive: options.interactive})
+  await askOrRefuse(options.interactive, `${action} in ${env} needs confirmation`, 'pass --yes to confirm non-interactively (or --dry-run to only see the plan)', (p) =>
+    p.confirm({message: `${action} in ${env}?`, default: false}),
+  )
+}
+
+/** Asks; no terminal → CONFIRMATION_REQUIRED; a "no" or Ctrl-C → aborted (exit 130). */
+async function askOrRefuse(interactive: boolean, needs: string, suggestion: string, ask: (p: Prompter) => Promise<boolean>): Promise<void> {
+  if (!interactive || !canPrompt()) throw new EnvsyncError(`${needs}, and there is no terminal to ask`, {code: 'CONFIRMATION_REQUIRED', suggestion})
   const p = await prompter()
   try {
-    if (!(await p.confirm({message: `${action} in ${env}?`, default: false}))) throw aborted()
+    if (!(await ask(p))) throw aborted()
   } catch (error) {
     if (isPromptAbort(error)) throw aborted()
     throw error

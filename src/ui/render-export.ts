@@ -2,10 +2,9 @@ import type {ExportSelection} from '../values/export.js'
 import {style} from './style.js'
 
 /** Notes for stderr: keys left out for lack of a value, Secrets or services left out entirely. */
-export function renderExportNotes(selection: ExportSelection, valuesFile: string): string[] {
+export function renderExportNotes(selection: ExportSelection, missing: string[], valuesFile: string): string[] {
   const err = process.stderr
   const lines: string[] = []
-  const missing = [...new Set(selection.groups.flatMap((g) => g.missing))]
   if (missing.length > 0) {
     const n = missing.length
     lines.push(

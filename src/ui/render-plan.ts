@@ -1,4 +1,4 @@
-import {countActions, type DestinationPlan, type KeyAction} from '../sync/plan.js'
+import {countActions, planTotals, type DestinationPlan, type KeyAction} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {plural, style, table} from './style.js'
 
@@ -17,10 +17,6 @@ function colour(action: KeyAction, text: string): string {
   if (action === 'remove') return style.red(text)
   if (action === 'unmanaged' || action === 'unknown' || action === 'missing') return style.dim(text)
   return text
-}
-
-export function hasChanges(plan: SyncPlan): boolean {
-  return plan.plans.some((p) => p.changes.length > 0)
 }
 
 /** The one way a plan is shown, by diff and push alike. Fingerprints only, never values. */
@@ -56,16 +52,14 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
 }
 
 function summary(plan: SyncPlan): string {
-  const changes = plan.plans.reduce((n, p) => n + p.changes.length, 0)
-  const changed = plan.plans.filter((p) => p.changes.length > 0).length
-  const failed = plan.plans.filter((p) => p.error).length
+  const {changes, changed, unreadable: failed} = planTotals(plan.plans)
   const base = `${plan.environment}: ${plural(plan.plans.length, 'destination')}, ${plural(changes, 'change')}`
   return `${base}${changed > 0 ? ` in ${changed}` : ''}${failed > 0 ? style.red(`, ${failed} unreadable`) : ''}`
 }
 
 export function renderReport(r: SyncReport): string[] {
   const rows = r.destinations.map((d) => {
-    const mark = d.status === 'applied' ? style.green('✓ applied') : d.status === 'failed' ? style.red('✗ failed') : d.status === 'skipped' ? style.dim('- skipped') : style.dim('= in sync')
+    const mark = d.status === 'applied' ? style.green('✓ applied') : d.status === 'failed' ? style.red('✗ failed') : style.dim('= in sync')
     const counts = [d.added.length && `${d.added.length} added`, d.updated.length && `${d.updated.length} updated`, d.removed.length && `${d.removed.length} removed`].filter(Boolean).join(', ')
     const detail = d.error ? `${d.error.message}${d.error.suggestion ? style.dim(` → ${d.error.suggestion}`) : ''}` : d.status === 'failed' ? '' : counts
     return [mark, d.label, detail]

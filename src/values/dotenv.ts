@@ -175,12 +175,14 @@ function readsBack(form: string, value: string): boolean {
   }
 }
 
-function encodeOrThrow(key: string, value: string): string {
+/** The dotenv form of a value, or a clear error naming the key; `fix` says what to do instead. */
+export function encodeOrThrow(key: string, value: string, fix = `change the value or keep ${key} out of the values file`, exitCode?: number): string {
   const encoded = encodeValue(value)
   if (encoded === undefined) {
-    throw new EnvsyncError(`the value of ${key} cannot be written to a .env file: no quoting style holds it`, {
+    throw new EnvsyncError(`the value of ${key} cannot be written as dotenv: no quoting style holds it`, {
       code: 'VALUE_UNREPRESENTABLE',
-      suggestion: `a value with ' " and \` together (or a carriage return beside ") has no dotenv form; change the value or keep ${key} out of the values file`,
+      exitCode,
+      suggestion: `a value with ' " and \` together (or a carriage return beside ") has no dotenv form; ${fix}`,
     })
   }
   return encoded

@@ -1,15 +1,16 @@
 import jsyaml from 'js-yaml'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
+import {writeFileAtomic} from '../files.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {resolveDestinations, secretLabels, secretName, valueOf} from '../manifest/resolve.js'
 import {KubernetesTarget} from '../manifest/schema.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
-import {MAX_SECRET_BYTES} from '../targets/kubernetes.js'
-import {encodeValue} from './dotenv.js'
-import type {ValuesFile} from './store.js'
+import {checkSecretData} from '../targets/kubernetes-data.js'
+import {encodeOrThrow} from './dotenv.js'
+import {readValues, type ValuesFile} from './store.js'
 
 /**
  * `envsync export`: an environment's values in a format another tool reads. The one place (with
@@ -21,7 +22,7 @@ export const exportFormats = ['dotenv', 'json', 'k8s', 'compose'] as const
 export type ExportFormat = (typeof exportFormats)[number]
 
 /** One block of output: the whole environment (dotenv, json) or one service (k8s, compose). */
-export interface ExportGroup {
+interface ExportGroup {
   /** The service (k8s, compose); undefined for dotenv and json. */
   service?: string
   /** Key → value, in manifest order. */
@@ -40,7 +41,7 @@ export interface ExportSelection {
 }
 
 /** The name template push uses when the kubernetes target does not set one (schema default). */
-export const DEFAULT_SECRET_NAME = KubernetesTarget.parse({}).secretName
+const DEFAULT_SECRET_NAME = KubernetesTarget.parse({}).secretName
 
 function group(keys: SecretDef[], store: ValuesFile, override?: 'docker' | 'kubernetes', service?: string): ExportGroup {
   const values = new Map<string, Secret>()
@@ -131,8 +132,26 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
   return out
 }
 
+/**
+ * `export`: the environment's values in a format — written to `out` (mode 0600, atomically) or
+ * returned as the text to print — with what it holds, for notes and --json.
+ */
+export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; service?: string; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary} {
+  const store = readValues(manifest.valuesFile(env))
+  const selection = collectExport(manifest, env, store, options)
+  const text = formatExport(selection)
+  if (options.out) writeFileAtomic(options.out, text, 0o600)
+  return {selection, valuesFile: store.display, text, summary: summarizeExport(selection)}
+}
+
+export interface ExportSummary {
+  keys: string[]
+  missing: string[]
+  secrets?: string[]
+}
+
 /** What an export holds, without values: keys written, keys left out, Secrets (k8s). */
-export function summarizeExport(selection: ExportSelection): {keys: string[]; missing: string[]; secrets?: string[]} {
+function summarizeExport(selection: ExportSelection): ExportSummary {
   const filled = selection.groups.filter((g) => g.values.size > 0)
   return {
     keys: [...new Set(filled.flatMap((g) => [...g.values.keys()]))],
@@ -163,15 +182,7 @@ export function formatExport(selection: ExportSelection): string {
 export function formatDotenv(entries: Iterable<[string, Secret]>): string {
   let out = ''
   for (const [key, value] of entries) {
-    const encoded = encodeValue(value.reveal())
-    if (encoded === undefined) {
-      throw new EnvsyncError(`the value of ${key} cannot be written as dotenv: no quoting style holds it`, {
-        code: 'VALUE_UNREPRESENTABLE',
-        exitCode: ExitCode.failed,
-        suggestion: `a value with ' " and \` together (or a carriage return beside ") has no dotenv form; export with --format json, or leave ${key} out with --service`,
-      })
-    }
-    out += `${key}=${encoded}\n`
+    out += `${key}=${encodeOrThrow(key, value.reveal(), `export with --format json, or leave ${key} out with --service`, ExitCode.failed)}\n`
   }
   return out
 }
@@ -189,33 +200,17 @@ export function formatJson(entries: Iterable<[string, Secret]>): string {
 // order (not plain byte order), strings plain unless they would read back as another type (then
 // double-quoted), keys longer than 128 bytes as `? key` / `: value`.
 
-export interface K8sSecret {
+interface K8sSecret {
   name: string
   namespace?: string
   labels: Record<string, string>
   data: Map<string, Secret>
 }
 
-const KEY = /^[-._a-zA-Z0-9]+$/
-
 export function formatK8sSecret(secret: K8sSecret): string {
-  let total = 0
+  checkSecretData(secret.name, secret.data)
   const data: Record<string, string> = {}
-  for (const [key, value] of secret.data) {
-    if (!KEY.test(key) || key.length > 253) {
-      throw new EnvsyncError(`${key} is not a valid Kubernetes Secret key`, {code: 'K8S_BAD_KEY', exitCode: ExitCode.failed, suggestion: 'keys are letters, digits, -, _ and . (at most 253)'})
-    }
-    const bytes = Buffer.from(value.reveal(), 'utf8')
-    total += bytes.length
-    data[key] = bytes.toString('base64')
-  }
-  if (total > MAX_SECRET_BYTES) {
-    throw new EnvsyncError(`secret ${secret.name} would hold ${total} bytes; Kubernetes accepts at most ${MAX_SECRET_BYTES}`, {
-      code: 'K8S_TOO_LARGE',
-      exitCode: ExitCode.failed,
-      suggestion: 'split the keys across services, or keep large files (certificates, bundles) out of Secrets',
-    })
-  }
+  for (const [key, value] of secret.data) data[key] = Buffer.from(value.reveal(), 'utf8').toString('base64')
   const metadata: YamlMap = {name: secret.name}
   if (Object.keys(secret.labels).length > 0) metadata.labels = {...secret.labels}
   if (secret.namespace !== undefined) metadata.namespace = secret.namespace
@@ -242,7 +237,7 @@ const isDigit = (c: string) => /\p{Nd}/u.test(c)
 const cp = (c: string) => c.codePointAt(0)!
 
 /** yaml.v2's keyList.Less (sorter.go) for string keys: letters, digit runs compared as numbers. */
-export function goYamlKeyLess(a: string, b: string): boolean {
+function goYamlKeyLess(a: string, b: string): boolean {
   const ar = [...a]
   const br = [...b]
   for (let i = 0; i < ar.length && i < br.length; i++) {
@@ -307,7 +302,7 @@ function goDate(s: string): boolean {
 }
 
 /** Would yaml.v2 read this plain scalar as something other than a string? (resolve.go) */
-export function goYamlResolvesNonString(s: string): boolean {
+function goYamlResolvesNonString(s: string): boolean {
   if (RESERVED.has(s) || BASE60.test(s)) return true
   const c = s[0]
   if (c === '.') return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s)
@@ -365,7 +360,7 @@ export function composeScalar(s: string): string {
  * YAML does not allow raw (controls, DEL, C1, U+2028/2029 which YAML 1.1 takes as line breaks,
  * BOM, non-characters) as escapes. Read back the same by YAML 1.1 and 1.2 parsers.
  */
-export function yamlDoubleQuoted(s: string): string {
+function yamlDoubleQuoted(s: string): string {
   let out = '"'
   for (const ch of s) {
     const c = ch.codePointAt(0)!
