@@ -1,3 +1,5 @@
+import {redact} from './redact.js'
+
 /** Exit codes, documented in the README. One table so commands and tests agree. */
 export const ExitCode = {
   ok: 0,
@@ -60,14 +62,15 @@ export class EnvsyncError extends Error {
   readonly problems: Problem[]
 
   constructor(message: string, options: EnvsyncErrorOptions) {
-    super(message)
+    // Messages are often built from foreign text (a platform's answer, a parser's complaint).
+    super(redact(message))
     this.name = 'EnvsyncError'
     this.code = options.code
     this.exitCode = options.exitCode ?? ExitCode.usage
-    this.suggestion = options.suggestion
+    this.suggestion = options.suggestion === undefined ? undefined : redact(options.suggestion)
     this.location = options.location
     this.path = options.path
-    this.problems = options.problems ?? []
+    this.problems = (options.problems ?? []).map((p) => ({...p, message: redact(p.message), suggestion: p.suggestion === undefined ? undefined : redact(p.suggestion)}))
   }
 
   /** `file:line:col` when known, else the file, else ''. */
@@ -75,21 +78,22 @@ export class EnvsyncError extends Error {
     return formatLocation(this.location)
   }
 
+  /** Redacted again at output: a value may have become known after the error was made. */
   toJSON() {
     return {
       code: this.code,
-      message: this.message,
+      message: redact(this.message),
       exitCode: this.exitCode,
-      ...(this.suggestion ? {suggestion: this.suggestion} : {}),
+      ...(this.suggestion ? {suggestion: redact(this.suggestion)} : {}),
       ...(this.location ? {file: this.location.file, line: this.location.line, column: this.location.column} : {}),
       ...(this.path ? {path: formatPath(this.path)} : {}),
       ...(this.problems.length > 0
         ? {
             problems: this.problems.map((p) => ({
-              message: p.message,
+              message: redact(p.message),
               where: formatLocation(p.location) || undefined,
               path: p.path ? formatPath(p.path) : undefined,
-              suggestion: p.suggestion,
+              suggestion: p.suggestion === undefined ? undefined : redact(p.suggestion),
             })),
           }
         : {}),

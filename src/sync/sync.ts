@@ -288,9 +288,11 @@ class ApplyRun {
   }
 }
 
+/** What a report says of a failure: redacted again, for values read after the error was made. */
 function errorInfo(error: Error): DestinationReport['error'] {
-  if (error instanceof EnvsyncError) return {code: error.code, message: error.message, suggestion: error.suggestion}
-  return {code: 'INTERNAL', message: error.message}
+  const e = error instanceof EnvsyncError ? error : new EnvsyncError(error.message, {code: 'INTERNAL', exitCode: ExitCode.failed})
+  const {code, message, suggestion} = e.toJSON()
+  return {code, message, suggestion}
 }
 
 /** One JSON line per destination written: who, when, which keys — never values or fingerprints. */

@@ -7,6 +7,7 @@ import type * as Interfaces from '@oclif/core/interfaces'
 import {EnvsyncError, ExitCode, formatLocation} from '../errors.js'
 import {loadManifest, manifestPath} from '../manifest/load.js'
 import type {Manifest} from '../manifest/manifest.js'
+import {redact} from '../redact.js'
 import {isPromptAbort} from './prompt.js'
 import {style} from './style.js'
 
@@ -96,7 +97,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } else {
       await write(process.stderr, renderError(e).join('\n') + '\n')
     }
-    if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
+    if (process.env.DEBUG && error.stack) process.stderr.write(redact(error.stack) + '\n')
     throw new Errors.ExitError(e.exitCode)
   }
 }
@@ -123,14 +124,14 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
 export function renderError(e: EnvsyncError): string[] {
   const err = process.stderr
   const where = e.where ? `${e.where}: ` : ''
-  const lines = [`${style.red('error', err)} ${where}${e.message}`]
+  const lines = [`${style.red('error', err)} ${where}${redact(e.message)}`]
   if (e.problems.length > 1) {
     for (const p of e.problems) {
       const at = formatLocation(p.location)
-      lines.push(`  ${at ? style.bold(at, err) + ' ' : ''}${p.message}${p.suggestion ? style.dim(` (${p.suggestion})`, err) : ''}`)
+      lines.push(`  ${at ? style.bold(at, err) + ' ' : ''}${redact(p.message)}${p.suggestion ? style.dim(` (${redact(p.suggestion)})`, err) : ''}`)
     }
   } else if (e.suggestion) {
-    lines.push(`  ${style.cyan('→', err)} ${e.suggestion}`)
+    lines.push(`  ${style.cyan('→', err)} ${redact(e.suggestion)}`)
   }
   return lines
 }

@@ -1,0 +1,76 @@
+/**
+ * The one redaction point. Text that did not come from envsync — platform error messages, parser
+ * and library exceptions, URLs, stack traces — may quote secret values or credentials (a GraphQL
+ * server echoes a variable it cannot coerce, a YAML parser prints the lines around an error).
+ * Every such text passes through `redact` before anything renders, logs or serialises it:
+ * EnvsyncError runs it on what it is built with, and the renderers run it again at output time,
+ * for values that became known after the error was made.
+ *
+ * It removes, in this order: every value envsync has seen (each `Secret` registers itself, and
+ * adapters register their credentials) in the forms a message may carry it — as is, JSON-escaped,
+ * URL-encoded, base64, and each long line of a multi-line value; then what looks like a
+ * credential whatever its value: URL userinfo, `Bearer …`, and `token: …` / `password=…` pairs.
+ */
+
+export const REDACTED = '[redacted]'
+
+/** Shorter values are not secrets worth hiding and would blank common words ("true", "8080"). */
+const MIN_LENGTH = 6
+
+const known = new Set<string>()
+/** The forms of every known value, longest first (a value inside another is matched by the longer). */
+let forms: string[] | undefined
+
+/** Makes a value known to the redaction point (values, tokens, passwords, keys). */
+export function registerSecret(value: string | undefined): void {
+  if (value === undefined || value.length < MIN_LENGTH || known.has(value)) return
+  known.add(value)
+  forms = undefined
+}
+
+function formsOf(value: string): string[] {
+  const out = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), Buffer.from(value, 'utf8').toString('base64')]
+  // A message may quote one line of a PEM key or a multi-line value.
+  if (/[\r\n]/.test(value)) for (const line of value.split(/\r?\n/)) if (line.trim().length >= 12) out.push(line)
+  // base64 of a value as part of a longer base64 text (a Secret's data map): the stable middle.
+  const b64 = out[3].replace(/=+$/, '')
+  if (b64.length > 16) out.push(b64.slice(4, -4))
+  return out.filter((f) => f.length >= MIN_LENGTH)
+}
+
+function allForms(): string[] {
+  if (!forms) {
+    const set = new Set<string>()
+    for (const v of known) for (const f of formsOf(v)) set.add(f)
+    forms = [...set].sort((a, b) => b.length - a.length)
+  }
+  return forms
+}
+
+const PATTERNS: [RegExp, string][] = [
+  // scheme://user:password@host → scheme://[redacted]@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"<>]+@/gi, `$1${REDACTED}@`],
+  [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
+  [/\b(basic)\s+[A-Za-z0-9+/]{8,}={0,2}/gi, `$1 ${REDACTED}`],
+  // token: x, "password": "x", client-key-data: x, api_key=x (YAML, JSON, env). Field names that
+  // start lowercase only: envsync's own messages name keys in capitals ("JWT_SECRET: no value").
+  [
+    /((?:^|[\s{,"'])(?:[a-z][\w-]*?)?(?:[tT]oken|[pP]assword|[pP]asswd|[sS]ecret|[aA]pi[-_]?[kK]ey|[pP]rivate[-_]?[kK]ey|client-key-data|[cC]redentials?)["']?\s*[:=]\s*)(?!\[redacted\])("[^"\n]*"|'[^'\n]*'|[^\s,}'"]+)/gm,
+    `$1${REDACTED}`,
+  ],
+]
+
+/** The text with every known value and credential-looking part replaced by [redacted]. */
+export function redact(text: string): string {
+  if (!text) return text
+  let out = text
+  for (const form of allForms()) if (out.includes(form)) out = out.split(form).join(REDACTED)
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
+  return out
+}
+
+/** For tests: forget every registered value. */
+export function forgetSecrets(): void {
+  known.clear()
+  forms = undefined
+}
