@@ -16,22 +16,20 @@ function distance(a: string, b: string): number {
 
 /** The closest candidate, if it is close enough to be a likely typo. */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
+  return nearest(input, candidates)[0]
+}
+
+/** Every candidate at the smallest distance, if that is close enough to be a likely typo (ties are all returned: no guessing). */
+export function nearest(input: string, candidates: Iterable<string>): string[] {
   const lower = input.toLowerCase()
-  let best: string | undefined
-  let bestScore = Infinity
-  for (const c of candidates) {
-    if (c === input) continue
-    const score = c.toLowerCase() === lower ? 0 : distance(lower, c.toLowerCase())
-    if (score < bestScore) {
-      best = c
-      bestScore = score
-    }
-  }
+  const all = [...candidates].filter((c) => c !== input)
+  const scored = all.map((c) => ({c, score: c.toLowerCase() === lower ? 0 : distance(lower, c.toLowerCase())}))
+  const best = Math.min(...scored.map((s) => s.score))
   const limit = Math.max(1, Math.floor(input.length / 3))
-  if (bestScore <= limit) return best
+  if (best <= limit) return scored.filter((s) => s.score === best).map((s) => s.c)
   // "prod" for "production": a clear prefix is as good a hint as a typo.
-  const prefixed = [...candidates].filter((c) => input.length >= 3 && c.toLowerCase().startsWith(lower))
-  return prefixed.length === 1 ? prefixed[0] : undefined
+  const prefixed = all.filter((c) => input.length >= 3 && c.toLowerCase().startsWith(lower))
+  return prefixed.length === 1 ? prefixed : []
 }
 
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {

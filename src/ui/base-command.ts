@@ -91,12 +91,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   public async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
     if (error instanceof Errors.ExitError) throw error
     const e = toEnvsyncError(error)
-    if (this.json) {
-      const envelope: Envelope<never> = {ok: false, command: this.id ?? '', exitCode: e.exitCode, error: e.toJSON()}
-      await write(process.stdout, JSON.stringify(envelope, null, 2) + '\n')
-    } else {
-      await write(process.stderr, renderError(e).join('\n') + '\n')
-    }
+    await printError(e, this.id ?? '', this.json)
     if (process.env.DEBUG && error.stack) process.stderr.write(redact(error.stack) + '\n')
     throw new Errors.ExitError(e.exitCode)
   }
@@ -119,6 +114,16 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
     exitCode: ExitCode.failed,
     suggestion: 'run again with DEBUG=1 for a stack trace, and report it',
   })
+}
+
+/** A failure as every command shows it: the envelope on stdout with --json, else the message on stderr. */
+export async function printError(e: EnvsyncError, command: string, json: boolean): Promise<void> {
+  if (json) {
+    const envelope: Envelope<never> = {ok: false, command, exitCode: e.exitCode, error: e.toJSON()}
+    await write(process.stdout, JSON.stringify(envelope, null, 2) + '\n')
+  } else {
+    await write(process.stderr, renderError(e).join('\n') + '\n')
+  }
 }
 
 export function renderError(e: EnvsyncError): string[] {
