@@ -1,6 +1,6 @@
 import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
-import {HttpClient, type HttpResponse} from './http.js'
+import {credentialFrom, endpointFrom, HttpClient, type HttpResponse} from './http.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
 
 /**
@@ -42,8 +42,8 @@ type Kind = (typeof KINDS)[keyof typeof KINDS]
 
 /** Services and env groups: how their ids look and how a name is looked up. */
 const COLLECTIONS = {
-  services: {path: 'services', prefix: 'srv-', query: '&includePreviews=false', wrapped: true, what: 'service'},
-  groups: {path: 'env-groups', prefix: 'evg-', query: '', wrapped: false, what: 'env group'},
+  services: {path: 'services', id: /^srv-[a-z0-9]+(-[a-z0-9]+)*$/, query: '&includePreviews=false', wrapped: true, what: 'service'},
+  groups: {path: 'env-groups', id: /^evg-[a-z0-9]+(-[a-z0-9]+)*$/, query: '', wrapped: false, what: 'env group'},
 } as const
 type Collection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS]
 
@@ -179,7 +179,10 @@ export class RenderTarget implements Target<RenderConfig> {
     const key = `${c.path}/${nameOrId}`
     let id = this.ids.get(key)
     if (!id) {
-      id = nameOrId.startsWith(c.prefix) ? Promise.resolve(nameOrId) : this.findByName(c, nameOrId)
+      // Only the shape of an id is taken as one; anything else is a name to look up (and every
+      // id from a lookup is checked too), so nothing from the manifest or a server reaches a URL
+      // path as it is ("srv-x/../../env-groups/…").
+      id = c.id.test(nameOrId) ? Promise.resolve(nameOrId) : this.findByName(c, nameOrId)
       this.ids.set(key, id)
     }
     return id
@@ -197,7 +200,8 @@ export class RenderTarget implements Target<RenderConfig> {
       if (page.length < PAGE) break
       cursor = c.wrapped ? page.at(-1)!.cursor : items.at(-1)!.id
     }
-    if (matches.length === 1) return matches[0].id
+    if (matches.length === 1 && c.id.test(matches[0].id)) return matches[0].id
+    if (matches.length === 1) throw new EnvsyncError(`Render answered an id of unexpected shape for ${c.what} "${name}"`, {code: 'RENDER_BAD_ID', exitCode: 1, suggestion: `put the ${c.what}'s id in the manifest`})
     throw new EnvsyncError(
       matches.length === 0 ? `no Render ${c.what} named "${name}"` : `${matches.length} Render ${c.what}s are named "${name}": ${matches.map((m) => m.id).join(', ')}`,
       {code: 'RENDER_NAME', exitCode: 1, suggestion: matches.length === 0 ? `check the name, or use the ${c.what}'s id` : `use the id of the one you mean in the manifest`},
@@ -205,13 +209,13 @@ export class RenderTarget implements Target<RenderConfig> {
   }
 
   private headers(): Record<string, string> {
-    const key = this.env.RENDER_API_KEY
+    const key = credentialFrom(this.env, 'RENDER_API_KEY')
     if (!key) throw new EnvsyncError('no Render API key', {code: 'RENDER_NO_KEY', exitCode: 1, suggestion: 'set RENDER_API_KEY (Account settings → API keys)'})
     return {authorization: `Bearer ${key}`}
   }
 
   private url(path: string): string {
-    return `${this.env.RENDER_API_URL ?? RENDER_ENDPOINT}${path}`
+    return `${endpointFrom(this.env, 'RENDER_API_URL', RENDER_ENDPOINT)}${path}`
   }
 
   private async get<T>(path: string): Promise<T> {
