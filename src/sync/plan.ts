@@ -97,14 +97,21 @@ export function planDestination(input: PlanInput): DestinationPlan {
   }
   // After the apply envsync owns what it wrote or left in place from the manifest, minus removals;
   // keys outside --only keep their previous ownership.
-  const after = new Set([...owned].filter((k) => !only || !only.has(k)))
+  // A write-only value envsync did not write ('unknown': a sealed variable someone else set)
+  // keeps the ownership and fingerprint it had: recording it as pushed would make the next diff
+  // call it unchanged while the platform holds another value.
+  const after = new Set([...owned].filter((k) => !only || !only.has(k) || keys.some((p) => p.key === k && p.action === 'unknown')))
+  const settled = new Set<string>()
   for (const k of keys) {
-    if (k.action === 'add' || k.action === 'update' || k.action === 'unchanged' || k.action === 'unknown') after.add(k.key)
+    if (k.action === 'add' || k.action === 'update' || k.action === 'unchanged') {
+      after.add(k.key)
+      settled.add(k.key)
+    }
     if (k.action === 'remove') after.delete(k.key)
   }
   const desiredAfter = new Map([...desired].filter(([k]) => after.has(k)))
   const pushedAfter = new Map([...(pushed ?? [])].filter(([k]) => after.has(k)))
-  for (const [k, v] of desiredAfter) if (!only || only.has(k)) pushedAfter.set(k, fingerprint(v))
+  for (const [k, v] of desiredAfter) if (settled.has(k)) pushedAfter.set(k, fingerprint(v))
   return {destination, exists: live.exists, keys, changes, desired: desiredAfter, owned: after, pushed: pushedAfter, live}
 }
 

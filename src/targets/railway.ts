@@ -1,7 +1,7 @@
 import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
 import {documents} from './railway-documents.js'
-import {HttpClient} from './http.js'
+import {credentialFrom, endpointFrom, HttpClient} from './http.js'
 import {WRITE_ONLY, type ApplyInput, type Destination, type LiveState, type Target} from './target.js'
 
 /**
@@ -17,6 +17,8 @@ export interface RailwayConfig {
   environment: string
   /** Service id or name; undefined: the environment's shared variables. */
   service?: string
+  /** For the shared variables: the Railway services (ids or names) that receive them, redeployed when they change. */
+  linkedServices?: string[]
   deploy: boolean
 }
 
@@ -79,14 +81,17 @@ export class RailwayTarget implements Target<RailwayConfig> {
     }
   }
 
-  /** One redeploy per changed service; a shared-variable change redeploys every mapped service. */
+  /**
+   * One redeploy per changed service; a shared-variable change redeploys the services that
+   * receive shared keys — never the rest of the project (a database beside the app).
+   */
   async finish(applied: Destination<RailwayConfig>[]): Promise<void> {
     const byEnvironment = new Map<string, Set<string>>()
     for (const d of applied.filter((x) => x.config.deploy)) {
       const ids = await this.where(d.config)
       const services = byEnvironment.get(ids.environmentId) ?? new Set<string>()
       if (ids.serviceId) services.add(ids.serviceId)
-      else for (const id of (await this.resolve(d.config)).services.values()) services.add(id)
+      else for (const ref of d.config.linkedServices ?? []) services.add((await this.where({...d.config, service: ref})).serviceId!)
       byEnvironment.set(ids.environmentId, services)
     }
     // A variableDelete's own deploy has the service's values (its upsert came first), but not
@@ -173,8 +178,8 @@ export class RailwayTarget implements Target<RailwayConfig> {
   /** The token and its header, from the environment; both or neither set is an error. */
   private credentials(): Auth {
     if (this.auth) return this.auth
-    const account = this.env.RAILWAY_API_TOKEN
-    const project = this.env.RAILWAY_TOKEN
+    const account = credentialFrom(this.env, 'RAILWAY_API_TOKEN')
+    const project = credentialFrom(this.env, 'RAILWAY_TOKEN')
     if (account && project) {
       throw new EnvsyncError('both RAILWAY_API_TOKEN and RAILWAY_TOKEN are set', {code: 'RAILWAY_TOKENS', exitCode: 1, suggestion: 'unset one: RAILWAY_API_TOKEN (account or workspace token) or RAILWAY_TOKEN (project token)'})
     }
@@ -194,7 +199,7 @@ export class RailwayTarget implements Target<RailwayConfig> {
 
   private async call<T>(query: string, variables: Record<string, unknown>, idempotent = true): Promise<T> {
     const auth = this.credentials()
-    const res = await this.http.send({method: 'POST', url: this.env.RAILWAY_API_URL ?? RAILWAY_ENDPOINT, headers: auth.header, body: {query, variables}, idempotent})
+    const res = await this.http.send({method: 'POST', url: endpointFrom(this.env, 'RAILWAY_API_URL', RAILWAY_ENDPOINT), headers: auth.header, body: {query, variables}, idempotent})
     const body = res.json as {data?: T; errors?: {message?: string}[]} | undefined
     const message = body?.errors?.map((e) => e.message).join('; ')
     if (message || res.status !== 200 || !body?.data) {

@@ -164,6 +164,48 @@ describe('railway target (against a fake that executes the published GraphQL sch
     expect(fake.sealed(scope())).to.include('DB_PASSWORD')
   })
 
+  it('a shared-variable change redeploys only the services that receive shared keys, never the rest of the project (Postgres)', async () => {
+    // DB_PASSWORD is the one shared key, for api and worker; the project also has Postgres.
+    expect((await push()).exitCode).to.equal(0)
+    expect(fake.deployCount(ids.services.Postgres)).to.equal(0)
+    values.DB_PASSWORD = long('DB2')
+    writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
+    const before = {api: fake.deployCount(ids.services.api), worker: fake.deployCount(ids.services.worker)}
+    const r = await push()
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(fake.deployCount(ids.services.Postgres)).to.equal(0)
+    expect(fake.deployCount(ids.services.api)).to.equal(before.api + 1)
+    expect(fake.deployCount(ids.services.worker)).to.equal(before.worker + 1)
+    // A shared key of api alone: worker is not redeployed for it.
+    p.write('envsync.yaml', manifest().replace(/ {2}DB_PASSWORD:.*\n/, '  DB_PASSWORD: {services: [api], generate: "alnum:32", shared: true}\n'))
+    values.DB_PASSWORD = long('DB3')
+    writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
+    const worker = fake.deployCount(ids.services.worker)
+    expect((await push()).exitCode).to.equal(0)
+    expect(fake.deployCount(ids.services.worker)).to.equal(worker)
+    expect(fake.deployCount(ids.services.Postgres)).to.equal(0)
+  })
+
+  it('a sealed variable envsync never wrote stays unknown after a push that writes beside it (never recorded as pushed, never owned)', async () => {
+    // Someone sealed DB_PASSWORD in the shared variables with another value before envsync came.
+    fake.setVariables(scope(), {DB_PASSWORD: 'set-by-hand-elsewhere-0123456789'}, {sealed: true})
+    p.write('envsync.yaml', manifest('  API_SHARED: {services: [api], generate: "hex:16", shared: true}\n'))
+    values.API_SHARED = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'
+    writeFileSync(p.path('.env.production'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', {mode: 0o600})
+    const r = await push()
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(fake.variables(scope()).API_SHARED).to.equal(values.API_SHARED)
+    expect(fake.variables(scope()).DB_PASSWORD).to.equal('set-by-hand-elsewhere-0123456789')
+    // diff still cannot call it unchanged: envsync has never written it.
+    const d = await diff('--json')
+    const shared = JSON.parse(d.stdout).result.destinations.find((x: {label: string}) => x.label.endsWith('shared variables'))
+    expect(shared.keys.find((k: {key: string}) => k.key === 'DB_PASSWORD').action).to.equal('unknown')
+    // and dropping it from the manifest does not delete it: it was never envsync's.
+    p.write('envsync.yaml', manifest('  API_SHARED: {services: [api], generate: "hex:16", shared: true}\n').replace(/ {2}DB_PASSWORD:.*\n/, ''))
+    expect((await push()).exitCode).to.equal(0)
+    expect(fake.variables(scope()).DB_PASSWORD).to.equal('set-by-hand-elsewhere-0123456789')
+  })
+
   it('names a missing project, environment or service and lists what exists', async () => {
     p.write('envsync.yaml', manifest('', 'railway: {project: shopp, services: {api: api}}'))
     const r = await push()
