@@ -30,7 +30,11 @@ export default class Init extends BaseCommand<typeof Init> {
     environments: Flags.string({description: 'Comma-separated environments. Default: development,staging,production.'}),
     secrets: Flags.string({description: 'Comma-separated catalogue keys, "recommended" (default) or "all".'}),
     targets: Flags.string({
-      description: 'Where environments deploy: "docker" for all, or env=kind[+kind],… (kinds: docker, kubernetes, railway, render). Default: docker.',
+      description:
+        'Where environments deploy: kinds for all ("docker", "docker+kubernetes"), env=kind[+kind] for one ("production=docker+kubernetes"), or both ("docker,production=kubernetes"). Kinds: docker, kubernetes, railway, render. Default: docker.',
+    }),
+    protected: Flags.string({
+      description: 'Comma-separated environments whose push needs the environment name typed, or "none". Default: those named like production (production, prod, prd, live, prod-eu…).',
     }),
   }
 

@@ -25,11 +25,14 @@ export interface InitFlags {
   environments?: string
   secrets?: string
   targets?: string
+  protected?: string
 }
 
 export interface InitResult {
   dir: string
   manifest: string
+  /** The manifest's JSON Schema beside it, for editors (the manifest's modeline points at it). */
+  schema: string
   template: string
   environments: {environment: string; file: string; generated: number}[]
   gitignore: string[]
@@ -75,24 +78,75 @@ function parseSecrets(value: string): string[] {
   return keys
 }
 
-/** `docker` (every environment) or `development=docker,production=docker+kubernetes`. */
+/**
+ * `docker` or `docker+kubernetes` (every environment), `development=docker,production=docker+kubernetes`
+ * (each its own), or both: `railway,production=render` (railway wherever no `env=` says otherwise).
+ * Every kind written is meant: `docker,kubernetes` is both everywhere, a repeated `env=` adds up.
+ * A bare kind after an `env=` part could belong to either, so it is refused with both spellings.
+ */
 export function parseTargets(value: string, environments: string[]): Record<string, TargetKind[]> {
-  const out: Record<string, TargetKind[]> = {}
-  const kinds = (s: string): TargetKind[] =>
-    s.split('+').filter(Boolean).map((k) => {
+  const kinds = (s: string, part: string, env?: string): TargetKind[] => {
+    const out = s.split('+').filter(Boolean).map((k) => {
       if (!(targetKinds as readonly string[]).includes(k)) {
         throw new EnvsyncError(`--targets: unknown target "${k}"`, {code: 'USAGE', suggestion: didYouMean(k, targetKinds) ?? `use ${targetKinds.join(', ')}`})
       }
       return k as TargetKind
     })
-  for (const part of list(value)) {
-    const [env, spec] = part.includes('=') ? part.split('=', 2) : [undefined, part]
-    if (env === undefined) for (const e of environments) out[e] = kinds(spec)
-    else if (!environments.includes(env)) {
+    if (out.length === 0) throw new EnvsyncError(`--targets: "${part}" names no target`, {code: 'USAGE', suggestion: `name one or more of ${targetKinds.join(', ')}, e.g. "${env === undefined ? '' : `${env}=`}docker"`})
+    return out
+  }
+  const everywhere: TargetKind[] = []
+  const own = new Map<string, TargetKind[]>()
+  const parts = list(value)
+  if (parts.length === 0) throw new EnvsyncError('--targets needs at least one target', {code: 'USAGE', suggestion: `e.g. --targets docker (kinds: ${targetKinds.join(', ')})`})
+  let assigned: string | undefined
+  for (const part of parts) {
+    const eq = part.indexOf('=')
+    if (eq === -1) {
+      if (assigned !== undefined) {
+        const [env] = assigned.split('=')
+        throw new EnvsyncError(`--targets: "${part}" after "${assigned}" is ambiguous`, {
+          code: 'USAGE',
+          suggestion: `write ${env}=${assigned.slice(env.length + 1)}+${part} for both in ${env}, or put "${part}" first for every environment: --targets ${[part, ...parts.filter((x) => x !== part)].join(',')}`,
+        })
+      }
+      everywhere.push(...kinds(part, part))
+      continue
+    }
+    const env = part.slice(0, eq)
+    if (!environments.includes(env)) {
       throw new EnvsyncError(`--targets: unknown environment "${env}"`, {code: 'USAGE', suggestion: didYouMean(env, environments) ?? `environments: ${environments.join(', ')}`})
-    } else out[env] = kinds(spec)
+    }
+    own.set(env, [...(own.get(env) ?? []), ...kinds(part.slice(eq + 1), part, env)])
+    assigned = part
+  }
+  const out: Record<string, TargetKind[]> = {}
+  for (const env of environments) {
+    const chosen = own.get(env) ?? everywhere
+    if (chosen.length > 0) out[env] = [...new Set(chosen)]
   }
   return out
+}
+
+/** Names that mean production, alone or as a part: production, prod, prd, live, prod-eu, eu-live-2. */
+const PRODUCTION_NAME = /(^|-)(production|prod|prd|live)(\d*)(-|$)/
+
+export function meansProduction(env: string): boolean {
+  return PRODUCTION_NAME.test(env)
+}
+
+/** `--protected production,live`, or `none`; without the flag, every environment named like production. */
+export function parseProtected(value: string | undefined, environments: string[]): string[] {
+  if (value === undefined) return environments.filter(meansProduction)
+  if (value.trim() === 'none') return []
+  const names = list(value)
+  if (names.length === 0) throw new EnvsyncError('--protected needs at least one environment', {code: 'USAGE', suggestion: 'name them (e.g. --protected production), or pass --protected none to protect no environment'})
+  for (const env of names) {
+    if (!environments.includes(env)) {
+      throw new EnvsyncError(`--protected: unknown environment "${env}"`, {code: 'USAGE', suggestion: didYouMean(env, environments) ?? `environments: ${environments.join(', ')}`})
+    }
+  }
+  return environments.filter((e) => names.includes(e))
 }
 
 /** Answers from flags alone (`--yes`): defaults for whatever is missing, never a question. */
@@ -107,6 +161,7 @@ export function answersFromFlags(flags: InitFlags, dir: string): InitAnswers {
     environments,
     secrets: parseSecrets(flags.secrets ?? 'recommended'),
     targets: parseTargets(flags.targets ?? 'docker', environments),
+    protected: parseProtected(flags.protected, environments),
   }
 }
 
@@ -147,17 +202,24 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string): Pr
       choices: targetKinds.map((k) => ({name: k, value: k, checked: (base.targets[env] ?? ['docker']).includes(k)})),
     })
   }
-  return {project: project.trim(), services: serviceNames.map((name) => ({name, public: pub.includes(name)})), environments, secrets, targets}
+  // Flags or the production-like names pre-checked; a push there asks for the environment's name.
+  const wanted = flags.protected === undefined ? environments.filter(meansProduction) : base.protected
+  const protectedEnvs = await p.checkbox({
+    message: 'Which environments are protected (a push there needs its name typed)?',
+    choices: environments.map((env) => ({name: env, value: env, checked: wanted.includes(env)})),
+  })
+  return {project: project.trim(), services: serviceNames.map((name) => ({name, public: pub.includes(name)})), environments, secrets, targets, protected: protectedEnvs}
 }
 
-/** Where editors find the schema: inside node_modules when installed there, else the published copy. */
-function schemaRef(dir: string): string {
-  const pkgRoot = fileURLToPath(new URL('../../', import.meta.url))
-  const local = path.join(pkgRoot, 'manifests', 'envsync.schema.json')
-  const rel = path.relative(dir, local)
-  if (!rel.startsWith('..') || rel.split(path.sep).includes('node_modules')) return rel.split(path.sep).join('/')
-  const version = JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8')).version as string
-  return `https://unpkg.com/envsync@${version}/manifests/envsync.schema.json`
+export const SCHEMA_NAME = 'envsync.schema.json'
+
+/**
+ * The manifest's JSON Schema, as shipped in the package (manifests/, kept generated from the zod
+ * schema by a test). init writes a copy beside the manifest, to be committed with it: the editor
+ * modeline then resolves offline, for a global install and npx alike, without a published URL.
+ */
+function packagedSchema(): string {
+  return readFileSync(fileURLToPath(new URL(`../../manifests/${SCHEMA_NAME}`, import.meta.url)), 'utf8')
 }
 
 export function manifestExists(dir: string): boolean {
@@ -178,9 +240,9 @@ export function refuseOverwrite(dir: string): EnvsyncError {
 export function writeProject(dir: string, answers: InitAnswers, force: boolean): InitResult {
   const manifestFile = path.join(path.resolve(dir), MANIFEST_NAME)
   if (existsSync(manifestFile) && !force) throw refuseOverwrite(dir)
-  const text = scaffoldManifest(answers, schemaRef(path.resolve(dir)))
+  const text = scaffoldManifest(answers, `./${SCHEMA_NAME}`)
   const manifest = parseManifest(displayPath(manifestFile), Buffer.from(text), manifestFile)
-  mkdirSync(dir, {recursive: true})
+  mkdirSync(dir, {recursive: true, mode: 0o755})
 
   const environments = manifest.environmentNames.map((env) => {
     const result = applyGenerate(manifest, planGenerate(manifest, env, [], false))
@@ -189,8 +251,10 @@ export function writeProject(dir: string, answers: InitAnswers, force: boolean):
   const template = path.join(dir, 'env.template')
   writeFileAtomic(template, renderTemplate(manifest), 0o644)
   const gitignore = updateGitignore(dir)
+  const schema = path.join(dir, SCHEMA_NAME)
+  writeFileAtomic(schema, packagedSchema(), 0o644)
   writeFileAtomic(manifestFile, text, 0o644)
-  return {dir: displayPath(path.resolve(dir)) || '.', manifest: displayPath(manifestFile), template: displayPath(template), environments, gitignore}
+  return {dir: displayPath(path.resolve(dir)) || '.', manifest: displayPath(manifestFile), schema: displayPath(schema), template: displayPath(template), environments, gitignore}
 }
 
 function updateGitignore(dir: string): string[] {

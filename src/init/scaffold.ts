@@ -12,6 +12,8 @@ export interface InitAnswers {
   secrets: string[]
   /** Environment → target kinds. */
   targets: Record<string, TargetKind[]>
+  /** Environments whose push asks for the environment's name. */
+  protected: string[]
 }
 
 function targetConfig(kind: TargetKind, a: InitAnswers, env: string): Record<string, unknown> {
@@ -34,8 +36,8 @@ export function scaffoldManifest(a: InitAnswers, schemaRef: string): string {
   const environments = Object.fromEntries(
     a.environments.map((env) => {
       const kinds = a.targets[env] ?? []
-      const spec: Record<string, unknown> = {}
-      if (env === 'production') spec.protected = true
+      // Said for every environment: the knob is visible, and `protected: false` overrides the default for production.
+      const spec: Record<string, unknown> = {protected: a.protected.includes(env)}
       if (kinds.length > 0) spec.targets = Object.fromEntries(kinds.map((k) => [k, targetConfig(k, a, env)]))
       return [env, spec]
     }),

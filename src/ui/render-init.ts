@@ -6,6 +6,7 @@ export function renderInit(r: InitResult): string[] {
   lines.push(
     ...table([
       ['manifest', r.manifest],
+      ['schema', `${r.schema} (for editors; commit it with the manifest)`],
       ...r.environments.map((e) => [e.environment, `${e.file} (${e.generated} generated)`]),
       ['template', r.template],
       ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),

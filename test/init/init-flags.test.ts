@@ -3,14 +3,17 @@
  * `envsync check` in every environment, and no generated value may appear in init's output.
  */
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {Ajv} from 'ajv'
 import {expect} from 'chai'
+import {parse as parseYaml} from 'yaml'
 
 import {catalogue} from '../../src/init/catalogue.js'
 import {setPrompter} from '../../src/ui/prompt.js'
 import {assertNoLeak} from '../helpers/canary.js'
+import {runBin} from '../helpers/cli.js'
 import {ALL_KEYS, allValues, assertProject, GENERATED_KEYS, RECOMMENDED, readEnv, runBinTimed, runSrc, ScriptedPrompter, snapshot, TempDirs} from './support.js'
 
 /** `envsync check <env>` passes for every environment (in-process, from src/). */
@@ -102,6 +105,75 @@ describe('init --yes: flags only', function () {
     expect(manifest.environment('staging').targets?.railway).to.include({project: 'shop'})
     expect(manifest.environment('production').targets?.kubernetes?.namespace).to.equal('shop')
     await assertChecksPass(b, ['staging', 'production'])
+  })
+
+  describe('--targets means every kind written', () => {
+    const envs = ['development', 'staging', 'production']
+    const cases: [string, Record<string, string[]>][] = [
+      ['docker,kubernetes', {development: ['docker', 'kubernetes'], staging: ['docker', 'kubernetes'], production: ['docker', 'kubernetes']}],
+      ['kubernetes docker', {development: ['docker', 'kubernetes'], staging: ['docker', 'kubernetes'], production: ['docker', 'kubernetes']}],
+      ['docker+docker', {development: ['docker'], staging: ['docker'], production: ['docker']}],
+      ['production=docker,production=kubernetes', {development: [], staging: [], production: ['docker', 'kubernetes']}],
+      ['docker,railway,production=render', {development: ['docker', 'railway'], staging: ['docker', 'railway'], production: ['render']}],
+      ['development=docker, production=docker+kubernetes', {development: ['docker'], staging: [], production: ['docker', 'kubernetes']}],
+    ]
+    for (const [targets, want] of cases) {
+      it(`--targets '${targets}'`, async () => {
+        const dir = dirs.make()
+        const r = await runSrc('init', ['--yes', '--dir', dir, '--project', 'shop', '--targets', targets])
+        expect(r.exitCode, r.stderr).to.equal(0)
+        assertProject(dir, {project: 'shop', services: {backend: {public: false}, frontend: {public: true}}, environments: envs, secrets: RECOMMENDED, targets: want})
+      })
+    }
+  })
+
+  describe('protected environments', () => {
+    const cases: {environments: string; flag?: string; want: string[]}[] = [
+      {environments: 'development,staging,production', want: ['production']},
+      {environments: 'dev,prod', want: ['prod']},
+      {environments: 'qa,prd,live', want: ['prd', 'live']},
+      {environments: 'preprod,prod-eu,eu-live-2,delivery,olive', want: ['prod-eu', 'eu-live-2']},
+      {environments: 'development,staging,production', flag: 'staging,production', want: ['staging', 'production']},
+      {environments: 'dev,demo', flag: 'demo', want: ['demo']},
+      {environments: 'development,production', flag: 'none', want: []},
+    ]
+    for (const c of cases) {
+      it(`--environments ${c.environments}${c.flag === undefined ? '' : ` --protected ${c.flag}`} protects ${c.want.join(', ') || 'none'}`, async () => {
+        const dir = dirs.make()
+        const environments = c.environments.split(',')
+        const r = await runSrc('init', ['--yes', '--dir', dir, '--project', 'shop', '--environments', c.environments, ...(c.flag === undefined ? [] : ['--protected', c.flag])])
+        expect(r.exitCode, r.stderr).to.equal(0)
+        const targets = Object.fromEntries(environments.map((e) => [e, ['docker']]))
+        assertProject(dir, {project: 'shop', services: {backend: {public: false}, frontend: {public: true}}, environments, secrets: RECOMMENDED, targets, protected: c.want})
+      })
+    }
+  })
+
+  it('under umask 000 nothing it creates is writable by others: directories 0755, values 0600', async () => {
+    const parent = dirs.make()
+    const dir = path.join(parent, 'new', 'app')
+    const r = await runBin(['init', '--yes', '--dir', dir], {umask: 0o000})
+    expect(r.exitCode, r.stderr).to.equal(0)
+    for (const d of [path.join(parent, 'new'), dir]) expect((statSync(d).mode & 0o777).toString(8), d).to.equal('755')
+    for (const [file, {mode}] of Object.entries(snapshot(dir))) {
+      expect(mode & 0o022, `${file} mode ${mode.toString(8)}`).to.equal(0)
+      if (file.startsWith('.env.')) expect(mode.toString(8), file).to.equal('600')
+    }
+  })
+
+  it('the $schema modeline resolves offline: envsync.schema.json beside the manifest validates it', async () => {
+    const dir = dirs.make()
+    const r = await runSrc('init', ['--yes', '--dir', dir, '--secrets', 'all', '--targets', 'docker,production=kubernetes+railway+render'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/schema\s+\S*envsync\.schema\.json/)
+    const text = readFileSync(path.join(dir, 'envsync.yaml'), 'utf8')
+    const ref = text.split('\n')[0].replace('# yaml-language-server: $schema=', '')
+    expect(ref, 'a path beside the manifest, not a URL').to.equal('./envsync.schema.json')
+    const schema = JSON.parse(readFileSync(path.resolve(dir, ref), 'utf8'))
+    const validate = new Ajv({strict: false, allErrors: true}).compile(schema)
+    expect(validate(parseYaml(text)), JSON.stringify(validate.errors)).to.equal(true)
+    // The schema is real: a misspelt key fails it.
+    expect(validate({...parseYaml(text), enviroments: {}})).to.equal(false)
   })
 
   it('--secrets recommended and --secrets all', async () => {
@@ -207,6 +279,14 @@ describe('init --yes: flags only', function () {
       {args: ['--project', 'Shop'], message: 'invalid project name "Shop" in --project', suggestion: 'e.g. "shop"'},
       {args: ['--environments', 'Production'], message: 'invalid environment name "Production" in --environments', suggestion: 'e.g. "production"'},
       {args: ['--environments', ','], message: '--environments needs at least one environment', suggestion: ''},
+      {args: ['--targets', ''], message: '--targets needs at least one target', suggestion: 'e.g. --targets docker'},
+      {args: ['--targets', ' , '], message: '--targets needs at least one target', suggestion: 'e.g. --targets docker'},
+      {args: ['--targets', 'production='], message: '--targets: "production=" names no target', suggestion: 'e.g. "production=docker"'},
+      {args: ['--targets', 'production=docker,kubernetes'], message: '--targets: "kubernetes" after "production=docker" is ambiguous', suggestion: 'write production=docker+kubernetes for both in production'},
+      {args: ['--targets', 'development=docker,production=railway,render'], message: '--targets: "render" after "production=railway" is ambiguous', suggestion: '--targets render,development=docker,production=railway'},
+      {args: ['--targets', 'production==docker'], message: '--targets: unknown target "=docker"', suggestion: 'did you mean "docker"?'},
+      {args: ['--protected', 'prod'], message: '--protected: unknown environment "prod"', suggestion: 'did you mean "production"?'},
+      {args: ['--protected', ''], message: '--protected needs at least one environment', suggestion: '--protected none'},
     ]
     for (const c of cases) {
       it(`init --yes ${c.args.join(' ')}`, async () => {

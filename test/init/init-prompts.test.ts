@@ -23,6 +23,7 @@ const Q = {
   environments: 'Environments (comma-separated)',
   secrets: 'Secrets to manage',
   target: (env: string) => `Where is ${env} deployed?`,
+  protected: 'Which environments are protected (a push there needs its name typed)?',
 }
 
 /** The whole default question list for a directory, each answered with its default. */
@@ -34,6 +35,7 @@ function defaultSteps(dir: string): Step[] {
     {kind: 'input', message: Q.environments, default: 'development, staging, production'},
     {kind: 'checkbox', message: Q.secrets, values: ALL_KEYS, checked: RECOMMENDED, required: true},
     ...['development', 'staging', 'production'].map((env): Step => ({kind: 'checkbox', message: Q.target(env), values: TARGET_KINDS, checked: ['docker']})),
+    {kind: 'checkbox', message: Q.protected, values: ['development', 'staging', 'production'], checked: ['production']},
   ]
 }
 
@@ -86,6 +88,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       {kind: 'checkbox', message: Q.secrets, values: ALL_KEYS, checked: RECOMMENDED, required: true, answer: chosen},
       {kind: 'checkbox', message: Q.target('development'), values: TARGET_KINDS, checked: ['docker'], answer: ['docker']},
       {kind: 'checkbox', message: Q.target('production'), values: TARGET_KINDS, checked: ['docker'], answer: ['docker', 'kubernetes']},
+      {kind: 'checkbox', message: Q.protected, values: ['development', 'production'], checked: ['production']},
     ])
     setPrompter(p)
     const r = await runSrc('init', ['--dir', dir])
@@ -131,6 +134,8 @@ describe('init: interactive questions (scripted prompter)', function () {
       {kind: 'checkbox', message: Q.secrets, checked: ['JWT_SECRET', 'TWOFA_ENCRYPTION_KEY']},
       {kind: 'checkbox', message: Q.target('dev'), checked: ['docker']},
       {kind: 'checkbox', message: Q.target('prod'), checked: ['kubernetes', 'render']},
+      // "prod" means production: pre-checked without --protected.
+      {kind: 'checkbox', message: Q.protected, values: ['dev', 'prod'], checked: ['prod']},
     ])
     setPrompter(p)
     const r = await runSrc('init', [
@@ -169,6 +174,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       environments: ['development', 'staging', 'production'],
       secrets: RECOMMENDED,
       targets: {development: ['docker'], staging: ['docker'], production: ['docker']},
+      protected: ['production'],
     })
     expect(existsSync(dir), 'asking writes nothing').to.equal(false)
     const result = writeProject(dir, answers, false)
@@ -215,6 +221,7 @@ describe('init: interactive questions (scripted prompter)', function () {
 
     const steps = defaultSteps(dir).filter((s) => !s.message.includes('staging'))
     steps[3] = {kind: 'input', message: Q.environments, default: 'development, staging, production', answer: 'development, production'}
+    steps[steps.length - 1] = {kind: 'checkbox', message: Q.protected, values: ['development', 'production'], checked: ['production']}
     steps[4] = {kind: 'checkbox', message: Q.secrets, checked: RECOMMENDED, answer: [...RECOMMENDED, 'TWOFA_ENCRYPTION_KEY']}
     setPrompter(new ScriptedPrompter(steps))
     const r = await runSrc('init', ['--dir', dir, '--force'])
@@ -251,7 +258,7 @@ describe('init: interactive questions (scripted prompter)', function () {
     expect(lines.at(-1), 'ends with a newline').to.equal('')
   })
 
-  for (const at of [Q.project, Q.secrets, Q.target('production')]) {
+  for (const at of [Q.project, Q.secrets, Q.target('production'), Q.protected]) {
     it(`Ctrl-C at "${at}" exits 130 and writes nothing`, async () => {
       const parent = dirs.make()
       const dir = path.join(parent, 'new-project')
@@ -273,7 +280,7 @@ describe('init: interactive questions (scripted prompter)', function () {
     writeFileSync(path.join(dir, '.env.development'), 'OLD=1\n', {mode: 0o600})
     const before = snapshot(dir)
     const steps = defaultSteps(dir)
-    setPrompter(new ScriptedPrompter([...steps.slice(0, -1), {kind: 'abort', message: Q.target('production')}]))
+    setPrompter(new ScriptedPrompter([...steps.slice(0, -1), {kind: 'abort', message: Q.protected}]))
     const r = await runSrc('init', ['--dir', dir])
     expect(r.exitCode).to.equal(130)
     expect(snapshot(dir)).to.deep.equal(before)
@@ -435,6 +442,14 @@ describe('init: interactive questions (real @inquirer/prompts via @inquirer/test
           press(s, 'enter')
         },
       ],
+      [
+        Q.protected,
+        async (s) => {
+          expect(isChecked(s, 'production'), 'production pre-checked').to.equal(true)
+          expect(isChecked(s, 'development')).to.equal(false)
+          press(s, 'space', 'enter') // + development
+        },
+      ],
     ])
     setPrompter(p)
     const r = await runSrc('init', ['--dir', dir])
@@ -451,6 +466,7 @@ describe('init: interactive questions (real @inquirer/prompts via @inquirer/test
       environments: ['development', 'production'],
       secrets: picked,
       targets: {development: ['docker'], production: ['docker', 'kubernetes']},
+      protected: ['development', 'production'],
     })
     assertNoLeak(allValues(dir, ['development', 'production']), r.stdout, r.stderr)
   })

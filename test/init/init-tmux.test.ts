@@ -86,11 +86,16 @@ describe('init in a terminal (tmux)', function () {
     await t.waitFor(/❯◉ kubernetes/)
     t.keys('Enter')
 
+    s = await t.waitFor('? Which environments are protected')
+    expect(currentPrompt(s)).to.match(/◯ development/).and.match(/◉ production/)
+    t.keys('Enter')
+
     s = await t.waitFor(/__EXIT_\d+__/)
     expect(s, s).to.include('__EXIT_0__')
     expect(s).to.include('envsync set up in')
     // The answer line lists the selection (inquirer wraps it itself).
     expect(s).to.match(/✔ Secrets to manage [^?]*TWOFA_ENCRYPTION_KEY[^?]*✔ Where is development deployed\? docker\n/)
+    expect(s).to.match(/✔ Which environments are protected \(a push there needs its name typed\)\? production\n/)
     expect(s).to.not.match(/✔ Secrets to manage [^?]*REDIS_PASSWORD[^?]*✔ Where is development/)
 
     const secrets = [...RECOMMENDED.slice(0, 3), 'TWOFA_ENCRYPTION_KEY', ...RECOMMENDED.slice(3).filter((k) => k !== 'REDIS_PASSWORD')]

@@ -74,6 +74,8 @@ export interface ExpectedProject {
   secrets: string[]
   /** Environment → target kinds, in manifest order (docker, kubernetes, railway, render). */
   targets: Record<string, string[]>
+  /** Protected environments; default: those named like production (production, prod, prd, live…). */
+  protected?: string[]
 }
 
 /**
@@ -84,7 +86,12 @@ export interface ExpectedProject {
 export function assertProject(dir: string, want: ExpectedProject): {manifest: Manifest; values: Record<string, Record<string, string>>} {
   const file = path.join(dir, 'envsync.yaml')
   const text = readFileSync(file, 'utf8')
-  expect(text.split('\n')[0]).to.match(/^# yaml-language-server: \$schema=\S+envsync\.schema\.json$/)
+  // The editor modeline points at a schema that exists, beside the manifest (no URL to publish).
+  const modeline = text.split('\n')[0].match(/^# yaml-language-server: \$schema=(\S+)$/)
+  expect(modeline, text.split('\n')[0]).to.not.equal(null)
+  const schema = path.resolve(dir, modeline![1])
+  expect(readFileSync(schema, 'utf8'), `${modeline![1]} resolves to the packaged schema`).to.equal(readFileSync(path.join(ROOT, 'manifests', 'envsync.schema.json'), 'utf8'))
+  expect(path.dirname(schema)).to.equal(path.resolve(dir))
   const manifest = loadManifest(file)
   expect(manifest.project).to.equal(want.project)
   expect(Object.fromEntries(manifest.serviceNames.map((s) => [s, {public: manifest.isPublicService(s)}]))).to.deep.equal(want.services)
@@ -92,7 +99,7 @@ export function assertProject(dir: string, want: ExpectedProject): {manifest: Ma
   expect(manifest.secrets.map((s) => s.key)).to.deep.equal(want.secrets)
   for (const env of want.environments) {
     expect(manifest.targetsOf(env), `targets of ${env}`).to.deep.equal(want.targets[env] ?? [])
-    expect(manifest.isProtected(env), `${env} protected`).to.equal(env === 'production')
+    expect(manifest.isProtected(env), `${env} protected`).to.equal((want.protected ?? want.environments.filter((e) => /^(production|prod|prd|live)$/.test(e))).includes(env))
   }
   // Catalogue facts reach the manifest (recipe, rotation, format), and a public service never
   // receives a secret.
