@@ -1,9 +1,10 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs'
+import {constants, closeSync, openSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {writeFileAtomic} from '../files.js'
+import {appendFileNoFollow, lockSync, makeDir, readFileNoFollow, refuseSymlink, removeStaleTemps, symlinkRefused, writeFileAtomic} from '../files.js'
+import {displayPath} from '../paths.js'
 
 /**
  * Local sync state beside the manifest, in .envsync/ (git-ignored):
@@ -14,10 +15,14 @@ import {writeFileAtomic} from '../files.js'
  *   be read back; the fingerprint says whether the local value changed since) — never values.
  *   For Kubernetes and Docker, which record it themselves, only which keys are there: a
  *   reminder to visit a destination the manifest no longer feeds, to remove them.
+ *   Updated per destination as its writes land (under ownership.lock), so an interrupted run
+ *   forgets nothing it wrote. A file that cannot be read as such is refused, never taken as empty.
+ * - audit.log: one JSON line per destination written.
+ * None of them is read or written through a symbolic link.
  */
 export class SyncState {
   readonly dir: string
-  #records?: Record<string, OwnershipRecord>
+  #records?: Map<string, OwnershipRecord>
 
   constructor(manifestDir: string) {
     this.dir = path.join(manifestDir, '.envsync')
@@ -25,17 +30,33 @@ export class SyncState {
 
   fingerprintKey(): Buffer {
     const file = path.join(this.dir, 'key')
+    refuseSymlink(this.dir, 'directory')
     try {
-      return readFileSync(file)
-    } catch {
-      mkdirSync(this.dir, {recursive: true, mode: 0o700})
+      return checkKey(file, readFileNoFollow(file))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(file, error)
+    }
+    this.makeDir()
+    try {
+      // Exclusive create (never replace, never through a link): of two processes racing here,
+      // the first key wins for both.
+      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
       try {
-        // wx (create, never replace): of two processes racing here, the first key wins for both.
-        writeFileSync(file, randomBytes(32), {flag: 'wx', mode: 0o600})
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        writeSync(fd, randomBytes(32))
+      } finally {
+        closeSync(fd)
       }
-      return readFileSync(file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(file, error)
+    }
+    return checkKey(file, readFileNoFollow(file))
+  }
+
+  private makeDir(): void {
+    try {
+      makeDir(this.dir)
+    } catch (error) {
+      throw stateError(this.dir, error)
     }
   }
 
@@ -43,35 +64,53 @@ export class SyncState {
     return path.join(this.dir, 'ownership.json')
   }
 
-  private readOwnership(): Record<string, OwnershipRecord> {
+  private readOwnership(): Map<string, OwnershipRecord> {
+    const file = this.ownershipFile()
+    refuseSymlink(this.dir, 'directory')
+    let text: string
     try {
-      return JSON.parse(readFileSync(this.ownershipFile(), 'utf8')).destinations ?? {}
-    } catch {
-      return {}
+      text = readFileNoFollow(file).toString('utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
+      throw stateError(file, error)
     }
+    return parseOwnership(file, text)
   }
 
   /** Keys envsync put in a destination, with the keyed fingerprint of what it last pushed. */
   ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
     // Read once per run (a push asks for every destination, several times).
     this.#records ??= this.readOwnership()
-    const record = this.#records[destinationId]
+    const record = this.#records.get(destinationId)
     return {keys: new Set(record?.keys ?? []), pushed: new Map(Object.entries(record?.pushed ?? {}))}
   }
 
   /** Records ownership for several destinations at once, under a lock (concurrent pushes). */
   recordOwnership(updates: Map<string, {keys: Set<string>; pushed: Map<string, string>}>): void {
     if (updates.size === 0) return
-    mkdirSync(this.dir, {recursive: true, mode: 0o700})
-    withLock(path.join(this.dir, 'ownership.lock'), () => {
+    this.makeDir()
+    const release = lockSync(path.join(this.dir, 'ownership.lock'), displayPath(this.ownershipFile()))
+    try {
+      // Under the lock no other envsync writes here: temp files left by a killed run can go.
+      removeStaleTemps(this.dir, {of: (name) => name === 'ownership.json'})
       const all = this.readOwnership()
       for (const [id, {keys, pushed}] of updates) {
-        if (keys.size === 0) delete all[id]
-        else all[id] = {keys: [...keys].sort(), pushed: Object.fromEntries([...pushed].filter(([k]) => keys.has(k)).sort())}
+        if (keys.size === 0) all.delete(id)
+        else all.set(id, {keys: [...keys].sort(), pushed: Object.fromEntries([...pushed].filter(([k]) => keys.has(k)).sort())})
       }
-      writeFileAtomic(this.ownershipFile(), JSON.stringify({version: 1, destinations: all}, null, 2) + '\n')
+      const destinations = Object.fromEntries([...all].sort(([a], [b]) => a.localeCompare(b)))
+      writeFileAtomic(this.ownershipFile(), JSON.stringify({version: 1, destinations}, null, 2) + '\n')
       this.#records = all
-    })
+    } finally {
+      release()
+    }
+  }
+
+  /** Appends lines to audit.log (never through a link). */
+  audit(lines: string[]): void {
+    if (lines.length === 0) return
+    this.makeDir()
+    appendFileNoFollow(path.join(this.dir, 'audit.log'), lines.join('\n') + '\n')
   }
 }
 
@@ -80,27 +119,59 @@ interface OwnershipRecord {
   pushed?: Record<string, string>
 }
 
-function withLock<T>(lock: string, fn: () => T): T {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx', 0o600))
-      break
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (Date.now() > deadline) {
-        throw new EnvsyncError(`another envsync process holds ${lock}`, {
-          code: 'STATE_LOCKED',
-          exitCode: 1,
-          suggestion: 'wait for it to finish; if none is running, delete the lock file',
-        })
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
-    }
-  }
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** ownership.json as written by recordOwnership, or a clear error: a record read as empty would forget keys envsync wrote. */
+function parseOwnership(file: string, text: string): Map<string, OwnershipRecord> {
+  let doc: unknown
   try {
-    return fn()
-  } finally {
-    unlinkSync(lock)
+    doc = JSON.parse(text)
+  } catch (error) {
+    throw corrupt(file, `not valid JSON (${(error as Error).message})`)
   }
+  if (!isObject(doc) || doc.version !== 1 || !isObject(doc.destinations)) throw corrupt(file, 'not an envsync ownership record (version 1 with destinations)')
+  const out = new Map<string, OwnershipRecord>()
+  for (const [id, r] of Object.entries(doc.destinations)) {
+    const pushed = isObject(r) ? r.pushed : undefined
+    if (!isObject(r) || !isStrings(r.keys) || (pushed !== undefined && (!isObject(pushed) || !Object.values(pushed).every((v) => typeof v === 'string')))) {
+      throw corrupt(file, `the record of ${id} is not a list of keys with fingerprints`)
+    }
+    out.set(id, {keys: r.keys, pushed: pushed as Record<string, string> | undefined})
+  }
+  return out
+}
+
+function corrupt(file: string, why: string): EnvsyncError {
+  return new EnvsyncError(`${displayPath(file)} is damaged: ${why}; envsync cannot tell which keys it owns`, {
+    code: 'STATE_CORRUPT',
+    exitCode: 1,
+    location: {file: displayPath(file)},
+    suggestion: `restore it (from a backup or another checkout), or delete it: keys envsync wrote on Railway and Render are then unmanaged (left alone; remove them with --prune)`,
+  })
+}
+
+function checkKey(file: string, key: Buffer): Buffer {
+  if (key.length !== 32) {
+    throw new EnvsyncError(`${displayPath(file)} is damaged: the fingerprint key is ${key.length} bytes, not 32`, {
+      code: 'STATE_CORRUPT',
+      exitCode: 1,
+      location: {file: displayPath(file)},
+      suggestion: `delete ${displayPath(file)}: a new key is made on the next run (sealed Railway values are then pushed once more)`,
+    })
+  }
+  return key
+}
+
+/** A state file that cannot be read or written: named, with what to do. */
+function stateError(file: string, error: unknown): EnvsyncError {
+  if (error instanceof EnvsyncError) return error
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+  if (code === 'ELOOP') return symlinkRefused(file)
+  return new EnvsyncError(`cannot use ${displayPath(file)}: ${code}`, {
+    code: 'STATE_UNWRITABLE',
+    exitCode: 1,
+    location: {file: displayPath(file)},
+    suggestion: `make ${displayPath(path.dirname(file))} writable (and free some space): envsync keeps its ownership record and audit log there`,
+  })
 }

@@ -1,7 +1,4 @@
-import {appendFileSync, mkdirSync} from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
-
 import {runCheck} from '../check/check.js'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
@@ -178,8 +175,8 @@ export interface ApplyOptions {
 
 /**
  * Applies every plan with bounded concurrency. A failing destination does not stop the others;
- * each reports applied / unchanged / failed. Ownership and the audit log are recorded
- * after the writes (keys only, never values).
+ * each reports applied / unchanged / failed. Ownership is recorded per destination as its
+ * writes land, the audit log after all of them (keys only, never values).
  */
 export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Promise<SyncReport> {
   const run = new ApplyRun(plan, options)
@@ -187,11 +184,11 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Pro
   return run.settle()
 }
 
+type OwnershipUpdate = {keys: Set<string>; pushed: Map<string, string>}
+
 /** One push's writes: each destination applied once, then the follow-up work and the records. */
 class ApplyRun {
   private readonly reports: DestinationReport[] = []
-  /** Destinations whose apply returned: every write went through (a later redeploy may fail). */
-  private readonly written = new Set<number>()
 
   constructor(
     private readonly plan: SyncPlan,
@@ -204,28 +201,59 @@ class ApplyRun {
     const total = this.plan.plans.length
     const keysOf = (action: string) => p.changes.filter((c) => c.action === action).map((c) => c.key)
     const report: DestinationReport = {id: d.id, label: d.label, kind: d.kind, status: 'unchanged', added: keysOf('add'), updated: keysOf('update'), removed: keysOf('remove')}
+    this.reports[index] = report
     this.options.onProgress?.({type: 'start', label: d.label, index, total})
     if (p.error) {
       report.status = 'failed'
       report.error = errorInfo(p.error)
     } else if (p.changes.length > 0) {
+      // Before writing, what the write may leave behind if this process dies during it (kill -9,
+      // Ctrl-C, a CI timeout): keys that were not there are envsync's once written.
+      if (p.live.owned === undefined && !this.record(index, ownershipIfInterrupted(p, this.plan.state))) return this.done(index)
       try {
         const target = await this.plan.targets.get(d.kind)
         await target.apply(d, {changes: p.changes, desired: p.desired, owned: p.owned, live: p.live})
-        this.written.add(index)
         report.status = 'applied'
       } catch (error) {
         report.status = 'failed'
         report.error = errorInfo(error as Error)
       }
     }
-    this.options.onProgress?.({type: 'done', report, label: d.label, index, total})
-    this.reports[index] = report
+    // As soon as the writes landed (a redeploy may follow much later).
+    this.record(index, ownershipAfter(p, report.status, this.plan.state))
+    this.done(index)
   }
 
-  /** After every write: follow-up work per platform, then ownership and the audit log. */
+  private done(index: number): void {
+    const p = this.plan.plans[index]
+    this.options.onProgress?.({type: 'done', report: this.reports[index], label: p.destination.label, index, total: this.plan.plans.length})
+  }
+
+  /**
+   * Records one destination's ownership under the state's lock. A state that cannot be written
+   * (read-only, full disk) does not end the run: the destination is reported failed, naming it.
+   */
+  private record(index: number, update: OwnershipUpdate | undefined): boolean {
+    if (!update) return true
+    try {
+      this.plan.state.recordOwnership(new Map([[this.plan.plans[index].destination.id, update]]))
+      return true
+    } catch (error) {
+      const r = this.reports[index]
+      const info = errorInfo(error as Error)!
+      const written = r.status === 'applied'
+      r.status = 'failed'
+      r.error = {
+        ...info,
+        message: written ? `values written, but the ownership record was not saved: ${info.message}` : `nothing written: the ownership record cannot be saved: ${info.message}`,
+      }
+      return false
+    }
+  }
+
+  /** After every write: follow-up work per platform, then the audit log. */
   async settle(): Promise<SyncReport> {
-    const {plan, reports, written} = this
+    const {plan, reports} = this
     // One redeploy per changed service, and the like.
     for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
       const applied = plan.plans.filter((p, i) => p.destination.kind === kind && reports[i].status === 'applied').map((p) => p.destination)
@@ -244,40 +272,17 @@ class ApplyRun {
         }
       }
     }
-    // Ownership in the local state: the truth for platforms that cannot record it themselves,
-    // a reminder for those that can.
-    const local = new Map<string, {keys: Set<string>; pushed: Map<string, string>}>()
-    // Recorded for what was written, not for the final status: values written before a failed
-    // redeploy are envsync's. A destination not (known to be) written keeps its record, plus the
-    // keys its read found in sync (live is the local value: owned, with that fingerprint) and,
-    // after a failed write, the keys that write may have landed (answer lost, or a later request
-    // failed): owned, so that dropping them from the manifest removes them, but with their old
-    // fingerprints, so a write that may not have landed never counts as pushed.
-    plan.plans.forEach((p, i) => {
-      if (p.error) return
-      if (p.live.owned !== undefined) {
-        // The platform keeps ownership itself (managedFields); the local record only remembers
-        // that envsync has keys there, so a Secret the manifest stops feeding is still visited.
-        const keys = written.has(i) ? p.owned : p.live.owned
-        const before = plan.state.ownership(p.destination.id).keys
-        if (keys.size !== before.size || [...keys].some((k) => !before.has(k))) local.set(p.destination.id, {keys, pushed: new Map()})
-        return
+    try {
+      audit(plan, reports)
+    } catch (error) {
+      // The writes happened: the report still says which, and names what could not be logged.
+      const info = errorInfo(error as Error)!
+      for (const r of reports) {
+        if (r.status !== 'applied') continue
+        r.status = 'failed'
+        r.error = {...info, message: `values written, but the audit log was not: ${info.message}`}
       }
-      if (written.has(i)) return void local.set(p.destination.id, {keys: p.owned, pushed: p.pushed})
-      const before = plan.state.ownership(p.destination.id)
-      const keys = new Set(before.keys)
-      const pushed = new Map(before.pushed)
-      for (const k of p.keys) {
-        if (k.action !== 'unchanged') continue
-        keys.add(k.key)
-        if (k.local) pushed.set(k.key, k.local)
-      }
-      if (reports[i].status === 'failed') for (const c of p.changes) if (c.action !== 'remove') keys.add(c.key)
-      const same = keys.size === before.keys.size && pushed.size === before.pushed.size && [...pushed].every(([k, v]) => before.pushed.get(k) === v)
-      if (!same) local.set(p.destination.id, {keys, pushed})
-    })
-    plan.state.recordOwnership(local)
-    audit(plan, reports)
+    }
     return {
       environment: plan.environment,
       destinations: reports,
@@ -286,6 +291,54 @@ class ApplyRun {
       requests: plan.targets.requests,
     }
   }
+}
+
+const sameKeys = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((k) => b.has(k))
+const samePushed = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v)
+
+/**
+ * What a destination's record must say if this process dies while writing it: the record as it
+ * was, plus the keys the write adds (not there before: envsync's if they land), with no
+ * fingerprint, so a write that may not have landed never counts as pushed. A key taken over
+ * (there before, not envsync's) is recorded only once its write is confirmed: a later removal
+ * from the manifest must never delete a value envsync may not have written.
+ */
+function ownershipIfInterrupted(p: DestinationPlan, state: SyncState): OwnershipUpdate | undefined {
+  const before = state.ownership(p.destination.id)
+  const keys = new Set(before.keys)
+  for (const c of p.changes) if (c.action === 'add') keys.add(c.key)
+  return sameKeys(keys, before.keys) ? undefined : {keys, pushed: before.pushed}
+}
+
+/**
+ * The record after a destination's apply (undefined: unchanged). Recorded for what was
+ * written, not for the final status: values written before a failed redeploy are envsync's. A
+ * destination not (known to be) written keeps its record, plus the keys its read found in sync
+ * (live is the local value: owned, with that fingerprint) and, after a failed write, the keys
+ * that write may have added (answer lost, or a later request failed): owned, so that dropping
+ * them from the manifest removes them, but with their old fingerprints.
+ */
+function ownershipAfter(p: DestinationPlan, status: DestinationStatus, state: SyncState): OwnershipUpdate | undefined {
+  if (p.error) return undefined
+  const written = status === 'applied'
+  const before = state.ownership(p.destination.id)
+  if (p.live.owned !== undefined) {
+    // The platform keeps ownership itself (managedFields, the Docker directory's record); the
+    // local record only remembers that envsync has keys there, so a place the manifest stops
+    // feeding is still visited.
+    const keys = written ? p.owned : p.live.owned
+    return sameKeys(keys, before.keys) ? undefined : {keys, pushed: new Map()}
+  }
+  if (written) return sameKeys(p.owned, before.keys) && samePushed(p.pushed, before.pushed) ? undefined : {keys: p.owned, pushed: p.pushed}
+  const keys = new Set(before.keys)
+  const pushed = new Map(before.pushed)
+  for (const k of p.keys) {
+    if (k.action !== 'unchanged') continue
+    keys.add(k.key)
+    if (k.local) pushed.set(k.key, k.local)
+  }
+  if (status === 'failed') for (const c of p.changes) if (c.action === 'add') keys.add(c.key)
+  return sameKeys(keys, before.keys) && samePushed(pushed, before.pushed) ? undefined : {keys, pushed}
 }
 
 /** What a report says of a failure: redacted again, for values read after the error was made. */
@@ -312,7 +365,5 @@ function audit(plan: SyncPlan, reports: DestinationReport[]): void {
         ...(r.error ? {error: r.error.code} : {}),
       }),
     )
-  if (lines.length === 0) return
-  mkdirSync(plan.state.dir, {recursive: true, mode: 0o700})
-  appendFileSync(path.join(plan.state.dir, 'audit.log'), lines.join('\n') + '\n', {mode: 0o600})
+  plan.state.audit(lines)
 }

@@ -81,7 +81,7 @@ describe('values/store', () => {
     const lines = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('.env.development'))
     const creates = lines.filter((l) => /O_CREAT/.test(l))
     expect(creates, lines.join('\n')).to.have.length(1)
-    expect(creates[0]).to.match(/\.env\.development\.[0-9a-f]+\.tmp", O_WRONLY\|O_CREAT\|O_EXCL(\|O_CLOEXEC)?, 0600\)/)
+    expect(creates[0]).to.match(/\.env\.development\.[0-9a-f]+\.tmp", O_WRONLY\|O_CREAT\|O_EXCL(\|O_NOFOLLOW)?(\|O_CLOEXEC)?, 0600\)/)
     expect(lines.filter((l) => /chmod/.test(l)), 'no chmod after creation').to.deep.equal([])
     expect(lines.some((l) => /rename.*\.tmp".*\.env\.development"/.test(l)), 'renamed into place').to.equal(true)
     expect(mode(project.path('.env.development'))).to.equal(0o600)
