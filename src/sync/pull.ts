@@ -3,13 +3,14 @@ import type {Manifest} from '../manifest/manifest.js'
 import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {Secret} from '../secret.js'
+import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import {WRITE_ONLY, type TargetKind} from '../targets/target.js'
 import {readValues, writeValues} from '../values/store.js'
 import {mapLimit} from '../pool.js'
 import {CONCURRENCY} from './sync.js'
 
-export type PullAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'write-only' | 'conflict' | 'not-live'
+export type PullAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'write-only' | 'conflict' | 'not-live' | 'manifest-literal' | 'not-text'
 
 export interface PullResult {
   environment: string
@@ -28,6 +29,7 @@ export interface PullOptions {
   keys?: string[]
   overwrite?: boolean
   includeUnmanaged?: boolean
+  kubernetes?: KubernetesOptions
 }
 
 /**
@@ -45,7 +47,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       throw new EnvsyncError(`--keys ${key}: not a key of ${env} on ${options.from}`, {code: 'UNKNOWN_KEY', suggestion: didYouMean(key, manifestKeys) ?? 'pass --include-unmanaged to pull keys the manifest does not have'})
     }
   }
-  const targets = new Targets()
+  const targets = new Targets(options.kubernetes)
   const target = await targets.get(options.from)
   const lives = await mapLimit(resolved, CONCURRENCY, (r) => target.read(r.destination))
   // key → live values by destination label
@@ -67,12 +69,25 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
   const result: PullResult = {environment: env, from: options.from, file: store.display, keys: [], proposals: [], written: 0, requests: 0}
   const changes = new Map<string, string>()
   const keys = [...new Set([...(wanted ?? manifestKeys), ...found.keys()])].sort()
+  // Keys whose value on this target is a literal in the manifest (a Railway reference such as
+  // ${{Postgres.DATABASE_URL}}): what is live there is the manifest's, not the local value.
+  const literal = new Set(manifest.secretsFor(env).filter((s) => s.targets?.[options.from] !== undefined).map((s) => s.key))
   for (const key of keys) {
     const seen = found.get(key) ?? []
     const from = seen.map((s) => s.from)
     const readable = seen.filter((s) => s.value !== WRITE_ONLY) as {value: Secret; from: string}[]
+    if (literal.has(key)) {
+      result.keys.push({key, action: 'manifest-literal', from})
+      continue
+    }
     if (seen.length === 0) {
       if (manifestKeys.has(key)) result.keys.push({key, action: 'not-live', from})
+      continue
+    }
+    // Bytes that are not UTF-8 text (or strings with lone surrogates) cannot be stored in a
+    // values file without changing them: never imported as something else.
+    if (readable.some((s) => !s.value.isText)) {
+      result.keys.push({key, action: 'not-text', from})
       continue
     }
     if (readable.length === 0) {

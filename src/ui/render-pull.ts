@@ -9,10 +9,12 @@ const NOTE: Record<PullAction, string> = {
   'write-only': 'write-only on the platform: cannot be pulled',
   conflict: 'destinations disagree: left alone',
   'not-live': 'not on the platform',
+  'manifest-literal': 'its value here is the manifest\'s own literal (targets:): not a local value, not pulled',
+  'not-text': 'not UTF-8 text (binary): a values file cannot hold it unchanged; not pulled',
 }
 
 export function renderPull(r: PullResult): string[] {
-  const rows = r.keys.map((k) => [k.action === 'added' || k.action === 'updated' ? style.green(k.key) : k.action === 'conflict' ? style.red(k.key) : k.key, style.dim(NOTE[k.action])])
+  const rows = r.keys.map((k) => [k.action === 'added' || k.action === 'updated' ? style.green(k.key) : k.action === 'conflict' || k.action === 'not-text' ? style.red(k.key) : k.key, style.dim(NOTE[k.action])])
   const lines = table(rows)
   if (r.proposals.length > 0) {
     lines.push('', 'Not in the manifest; add under secrets: to manage them:', ...r.proposals.map((p) => p.entry))

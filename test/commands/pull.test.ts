@@ -86,4 +86,23 @@ describe('envsync pull (from Docker secret files)', () => {
     expect(r.stderr).to.include('did you mean "JWT_SECRET"')
     expect(readFileSync(p.path('.env.production'), 'utf8')).to.equal(before)
   })
+
+  it('binary bytes live are never imported as U+FFFD: reported, exit 1, nothing written; diff sees the difference', async () => {
+    const live = await deployed()
+    const bytes = Buffer.from([0x41, 0xff, 0xfe, 0x00, 0x80, 0x42])
+    writeFileSync(p.path('secrets/production/JWT_SECRET'), bytes, {mode: 0o600})
+    const before = readFileSync(p.path('.env.production'))
+    for (const args of [[], ['--overwrite'], ['--keys', 'JWT_SECRET', '--overwrite']]) {
+      const r = await run(...args)
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
+      expect(r.stdout).to.match(/JWT_SECRET\s+not UTF-8 text \(binary\)/)
+      expect(readFileSync(p.path('.env.production')).equals(before)).to.equal(true)
+      expect(readFileSync(p.path('.env.production'), 'utf8')).to.not.include('\uFFFD')
+    }
+    // The same bytes decoded lossily locally would have looked "unchanged"; diff says update.
+    writeFileSync(p.path('.env.production'), `JWT_SECRET=A\uFFFD\uFFFD\u0000\uFFFDB\nDB_PASSWORD=${live.DB_PASSWORD}\nAPI_URL=${live.API_URL}\n`.replace('\u0000', ''), {mode: 0o600})
+    const d = await runBin(['diff', 'production', '--json'], {cwd: p.dir})
+    const keys = JSON.parse(d.stdout).result.destinations[0].keys
+    expect(keys.find((k: {key: string}) => k.key === 'JWT_SECRET').action).to.equal('update')
+  })
 })

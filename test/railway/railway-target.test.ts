@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
@@ -204,6 +204,21 @@ describe('railway target (against a fake that executes the published GraphQL sch
     p.write('envsync.yaml', manifest('  API_SHARED: {services: [api], generate: "hex:16", shared: true}\n').replace(/ {2}DB_PASSWORD:.*\n/, ''))
     expect((await push()).exitCode).to.equal(0)
     expect(fake.variables(scope()).DB_PASSWORD).to.equal('set-by-hand-elsewhere-0123456789')
+  })
+
+  it('pull never imports a per-target literal (a ${{Postgres.DATABASE_URL}} reference) as the local value, with or without --overwrite', async () => {
+    expect((await push()).exitCode).to.equal(0)
+    const pull = (...args: string[]) => runBin(['pull', 'production', '--from', 'railway', ...args], {cwd: p.dir, env: env()})
+    for (const args of [[], ['--overwrite'], ['--keys', 'DATABASE_URL', '--overwrite']]) {
+      const r = await pull(...args)
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/DATABASE_URL\s+its value here is the manifest's own literal/)
+      expect(readFileSync(p.path('.env.production'), 'utf8')).to.not.include('DATABASE_URL')
+    }
+    // A local value is kept as it is.
+    writeFileSync(p.path('.env.production'), readFileSync(p.path('.env.production'), 'utf8') + 'DATABASE_URL=postgres://app:s3cret-local-pw@db.internal:5432/app\n', {mode: 0o600})
+    expect((await pull('--overwrite')).exitCode).to.equal(0)
+    expect(readFileSync(p.path('.env.production'), 'utf8')).to.include('DATABASE_URL=postgres://app:s3cret-local-pw@db.internal:5432/app')
   })
 
   it('names a missing project, environment or service and lists what exists', async () => {
