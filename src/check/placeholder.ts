@@ -3,18 +3,18 @@
  * base64 is not a placeholder; "sk_test_xxxxxxxx" is). Returns the kind of marker, never the text.
  */
 
-const MARKER_TOKENS: Record<string, string> = {
-  changeme: 'change-me',
-  changeit: 'change-me',
-  replaceme: 'change-me',
-  placeholder: 'placeholder',
-  dummy: 'dummy',
-  example: 'example',
-  todo: 'todo',
-  tbd: 'todo',
-  fixme: 'todo',
-  redacted: 'placeholder',
-}
+const MARKER_TOKENS = new Map([
+  ['changeme', 'change-me'],
+  ['changeit', 'change-me'],
+  ['replaceme', 'change-me'],
+  ['placeholder', 'placeholder'],
+  ['dummy', 'dummy'],
+  ['example', 'example'],
+  ['todo', 'todo'],
+  ['tbd', 'todo'],
+  ['fixme', 'todo'],
+  ['redacted', 'placeholder'],
+])
 
 /** Whole values that are someone's default, not a secret. */
 const WEAK_WHOLE = new Set([
@@ -49,7 +49,8 @@ export function placeholderKind(value: string): string | undefined {
   const raw = value.trim().split(/[^A-Za-z0-9]+/).filter(Boolean)
   const words = raw.every((t) => WORD.test(t))
   for (const t of tokens) {
-    if (MARKER_TOKENS[t] && (words || t.length > SHORT_MARKER)) return MARKER_TOKENS[t]
+    const marker = MARKER_TOKENS.get(t)
+    if (marker && (words || t.length > SHORT_MARKER)) return marker
     if (/^x{3,}$/.test(t) && words) return 'xxx'
   }
   if (/^(\.{3,}|\*{3,}|x{3,}|-{3,})$/.test(v)) return 'xxx'

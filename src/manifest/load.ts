@@ -6,7 +6,7 @@ import {displayPath} from '../paths.js'
 import {issuesToProblems} from './issues.js'
 import {Manifest} from './manifest.js'
 import {ManifestSchema} from './schema.js'
-import {validateReferences} from './validate.js'
+import {protoKeyProblems, validateReferences} from './validate.js'
 import {YamlSource} from './yaml-source.js'
 
 export const DEFAULT_MANIFEST = 'envsync.yaml'
@@ -41,6 +41,8 @@ export function loadManifest(file: string): Manifest {
 
 export function parseManifest(display: string, bytes: Buffer, absolute = path.resolve(display)): Manifest {
   const source = YamlSource.parse(display, bytes)
+  const reserved = protoKeyProblems(source.data, (p) => source.locate(p, {key: true}))
+  if (reserved.length > 0) throw invalid(display, reserved)
   const parsed = ManifestSchema.safeParse(source.data)
   if (!parsed.success) {
     throw invalid(display, issuesToProblems(parsed.error.issues, source))

@@ -52,7 +52,7 @@ export class Manifest {
 
   /** The environment's settings, or a clear error naming the ones that exist. */
   environment(name: string): EnvironmentData {
-    const env = this.data.environments[name]
+    const env = Object.hasOwn(this.data.environments, name) ? this.data.environments[name] : undefined
     if (!env) {
       const known = this.environmentNames
       throw new EnvsyncError(`unknown environment "${name}" (the manifest has: ${known.join(', ')})`, {
@@ -83,11 +83,11 @@ export class Manifest {
   }
 
   secret(key: string): SecretDef | undefined {
-    return this.data.secrets[key] ? {key, ...this.data.secrets[key]} : undefined
+    return Object.hasOwn(this.data.secrets, key) ? {key, ...this.data.secrets[key]} : undefined
   }
 
   isPublicService(name: string): boolean {
-    return this.data.services[name]?.public === true
+    return Object.hasOwn(this.data.services, name) && this.data.services[name].public
   }
 
   /** The target kinds configured for an environment. */

@@ -19,6 +19,15 @@ const name = (what: string) =>
     .regex(NAME_PATTERN, {message: `${what} names are lowercase letters, digits and '-' (e.g. "backend")`})
     .max(63)
 
+/**
+ * A name-keyed mapping whose result has no prototype: `services.constructor` or
+ * `secrets.toString` is there only if the manifest says so, never as an inherited member, for
+ * every reader (`map[name]` and `name in map` are safe). `__proto__` is refused before parsing.
+ */
+function names<K extends z.ZodType<string>, V extends z.ZodType>(keySchema: K, value: V) {
+  return z.record(keySchema, value).transform((r) => Object.assign(Object.create(null) as typeof r, r))
+}
+
 const key = z.string().regex(KEY_PATTERN, {
   message: 'secret keys are environment variable names: letters, digits and _, not starting with a digit',
 })
@@ -41,13 +50,31 @@ const Service = z.strictObject({
 
 const serviceList = z.array(z.string()).min(1)
 
+/**
+ * A secret file's mode must let its owner read it and must not let everyone write it (anyone
+ * could swap the secret a container starts with). World-readable is allowed (a container user
+ * may need it) and warned about by check.
+ */
+export const fileModeProblem = (mode: string): string | undefined => {
+  const m = Number.parseInt(mode, 8)
+  if ((m & 0o400) === 0) return `fileMode "${mode}" does not let the owner read the secret files: use "0600" (or "0640"/"0644" for a container user)`
+  if ((m & 0o002) !== 0) return `fileMode "${mode}" lets every user of the machine rewrite the secret files: use "0600" (or "0640"/"0644" for a container user)`
+  return undefined
+}
+
 export const DockerTarget = z.strictObject({
-  dir: z.string().min(1).optional().describe('Directory of secret files, relative to the manifest. Default ./secrets/<environment>.'),
+  dir: z.string().min(1).optional().describe('Directory of secret files, relative to the manifest, inside the project. Default ./secrets/<environment>.'),
   fileMode: z
     .string()
     .regex(/^0?[0-7]{3}$/, {message: 'an octal file mode such as "0600" or "0640"'})
-    .default('0600').describe('Mode of each secret file. Compose bind-mounts the host file: a non-root container user needs 0640/0644 and a matching group.'),
-  compose: z.string().min(1).default('docker-compose.secrets.yml').describe('The generated compose override file, relative to the manifest.'),
+    .refine((m) => fileModeProblem(m) === undefined, {error: (issue) => fileModeProblem(String(issue.input)) ?? 'a bad fileMode'})
+    .default('0600')
+    .describe('Mode of each secret file. Compose bind-mounts the host file: a non-root container user needs 0640/0644 and a matching group. Never world-writable.'),
+  compose: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The generated compose override file, relative to the manifest. Default docker-compose.<environment>.secrets.yml (one per environment).'),
   services: serviceList.optional(),
 })
 
@@ -62,13 +89,13 @@ export const KubernetesTarget = z.strictObject({
 export const RailwayTarget = z.strictObject({
   project: z.string().min(1).describe('Railway project id or name.'),
   environment: z.string().min(1).optional().describe("Railway environment id or name; default: the envsync environment's name."),
-  services: z.record(z.string(), z.string().min(1)).describe('envsync service → Railway service id or name. Services left out are not deployed on Railway.'),
+  services: names(z.string(), z.string().min(1)).describe('envsync service → Railway service id or name. Services left out are not deployed on Railway.'),
   shared: z.boolean().default(false).describe("Keys marked `shared: true` go to the environment's shared variables."),
   deploy: z.boolean().default(false).describe('Redeploy each changed service once after all writes.'),
 })
 
 export const RenderTarget = z.strictObject({
-  services: z.record(z.string(), z.string().min(1)).describe('envsync service → Render service id (srv-…) or exact name.'),
+  services: names(z.string(), z.string().min(1)).describe('envsync service → Render service id (srv-…) or exact name.'),
   envGroup: z.string().min(1).optional().describe('Env group (id evg-… or name) receiving keys marked `shared: true`.'),
   deploy: z.boolean().default(false),
 })
@@ -144,15 +171,13 @@ export const ManifestSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
   project: name('project').describe('Project name: lowercase letters, digits and -.'),
-  services: z
-    .record(name('service'), Service)
+  services: names(name('service'), Service)
     .refine((s) => Object.keys(s).length > 0, {message: 'at least one service is needed'})
     .describe('Services that receive values (backend, frontend, workers…).'),
-  environments: z
-    .record(name('environment'), Environment)
+  environments: names(name('environment'), Environment)
     .refine((e) => Object.keys(e).length > 0, {message: 'at least one environment is needed'})
     .describe('Environments, each with its values file and deploy targets.'),
-  secrets: z.record(key, SecretSpec).describe('Every secret and config key, by environment variable name.'),
+  secrets: names(key, SecretSpec).describe('Every secret and config key, by environment variable name.'),
   rules: z.array(Rule).default([]).describe('oneOf groups and requires alternatives across keys.'),
 })
 

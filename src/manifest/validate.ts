@@ -121,6 +121,30 @@ export function validateReferences(m: Manifest): Problem[] {
   return problems
 }
 
+/**
+ * `__proto__` keys anywhere in the parsed YAML. A JavaScript object cannot hold a key of that
+ * name (zod and dotenv drop it, an assignment replaces the object's prototype), so a secret,
+ * service or environment named so is refused here instead of vanishing later.
+ */
+export function protoKeyProblems(data: unknown, locate: (path: Path) => Problem['location']): Problem[] {
+  const problems: Problem[] = []
+  const visit = (v: unknown, at: Path) => {
+    if (typeof v !== 'object' || v === null) return
+    if (Object.hasOwn(v, '__proto__')) {
+      const path = [...at, '__proto__']
+      problems.push({
+        path,
+        location: locate(path),
+        message: '"__proto__" cannot be a name: dotenv and JavaScript objects drop a key called so, so it would silently vanish',
+        suggestion: 'rename it (e.g. PROTO)',
+      })
+    }
+    for (const [k, child] of Object.entries(v)) visit(child, [...at, Array.isArray(v) ? Number(k) : k])
+  }
+  visit(data, [])
+  return problems
+}
+
 /** Two lists share a member; undefined means every one (a key without `environments`). */
 function overlap(a: string[] | undefined, b: string[] | undefined): boolean {
   return !a || !b || a.some((x) => b.includes(x))

@@ -187,10 +187,9 @@ export function formatDotenv(entries: Iterable<[string, Secret]>): string {
   return out
 }
 
-/** One JSON object, keys in manifest order. */
+/** One JSON object, keys in manifest order (own properties, whatever the key is called). */
 export function formatJson(entries: Iterable<[string, Secret]>): string {
-  const object: Record<string, string> = {}
-  for (const [key, value] of entries) object[key] = value.reveal()
+  const object = Object.fromEntries([...entries].map(([key, value]) => [key, value.reveal()]))
   return JSON.stringify(object, null, 2) + '\n'
 }
 
@@ -209,8 +208,7 @@ interface K8sSecret {
 
 export function formatK8sSecret(secret: K8sSecret): string {
   checkSecretData(secret.name, secret.data)
-  const data: Record<string, string> = {}
-  for (const [key, value] of secret.data) data[key] = Buffer.from(value.reveal(), 'utf8').toString('base64')
+  const data: Record<string, string> = Object.fromEntries([...secret.data].map(([key, value]) => [key, Buffer.from(value.reveal(), 'utf8').toString('base64')]))
   const metadata: YamlMap = {name: secret.name}
   if (Object.keys(secret.labels).length > 0) metadata.labels = {...secret.labels}
   if (secret.namespace !== undefined) metadata.namespace = secret.namespace
