@@ -3,7 +3,7 @@ import {createRequire} from 'node:module'
 import jsyaml from 'js-yaml'
 import type {Document, LineCounter, Node} from 'yaml'
 
-import {EnvsyncError, type SourceLocation} from '../errors.js'
+import {EnvsyncError, type Problem, type SourceLocation} from '../errors.js'
 
 /** Larger than any real manifest (5,000 secrets is ~1 MB); stops a runaway file early. */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024
@@ -86,8 +86,50 @@ export class YamlSource {
         suggestion: 'Fix the YAML syntax at the position shown (indentation, quotes, brackets).',
       })
     }
+    source.refuseTagsAndDanglingAliases()
     // A file with aliases: its data comes from the careful parser, which limits alias expansion.
     return new YamlSource(file, text, source.toJS(), source.positions())
+  }
+
+  /**
+   * A manifest is plain data: a tag other than the core schema's (`!Ref`, `!!binary`,
+   * `!!js/function`, `!!timestamp`…) would be read as some other thing or silently as a string,
+   * so it is refused at its position; so is an alias whose anchor is not defined before it.
+   */
+  private refuseTagsAndDanglingAliases(): void {
+    const {isAlias, isNode, visit} = yaml()
+    const {doc, lines} = this.positions()
+    const problems: Problem[] = []
+    const at = (offset: number) => {
+      const pos = lines.linePos(offset)
+      return {file: this.file, line: pos.line, column: pos.col}
+    }
+    visit(doc, {
+      Node: (_key, node) => {
+        if (isAlias(node) && node.resolve(doc) === undefined) {
+          problems.push({
+            message: `alias *${node.source} refers to no anchor: &${node.source} must be defined before it`,
+            location: at(node.range?.[0] ?? 0),
+            suggestion: `define &${node.source} above this line, or write the value out`,
+          })
+        } else if (isNode(node) && node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
+          const tag = node.tag.startsWith(YAML_TAG_PREFIX) ? `!!${node.tag.slice(YAML_TAG_PREFIX.length)}` : node.tag.startsWith('!') ? node.tag : `!<${node.tag}>`
+          problems.push({
+            message: `YAML tag ${tag} is not supported in a manifest`,
+            location: at(tagOffset(this.text, node.range?.[0] ?? 0)),
+            suggestion: 'remove the tag: a manifest holds plain strings, numbers, booleans, lists and mappings',
+          })
+        }
+      },
+    })
+    if (problems.length > 0) {
+      throw new EnvsyncError(`${this.file} is not valid YAML: ${problems[0].message}`, {
+        code: 'MANIFEST_YAML',
+        location: problems[0].location,
+        problems,
+        suggestion: problems[0].suggestion,
+      })
+    }
   }
 
   private toJS(): unknown {
@@ -95,7 +137,7 @@ export class YamlSource {
       return this.doc.toJS({maxAliasCount: 100})
     } catch (error) {
       // yaml throws a plain ReferenceError when aliases expand too far ("billion laughs").
-      if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error
+      if (!(error instanceof ReferenceError) || !/excessive alias count/i.test(error.message)) throw error
       throw new EnvsyncError(`${this.file} expands YAML aliases too far (a "billion laughs" pattern)`, {
         code: 'MANIFEST_ALIASES',
         location: {file: this.file},
@@ -130,6 +172,27 @@ export class YamlSource {
     const pos = lines.linePos(offset)
     return {file: this.file, line: pos.line, column: pos.col}
   }
+}
+
+const YAML_TAG_PREFIX = 'tag:yaml.org,2002:'
+/** The core schema's tags (what js-yaml's CORE_SCHEMA reads), and `!`, which only forces a string. */
+const CORE_TAGS = new Set(['!', ...['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => YAML_TAG_PREFIX + t)])
+
+/**
+ * Where the tag written before a node starts. yaml's node range begins after its properties
+ * (`!tag &anchor`), so step back over blanks and the property tokens to the one starting with `!`.
+ */
+function tagOffset(text: string, nodeStart: number): number {
+  let end = nodeStart
+  for (let i = 0; i < 2; i++) {
+    while (end > 0 && /\s/.test(text[end - 1])) end--
+    let start = end
+    while (start > 0 && !/\s/.test(text[start - 1])) start--
+    if (text[start] === '!') return start
+    if (text[start] !== '&') break
+    end = start
+  }
+  return nodeStart
 }
 
 function hasSharedNodes(data: unknown): boolean {

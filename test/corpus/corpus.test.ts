@@ -58,6 +58,16 @@ const CASES: Case[] = [
   // second "  JWT_SECRET:" at line 11 col 3.
   {file: 'duplicate-key-in-secrets.yaml', code: 'MANIFEST_YAML', at: [11, 3], says: ['duplicate key']},
   {file: 'alias-bomb.yaml', code: 'MANIFEST_ALIASES', says: ['expands YAML aliases too far'], hint: 'aliases'},
+  // "    description: *db_url" (line 13): the alias at col 18.
+  {file: 'yaml-undefined-alias.yaml', code: 'MANIFEST_YAML', at: [13, 18], says: ['alias *db_url refers to no anchor'], hint: 'define &db_url above this line'},
+  // "    description: !Ref DatabaseUrl" (line 10): the tag at col 18.
+  {file: 'yaml-tag-ref.yaml', code: 'MANIFEST_YAML', at: [10, 18], says: ['YAML tag !Ref is not supported'], hint: 'remove the tag'},
+  {file: 'yaml-tag-js-function.yaml', code: 'MANIFEST_YAML', at: [11, 18], says: ['YAML tag !!js/function is not supported'], hint: 'remove the tag'},
+  // "      - !!binary YmFja2VuZA==" (line 10): the tag at col 9.
+  {file: 'yaml-tag-binary.yaml', code: 'MANIFEST_YAML', at: [10, 9], says: ['YAML tag !!binary is not supported'], hint: 'remove the tag'},
+  // "  __proto__:" (line 11 col 3); "          __proto__: srv-abc123" (line 10 col 11).
+  {file: 'proto-secret-key.yaml', code: 'MANIFEST_INVALID', at: [11, 3], says: ['"__proto__" cannot be a name'], hint: 'rename it'},
+  {file: 'proto-service-name.yaml', code: 'MANIFEST_INVALID', at: [10, 11], says: ['"__proto__" cannot be a name'], hint: 'rename it'},
 
   // --- wrong types --------------------------------------------------------------------------
   // "  - backend" (line 4): the list starts at col 3.
