@@ -12,6 +12,12 @@
  * Relative paths are left as written: Compose resolves them from the first file's directory.
  */
 
+import {spawnSync, type SpawnSyncReturns} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+
 type Yaml = unknown
 type Mapping = Record<string, Yaml>
 
@@ -72,4 +78,40 @@ function mergeMapping(base: Mapping, over: Mapping): Mapping {
 /** The combined model of several compose documents, in `-f` order. */
 export function mergeCompose(...docs: Yaml[]): Mapping {
   return docs.filter(isMapping).reduce<Mapping>((acc, doc) => mergeMapping(acc, doc), {})
+}
+
+/** The compose CLI on this machine, for the secondary check: v2 (`docker compose`) or v1 (`docker-compose`, Debian's 1.29). */
+export interface ComposeCli {
+  argv: string[]
+  major: number
+}
+
+export function findComposeCli(): ComposeCli | undefined {
+  for (const argv of [['docker', 'compose'], ['docker-compose']]) {
+    const r = spawnSync(argv[0], [...argv.slice(1), 'version', '--short'], {encoding: 'utf8', timeout: 10_000})
+    const major = r.status === 0 ? Number(/^v?(\d+)\./.exec(r.stdout.trim())?.[1]) : NaN
+    if (major >= 1) return {argv, major}
+  }
+  return undefined
+}
+
+/**
+ * `compose -f a -f b config` in `dir`. Compose v1 predates the top-level `name:` (added to the
+ * Compose Specification in 2022) and rejects it: for v1 the name moves to `-p NAME`, and a file
+ * that has one is given as a copy without it, beside the original so relative paths still resolve.
+ */
+export function composeConfig(cli: ComposeCli, dir: string, files: string[]): SpawnSyncReturns<string> {
+  let project: string | undefined
+  const given = files.map((file) => {
+    if (cli.major >= 2) return file
+    const doc = parseYaml(readFileSync(path.join(dir, file), 'utf8')) as Yaml
+    if (!isMapping(doc) || doc.name === undefined) return file
+    project = String(doc.name)
+    const {name: _, ...rest} = doc
+    const copy = `${path.basename(file, path.extname(file))}.compose-v1${path.extname(file)}`
+    writeFileSync(path.join(dir, copy), stringifyYaml(rest))
+    return copy
+  })
+  const args = [...cli.argv.slice(1), ...(project ? ['-p', project] : []), ...given.flatMap((f) => ['-f', f]), 'config']
+  return spawnSync(cli.argv[0], args, {cwd: dir, encoding: 'utf8', timeout: 30_000})
 }

@@ -1,4 +1,3 @@
-import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -11,7 +10,8 @@ import {EnvsyncError} from '../../src/errors.js'
 import {loadManifest} from '../../src/manifest/load.js'
 import {applySync, planSync} from '../../src/sync/sync.js'
 import {assertNoLeak} from '../helpers/canary.js'
-import {mergeCompose} from './compose-merge.js'
+import {requireOrSkip} from '../helpers/not-run.js'
+import {composeConfig, findComposeCli, mergeCompose} from './compose-merge.js'
 import {baseSecrets, DockerProject, type ManifestShape} from './support.js'
 
 /**
@@ -131,16 +131,7 @@ const USER_COMPOSE = {
   volumes: {pgdata: {}},
 }
 
-const COMPOSE_CLI = (() => {
-  for (const [cmd, args] of [
-    ['docker-compose', ['version']],
-    ['docker', ['compose', 'version']],
-  ] as const) {
-    const r = spawnSync(cmd, [...args], {encoding: 'utf8'})
-    if (r.status === 0) return cmd === 'docker' ? ['docker', 'compose'] : ['docker-compose']
-  }
-  return undefined
-})()
+const COMPOSE_CLI = findComposeCli()
 
 describe('docker compose override', () => {
   let p: DockerProject
@@ -285,14 +276,13 @@ describe('docker compose override', () => {
       expect(merged.services.b).to.deep.equal({image: 'y'})
     })
 
-    it('the compose CLI accepts the combination (secondary check, when docker-compose or docker compose is installed)', function () {
-      if (!COMPOSE_CLI) this.skip()
+    it('the compose CLI accepts the combination (secondary check: docker compose v2 or docker-compose v1)', function () {
+      requireOrSkip(this, 'the compose CLI check of the override (test/docker/compose.test.ts)', COMPOSE_CLI ? undefined : 'neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose)')
       mkdirSync(p.project.path('certs'), {recursive: true})
       writeFileSync(p.project.path('certs/ca.pem'), 'not a real certificate\n')
       writeFileSync(p.project.path('common.env'), 'COMMON=1\n')
       mkdirSync(p.project.path('worker'), {recursive: true})
-      const [cmd, ...pre] = COMPOSE_CLI!
-      const r = spawnSync(cmd, [...pre, '-f', 'docker-compose.yml', '-f', path.basename(p.composeFile), 'config'], {cwd: p.dir, encoding: 'utf8'})
+      const r = composeConfig(COMPOSE_CLI!, p.dir, ['docker-compose.yml', path.basename(p.composeFile)])
       expect(r.status, r.stderr).to.equal(0)
       expect(r.stdout).to.include('/run/secrets/jwt_secret')
       // `config` interpolates env files into the output: only config values may appear there.

@@ -10,6 +10,7 @@ import {expect} from 'chai'
 
 import {TmuxSession, sh, tmuxAvailable} from '../cli/tmux.js'
 import {BIN, ROOT} from '../helpers/cli.js'
+import {requireOrSkip} from '../helpers/not-run.js'
 import {assertProject, RECOMMENDED, snapshot, TempDirs} from './support.js'
 
 /** The text of the last prompt on screen (from its "? " line down). */
@@ -25,11 +26,7 @@ describe('init in a terminal (tmux)', function () {
   let session: TmuxSession | undefined
 
   before(function () {
-    if (!tmuxAvailable()) {
-      if (process.env.CI) throw new Error('tmux is not installed: the terminal test of `envsync init` cannot run (install tmux in CI)')
-      console.log('      ⚠ tmux is not installed: SKIPPING the terminal test of `envsync init`')
-      this.skip()
-    }
+    requireOrSkip(this, 'the terminal test of `envsync init` (tmux)', tmuxAvailable() ? undefined : 'tmux is not installed')
     if (!existsSync(path.join(ROOT, 'dist', 'commands', 'init.js'))) throw new Error('dist/ is missing: run `npm run build` first')
   })
 

@@ -23,6 +23,8 @@ import net from 'node:net'
 import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {recordNotRun} from '../helpers/not-run.js'
+
 export const BUILD_COMMAND = 'bash scripts/k8s/build-apiserver.sh'
 const READY_TIMEOUT_MS = 60_000
 
@@ -535,6 +537,7 @@ export function describeK8s(title: string, fn: (k8s: K8sSuite, suite: Mocha.Suit
       })
     }
     console.warn(`\n[envsync k8s] SKIPPING "${title}": ${available.reason}\n`)
+    recordNotRun(`Kubernetes tier: ${title}`, `${available.reason} (run \`${BUILD_COMMAND}\`)`)
     return describe.skip(title, function () {
       fn({get cluster(): Cluster {
         throw new Error('Kubernetes tier unavailable')
