@@ -6,11 +6,12 @@ import {pull} from '../sync/pull.js'
 import type {TargetKind} from '../targets/target.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {renderPull} from '../ui/render-pull.js'
+import {contextFlag} from '../ui/sync-flags.js'
 
 export default class Pull extends BaseCommand<typeof Pull> {
   static summary = 'Import live values from a platform into the local values file.'
   static description =
-    'For teams adopting envsync on an existing deployment: reads the environment\'s destinations on one target and writes the values of manifest keys into .env.<environment> (atomically, 0600). A local value that differs is kept unless --overwrite; a key whose destinations disagree is left alone; write-only values (Railway sealed) cannot be pulled. Prints keys, never values.'
+    'For teams adopting envsync on an existing deployment: reads the environment\'s destinations on one target and writes the values of manifest keys into .env.<environment> (atomically, 0600). A local value that differs is kept unless --overwrite; a key whose destinations disagree, or whose live value is binary, is left alone (exit 1); a key the manifest sets per target (targets:) is not imported; write-only values (Railway sealed) cannot be pulled. Prints keys, never values.'
 
   static examples = [
     {description: 'Import production values from Railway', command: '<%= config.bin %> pull production --from railway'},
@@ -28,6 +29,7 @@ export default class Pull extends BaseCommand<typeof Pull> {
     keys: Flags.string({description: 'Only these keys (comma-separated).'}),
     overwrite: Flags.boolean({description: 'Replace local values that differ.', default: false}),
     'include-unmanaged': Flags.boolean({description: 'Also pull keys the manifest does not have, and print manifest entries for them.', default: false}),
+    context: contextFlag,
   }
 
   async run(): Promise<void> {
@@ -37,8 +39,9 @@ export default class Pull extends BaseCommand<typeof Pull> {
       keys: this.flags.keys?.split(',').map((k) => k.trim()).filter(Boolean),
       overwrite: this.flags.overwrite,
       includeUnmanaged: this.flags['include-unmanaged'],
+      kubernetes: {context: this.flags.context},
     })
-    const conflicts = result.keys.some((k) => k.action === 'conflict')
+    const conflicts = result.keys.some((k) => k.action === 'conflict' || k.action === 'not-text')
     await this.finish(result, renderPull, conflicts ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -5,7 +5,7 @@ import {ExitCode} from '../errors.js'
 import {planTotals} from '../sync/plan.js'
 import {push} from '../sync/sync.js'
 import {BaseCommand} from '../ui/base-command.js'
-import {planJson} from '../ui/plan-json.js'
+import {planJson, reportJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
 import {confirmPush} from '../ui/prompt.js'
 import {renderPlan, renderReport} from '../ui/render-plan.js'
@@ -43,7 +43,7 @@ export default class Push extends BaseCommand<typeof Push> {
     let planShown = false
     const {plan, report} = await push(manifest, env, {
       ...syncOptions(this.flags, {only: this.flags.only, deploy: this.flags.deploy}),
-      kubernetes: {forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
+      kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
       force: this.flags.force,
       dryRun: this.flags['dry-run'],
       onProgress: this.json ? undefined : progress(process.stderr),
@@ -60,7 +60,7 @@ export default class Push extends BaseCommand<typeof Push> {
       await this.finish({plan: planJson(plan), applied: false}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
       return
     }
-    const text = () => (planShown ? renderReport(report) : [...shown(), '', ...renderReport(report)])
-    await this.finish({plan: planJson(plan), applied: true, report}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+    const text = () => (planShown ? renderReport(report, plan) : [...shown(), '', ...renderReport(report, plan)])
+    await this.finish({plan: planJson(plan), applied: true, report: reportJson(report, plan)}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
   }
 }

@@ -1,9 +1,13 @@
 import https from 'node:https'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import type * as K8s from '@kubernetes/client-node'
 
 import {EnvsyncError} from '../errors.js'
+import {registerSecret} from '../redact.js'
 import {Secret} from '../secret.js'
+import {backoff, networkProblem, retryAfterMs, retrySettings, RETRY_STATUS} from './http.js'
+import {kubeconfigFiles, loadKubeconfig, selectContext, type Kubeconfig} from './kubeconfig.js'
 import {checkSecretData} from './kubernetes-data.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
 
@@ -24,17 +28,19 @@ export interface KubernetesConfig {
 }
 
 export const FIELD_MANAGER = 'envsync'
-/** Total decoded size of a Secret's data that the API server accepts (exactly 1 MiB passes). */
 
+/** One kubeconfig context's API client. */
 interface Client {
   core: K8s.CoreV1Api
+  /** The context's namespace, else "default". */
   namespace: string
-  server: string
   k8s: KubernetesClientModule
-  namespaceReady?: Promise<void>
 }
 
-type KubernetesClientModule = Pick<typeof K8s, 'KubeConfig' | 'CoreV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration'>
+type KubernetesClientModule = Pick<
+  typeof K8s,
+  'KubeConfig' | 'CoreV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration' | 'IsomorphicFetchHttpLibrary' | 'ResponseContext' | 'wrapHttpLibrary'
+>
 
 /**
  * The build bundles the few exports used here (scripts/bundle-kubernetes.js): the package itself
@@ -54,32 +60,42 @@ export interface KubernetesOptions {
   forceConflicts?: boolean
   /** Create a missing namespace even when the manifest does not ask. */
   createNamespace?: boolean
+  /** --context: the kubeconfig context for every Kubernetes destination, over the manifest's `context:`. */
+  context?: string
 }
 
 export class KubernetesTarget implements Target<KubernetesConfig> {
   readonly kind = 'kubernetes' as const
-  requests = 0
+  /**
+   * The kubeconfig is read once per run and each context connected once: a kubeconfig problem is
+   * one error object for every destination (the renderers show it once), not one per Secret.
+   */
+  private kubeconfig?: {config?: Kubeconfig; error?: unknown}
   private readonly clients = new Map<string, Promise<Client>>()
+  private readonly namespaces = new Map<string, Promise<void>>()
+  private readonly transport = new Transport()
 
   constructor(private readonly options: KubernetesOptions = {}) {}
+
+  get requests(): number {
+    return this.transport.requests
+  }
 
   async read(dest: Destination<KubernetesConfig>): Promise<LiveState> {
     const {core, namespace} = await this.client(dest.config)
     try {
-      this.requests++
       const secret = await core.readNamespacedSecret({name: dest.config.name, namespace})
       const values: LiveState['values'] = new Map()
-      for (const [k, v] of Object.entries(secret.data ?? {})) values.set(k, new Secret(Buffer.from(v, 'base64').toString('utf8')))
+      for (const [k, v] of Object.entries(secret.data ?? {})) values.set(k, Secret.fromBytes(Buffer.from(v, 'base64')))
       return {exists: true, values, owned: ownedKeys(secret)}
     } catch (error) {
       if (statusOf(error) === 404) return {exists: false, values: new Map(), owned: new Set()}
-      throw await this.explain(error, dest, namespace)
+      throw explain(error, dest, namespace)
     }
   }
 
   async apply(dest: Destination<KubernetesConfig>, input: ApplyInput): Promise<void> {
-    const client = await this.client(dest.config)
-    const {core, namespace, k8s} = client
+    const {core, namespace, k8s, context} = await this.client(dest.config)
     checkLimits(dest, input)
     const body = {
       apiVersion: 'v1',
@@ -89,137 +105,219 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
       data: Object.fromEntries([...input.desired].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, Buffer.from(v.reveal(), 'utf8').toString('base64')])),
     }
     try {
-      if (dest.config.createNamespace || this.options.createNamespace) await this.ensureNamespace(client)
+      if (dest.config.createNamespace || this.options.createNamespace) await this.ensureNamespace(core, context, namespace)
       // Server-side apply removes only fields envsync alone owns. Keys to remove that another
       // manager also holds (a kubectl edit, or --prune of keys never ours) go explicitly first.
       const removals = input.changes.filter((c) => c.action === 'remove').map((c) => c.key)
       if (removals.length > 0) {
-        this.requests++
         await core.patchNamespacedSecret(
           {name: dest.config.name, namespace, body: {data: Object.fromEntries(removals.map((k) => [k, null]))}, fieldManager: FIELD_MANAGER},
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         )
       }
-      this.requests++
       await core.patchNamespacedSecret(
         {name: dest.config.name, namespace, body, fieldManager: FIELD_MANAGER, force: this.options.forceConflicts === true},
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
       )
     } catch (error) {
-      throw await this.explain(error, dest, namespace)
+      throw explain(error, dest, namespace)
     }
   }
 
-  /** Once per namespace and run: GET it, create it when missing (409: someone else just did). */
-  private ensureNamespace(client: Client): Promise<void> {
-    client.namespaceReady ??= (async () => {
-      try {
-        this.requests++
-        await client.core.readNamespace({name: client.namespace})
-      } catch (error) {
-        if (statusOf(error) !== 404) throw error
+  /** Once per namespace, cluster and run: GET it, create it when missing (409: someone else just did). */
+  private ensureNamespace(core: K8s.CoreV1Api, context: string, name: string): Promise<void> {
+    let ready = this.namespaces.get(`${context}/${name}`)
+    if (!ready) {
+      ready = (async () => {
         try {
-          this.requests++
-          await client.core.createNamespace({body: {metadata: {name: client.namespace, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
-        } catch (createError) {
-          if (statusOf(createError) !== 409) throw createError
+          await core.readNamespace({name})
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error
+          try {
+            await core.createNamespace({body: {metadata: {name, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
+          } catch (createError) {
+            if (statusOf(createError) !== 409) throw createError
+          }
         }
+      })()
+      this.namespaces.set(`${context}/${name}`, ready)
+    }
+    return ready
+  }
+
+  private async client(config: KubernetesConfig): Promise<Client & {context: string}> {
+    const requested = this.options.context !== undefined ? {name: this.options.context, from: '--context'} : config.context !== undefined ? {name: config.context, from: '`context:` in the manifest'} : undefined
+    const key = requested?.name ?? ''
+    let client = this.clients.get(key)
+    if (!client) {
+      client = this.connect(requested)
+      this.clients.set(key, client)
+    }
+    const c = await client
+    return {...c, namespace: config.namespace ?? c.namespace, context: key}
+  }
+
+  private async connect(requested?: {name: string; from: string}): Promise<Client> {
+    this.kubeconfig ??= (() => {
+      try {
+        return {config: loadKubeconfig()}
+      } catch (error) {
+        return {error}
       }
     })()
-    return client.namespaceReady
-  }
-
-  private client(config: KubernetesConfig): Promise<Client> {
-    const cacheKey = `${config.context ?? ''}/${config.namespace ?? ''}`
-    let client = this.clients.get(cacheKey)
-    if (!client) {
-      client = connect(config)
-      this.clients.set(cacheKey, client)
+    if (this.kubeconfig.error) throw this.kubeconfig.error
+    const k8s = await loadClientModule()
+    const kc = new k8s.KubeConfig()
+    const config = this.kubeconfig.config
+    if (config) {
+      const context = selectContext(config, requested)
+      kc.loadFromString(context.document)
+      return {core: coreApi(k8s, kc, this.transport), namespace: context.namespace ?? 'default', k8s}
     }
-    return client
-  }
-
-  private async explain(error: unknown, dest: Destination<KubernetesConfig>, namespace: string): Promise<EnvsyncError> {
-    if (error instanceof EnvsyncError) return error
-    const status = statusOf(error)
-    const body = bodyOf(error)
-    const where = `secret ${namespace}/${dest.config.name}`
-    const fail = (message: string, code: string, suggestion?: string) => new EnvsyncError(message, {code, exitCode: 1, suggestion})
-    if (status === undefined) {
-      const cause = (error as {cause?: {code?: string}})?.cause?.code ?? (error as {code?: string})?.code ?? (error as Error)?.message
-      const server = (await this.client(dest.config)).server
-      return fail(`cannot reach the Kubernetes API at ${server}: ${cause}`, 'K8S_UNREACHABLE', 'check that the cluster is up and the kubeconfig context is right; rerunning push converges')
+    // No kubeconfig file: inside a pod, the service account (as kubectl does); else nothing to use.
+    if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT && !requested) {
+      kc.loadFromCluster()
+      return {core: coreApi(k8s, kc, this.transport), namespace: kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', k8s}
     }
-    if (status === 409 && body.reason === 'Conflict') {
-      const fields = (body.details?.causes ?? []).map((c) => `${c.field ?? ''} (${c.message ?? ''})`.trim())
-      return fail(`${where}: fields are owned by another field manager: ${fields.join('; ') || body.message}`, 'K8S_CONFLICT', 'another tool manages these keys; pass --force-conflicts to take them over')
-    }
-    if (status === 422 && /immutable/i.test(body.message ?? '')) {
-      return fail(`${where} is immutable: its data cannot change`, 'K8S_IMMUTABLE', `delete it (kubectl delete secret -n ${namespace} ${dest.config.name}) and push again, or use a new secretName`)
-    }
-    if (status === 404) {
-      return fail(`namespace "${namespace}" does not exist`, 'K8S_NO_NAMESPACE', 'create it, set `createNamespace: true` in the kubernetes target, or pass --create-namespace')
-    }
-    if (status === 401 || status === 403) {
-      return fail(`the Kubernetes API refused access to ${where} (${status} ${body.reason ?? ''})`, 'K8S_FORBIDDEN', 'check the kubeconfig credentials and RBAC: envsync needs get and patch on secrets')
-    }
-    return fail(`${where}: ${status} ${body.message ?? body.reason ?? ''}`.trim(), 'K8S_ERROR')
+    const {files, fromEnv} = kubeconfigFiles()
+    throw new EnvsyncError(fromEnv ? `no kubeconfig: ${files.length === 1 ? `KUBECONFIG names ${files[0]}, which does not exist` : `none of the KUBECONFIG files exists (${files.join(', ') || 'the list is empty'})`}` : `no kubeconfig: ${files[0]} does not exist and KUBECONFIG is not set`, {
+      code: 'K8S_NO_KUBECONFIG',
+      exitCode: 1,
+      suggestion: 'set KUBECONFIG to your cluster\'s kubeconfig or create ~/.kube/config (`kubectl config current-context` should name a context)',
+    })
   }
 }
 
-async function connect(config: KubernetesConfig): Promise<Client> {
-  const k8s = await loadClientModule()
-  const kc = new k8s.KubeConfig()
-  kc.loadFromDefault()
-  const cluster = kc.getCurrentCluster()
-  // With no kubeconfig at all, client-node silently points at http://localhost:8080.
-  if (kc.getContexts().length === 0 || !cluster || cluster.server === 'http://localhost:8080') {
-    throw new EnvsyncError('no kubeconfig found', {
-      code: 'K8S_NO_KUBECONFIG',
-      exitCode: 1,
-      suggestion: 'set KUBECONFIG or create ~/.kube/config (kubectl config view should show a context)',
-    })
+function explain(error: unknown, dest: Destination<KubernetesConfig>, namespace: string): EnvsyncError {
+  if (error instanceof EnvsyncError) return error
+  const status = statusOf(error)
+  const body = bodyOf(error)
+  const where = `secret ${namespace}/${dest.config.name}`
+  const fail = (message: string, code: string, suggestion?: string) => new EnvsyncError(message, {code, exitCode: 1, suggestion})
+  if (status === undefined) {
+    // Not an answer from the API server: the client or its credential plugin failed.
+    return fail(`Kubernetes client error for ${where}: ${(error as Error)?.message ?? String(error)}`, 'K8S_UNREACHABLE', 'check the kubeconfig user (exec plugin, certificates); rerunning push converges')
   }
-  if (config.context) {
-    const names = kc.getContexts().map((c) => c.name)
-    if (!names.includes(config.context)) {
-      throw new EnvsyncError(`kubeconfig has no context "${config.context}"`, {code: 'K8S_NO_CONTEXT', exitCode: 1, suggestion: `contexts: ${names.join(', ')}`})
-    }
-    kc.setCurrentContext(config.context)
+  if (status === 409 && body.reason === 'Conflict') {
+    const fields = (body.details?.causes ?? []).map((c) => `${c.field ?? ''} (${c.message ?? ''})`.trim())
+    return fail(`${where}: fields are owned by another field manager: ${fields.join('; ') || body.message}`, 'K8S_CONFLICT', 'another tool manages these keys; pass --force-conflicts to take them over')
   }
-  const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'
-  return {core: await coreApi(k8s, kc), namespace, server: kc.getCurrentCluster()?.server ?? '?', k8s}
+  if (status === 422 && /immutable/i.test(body.message ?? '')) {
+    return fail(`${where} is immutable: its data cannot change`, 'K8S_IMMUTABLE', `delete it (kubectl delete secret -n ${namespace} ${dest.config.name}) and push again, or use a new secretName`)
+  }
+  if (status === 404) {
+    return fail(`namespace "${namespace}" does not exist`, 'K8S_NO_NAMESPACE', 'create it, set `createNamespace: true` in the kubernetes target, or pass --create-namespace')
+  }
+  if (status === 401 || status === 403) {
+    return fail(`the Kubernetes API refused access to ${where} (${status} ${body.reason ?? ''})`, 'K8S_FORBIDDEN', 'check the kubeconfig credentials and RBAC: envsync needs get and patch on secrets')
+  }
+  return fail(`${where}: ${status} ${body.message ?? body.reason ?? ''}`.trim(), 'K8S_ERROR')
 }
 
 /**
- * CoreV1Api like kc.makeApiClient, but with one keep-alive agent for the whole run: client-node
- * builds a new agent — so a new TLS handshake — for every request, which doubled a push's time
- * (bench/kubernetes.js). Authentication (tokens, exec plugins, client certificates) stays
- * client-node's own; proxies keep its agents.
+ * Every request of the Kubernetes client, bounded and retried as the HTTP helper does for every
+ * platform (same settings, same backoff, ENVSYNC_HTTP_TIMEOUT_MS / ENVSYNC_HTTP_BACKOFF_MS): a
+ * timeout per attempt covering the answer and its body, retries on network errors, 5xx and 429 for
+ * requests that are safe to repeat (all but POST, which is retried only on 429/503: not processed).
  */
-async function coreApi(k8s: KubernetesClientModule, kc: K8s.KubeConfig): Promise<K8s.CoreV1Api> {
-  const cluster = kc.getCurrentCluster()
-  if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return kc.makeApiClient(k8s.CoreV1Api)
-  const tls: https.RequestOptions = {}
-  await kc.applyToHTTPSOptions(tls)
-  const agent = new https.Agent({
-    keepAlive: true,
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    pfx: tls.pfx,
-    passphrase: tls.passphrase,
-    servername: cluster.tlsServerName,
-    ...(cluster.skipTLSVerify ? {rejectUnauthorized: false} : tls.rejectUnauthorized === undefined ? {} : {rejectUnauthorized: tls.rejectUnauthorized}),
+class Transport {
+  requests = 0
+  private inner?: K8s.HttpLibrary
+
+  bind(k8s: KubernetesClientModule): K8s.HttpLibrary {
+    this.inner ??= new k8s.IsomorphicFetchHttpLibrary()
+    const send = this.send.bind(this, k8s)
+    return k8s.wrapHttpLibrary({send})
+  }
+
+  private async send(k8s: KubernetesClientModule, request: K8s.RequestContext): Promise<K8s.ResponseContext> {
+    const {timeoutMs, retries, backoffMs, maxWaitMs} = retrySettings()
+    const idempotent = request.getHttpMethod() !== 'POST'
+    for (let attempt = 0; ; attempt++) {
+      const signal = AbortSignal.timeout(timeoutMs)
+      request.setSignal(signal)
+      let res: K8s.ResponseContext
+      let body: Buffer
+      try {
+        this.requests++
+        res = await this.inner!.send(request).toPromise()
+        body = await res.body.binary()
+      } catch (error) {
+        const code = (error as {code?: string}).code
+        const problem = signal.aborted ? `no answer within ${timeoutMs / 1000} s` : (code ?? networkProblem(error))
+        // A certificate that does not verify will not verify on the next attempt either.
+        const tls = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_|ERR_TLS|ERR_SSL/.test(code)
+        if (attempt >= retries || !idempotent || tls) throw unreachable(request.getUrl(), tls ? `TLS: ${code}` : problem, attempt + 1)
+        await sleep(backoff(attempt, backoffMs))
+        continue
+      }
+      const status = res.httpStatusCode
+      const wait = RETRY_STATUS.has(status) ? retryAfterMs(new Headers(res.headers)) : undefined
+      if (RETRY_STATUS.has(status) && attempt < retries && (idempotent || status === 429 || status === 503) && (wait ?? 0) <= maxWaitMs) {
+        await sleep(wait ?? backoff(attempt, backoffMs))
+        continue
+      }
+      return new k8s.ResponseContext(status, res.headers, {binary: async () => body, text: async () => body.toString('utf8')})
+    }
+  }
+}
+
+function unreachable(url: string, problem: string, attempts: number): EnvsyncError {
+  return new EnvsyncError(`cannot reach the Kubernetes API at ${new URL(url).host} (${problem}) after ${attempts} attempt(s)`, {
+    code: 'K8S_UNREACHABLE',
+    exitCode: 1,
+    suggestion: 'check that the cluster is up and the kubeconfig context is right; rerunning push converges',
   })
+}
+
+/**
+ * CoreV1Api like kc.makeApiClient, through the bounded transport, and with one keep-alive agent
+ * for the whole run: client-node builds a new agent — so a new TLS handshake — for every request,
+ * which doubled a push's time (bench/kubernetes.js). Authentication (tokens, exec plugins, client
+ * certificates) stays client-node's own; proxies and plain http keep its agents.
+ */
+function coreApi(k8s: KubernetesClientModule, kc: K8s.KubeConfig, transport: Transport): K8s.CoreV1Api {
+  const cluster = kc.getCurrentCluster()!
+  let agent: Promise<https.Agent | undefined> | undefined
+  const keepAlive = async (): Promise<https.Agent | undefined> => {
+    if (cluster.proxyUrl || !cluster.server.startsWith('https:')) return undefined
+    const tls: https.RequestOptions = {}
+    await kc.applyToHTTPSOptions(tls)
+    return new https.Agent({
+      keepAlive: true,
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      pfx: tls.pfx,
+      passphrase: tls.passphrase,
+      servername: cluster.tlsServerName,
+      ...(cluster.skipTLSVerify ? {rejectUnauthorized: false} : tls.rejectUnauthorized === undefined ? {} : {rejectUnauthorized: tls.rejectUnauthorized}),
+    })
+  }
   const auth: K8s.SecurityAuthentication = {
-    getName: () => 'envsync-keepalive',
+    getName: () => 'envsync',
     async applySecurityAuthentication(context) {
-      await kc.applySecurityAuthentication(context)
-      context.setAgent(agent)
+      // An exec credential plugin is a process: bounded like a request.
+      await bounded(kc.applySecurityAuthentication(context), retrySettings().timeoutMs, 'the kubeconfig user\'s credential plugin (exec) did not answer')
+      const authorization = context.getHeaders().Authorization
+      if (authorization) registerSecret(authorization.replace(/^\w+\s+/, ''))
+      const keepAliveAgent = await (agent ??= keepAlive())
+      if (keepAliveAgent) context.setAgent(keepAliveAgent)
     },
   }
-  return new k8s.CoreV1Api(k8s.createConfiguration({baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: {default: auth}}))
+  return new k8s.CoreV1Api(k8s.createConfiguration({baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: {default: auth}, httpApi: transport.bind(k8s)}))
+}
+
+async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EnvsyncError(`${what} within ${ms / 1000} s`, {code: 'K8S_AUTH_TIMEOUT', exitCode: 1, suggestion: 'run the plugin by hand (kubectl get ns shows the same problem)'})), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Keys whose data field the envsync field manager owns (server-side apply bookkeeping). */

@@ -22,9 +22,35 @@ function colour(action: KeyAction, text: string): string {
 /** The one way a plan is shown, by diff and push alike. Fingerprints only, never values. */
 export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): string[] {
   const lines: string[] = []
-  for (const p of plan.plans) lines.push(...renderDestination(p, options.verbose === true), '')
+  const shared = sharedErrors(plan.plans)
+  for (const p of plan.plans) {
+    const group = p.error && shared.get(p.error)
+    if (!group) lines.push(...renderDestination(p, options.verbose === true), '')
+    else if (group[0] === p) lines.push(...renderSharedError(group), '')
+  }
   lines.push(summary(plan))
   return lines
+}
+
+/**
+ * Errors several destinations share: a target that cannot start (a broken kubeconfig) fails every
+ * destination with one error object. Shown and serialised once, with the destinations it stopped.
+ */
+export function sharedErrors(plans: DestinationPlan[]): Map<Error, DestinationPlan[]> {
+  const groups = new Map<Error, DestinationPlan[]>()
+  for (const p of plans) if (p.error) groups.set(p.error, [...(groups.get(p.error) ?? []), p])
+  for (const [error, group] of groups) if (group.length < 2) groups.delete(error)
+  return groups
+}
+
+function renderSharedError(group: DestinationPlan[]): string[] {
+  const error = group[0].error!
+  const suggestion = (error as {suggestion?: string}).suggestion
+  return [
+    `${style.bold(group[0].destination.kind)}  ${style.red(`cannot read ${plural(group.length, 'destination')}`)}: ${error.message}`,
+    ...(suggestion ? [style.dim(`  → ${suggestion}`)] : []),
+    ...group.map((p) => style.dim(`  · ${p.destination.label}`)),
+  ]
 }
 
 function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
@@ -57,11 +83,19 @@ function summary(plan: SyncPlan): string {
   return `${base}${changed > 0 ? ` in ${changed}` : ''}${failed > 0 ? style.red(`, ${failed} unreadable`) : ''}`
 }
 
-export function renderReport(r: SyncReport): string[] {
+/** With the plan (always shown before the report), a destination that could not be read points at it. */
+export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
+  const unread = new Set(plan?.plans.filter((p) => p.error).map((p) => p.destination.id))
   const rows = r.destinations.map((d) => {
     const mark = d.status === 'applied' ? style.green('✓ applied') : d.status === 'failed' ? style.red('✗ failed') : style.dim('= in sync')
     const counts = [d.added.length && `${d.added.length} added`, d.updated.length && `${d.updated.length} updated`, d.removed.length && `${d.removed.length} removed`].filter(Boolean).join(', ')
-    const detail = d.error ? `${d.error.message}${d.error.suggestion ? style.dim(` → ${d.error.suggestion}`) : ''}` : d.status === 'failed' ? '' : counts
+    const detail = unread.has(d.id)
+      ? style.dim('not read: see the plan above')
+      : d.error
+        ? `${d.error.message}${d.error.suggestion ? style.dim(` → ${d.error.suggestion}`) : ''}`
+        : d.status === 'failed'
+          ? ''
+          : counts
     return [mark, d.label, detail]
   })
   const verdict = r.failed > 0 ? style.red(`✗ ${r.environment}: ${r.failed} of ${plural(r.destinations.length, 'destination')} failed`) : style.green(`✓ ${r.environment}: ${r.applied} applied, ${r.destinations.length - r.applied} already in sync`)
