@@ -1,4 +1,5 @@
 /** ANSI styling that switches itself off: NO_COLOR, TERM=dumb, or output not a terminal. */
+import {stripVTControlCharacters} from 'node:util'
 
 type Stream = NodeJS.WriteStream
 
@@ -10,7 +11,7 @@ export function colorEnabled(stream: Stream = process.stdout): boolean {
 }
 
 const wrap = (open: number, close: number) => (text: string, stream?: Stream) =>
-  colorEnabled(stream) ? `\u001B[${open}m${text}\u001B[${close}m` : text
+  text !== '' && colorEnabled(stream) ? `\u001B[${open}m${text}\u001B[${close}m` : text
 
 export const style = {
   bold: wrap(1, 22),
@@ -21,15 +22,45 @@ export const style = {
   cyan: wrap(36, 39),
 }
 
-/** Pads to a width, counting code points (not UTF-16 units) so unicode keys line up. */
-export function pad(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - [...text].length))
+/** East Asian Wide and Fullwidth blocks (UAX #11): two terminal cells each. */
+const WIDE: [number, number][] = [
+  [0x1100, 0x115f], [0x231a, 0x231b], [0x2329, 0x232a], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19], [0xfe30, 0xfe6f], [0xff00, 0xff60],
+  [0xffe0, 0xffe6], [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0x20000, 0x2fffd], [0x30000, 0x3fffd],
+]
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]+$/u
+const EMOJI = /\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F/u
+let graphemes: Intl.Segmenter | undefined
+
+function cells(grapheme: string): number {
+  if (ZERO_WIDTH.test(grapheme)) return 0
+  const cp = grapheme.codePointAt(0)!
+  return WIDE.some(([lo, hi]) => cp >= lo && cp <= hi) || EMOJI.test(grapheme) ? 2 : 1
+}
+
+/**
+ * The columns text takes in a terminal: colour codes take none, combining marks none (é as e +
+ * U+0301 is one), CJK and emoji two. The one width every table and padding uses.
+ */
+export function width(text: string): number {
+  const plain = stripVTControlCharacters(text)
+  // Plain ASCII (the usual case) needs no segmentation.
+  if (/^[\x20-\x7e]*$/.test(plain)) return plain.length
+  graphemes ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+  let n = 0
+  for (const {segment} of graphemes.segment(plain)) n += cells(segment)
+  return n
+}
+
+/** Pads to a width in terminal columns (see width). */
+export function pad(text: string, columns: number): string {
+  return text + ' '.repeat(Math.max(0, columns - width(text)))
 }
 
 /** Rows of cells → aligned lines; the last column is left ragged. */
 export function table(rows: string[][], gap = 2): string[] {
   const widths: number[] = []
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)))
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, width(cell))))
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] + gap))).join('').trimEnd())
 }
 

@@ -8,6 +8,7 @@ import {expect} from 'chai'
 
 import {ROOT, runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
+import {DOCKER_MANIFEST} from './support.js'
 
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {version: string}
 const VERSION_LINE = new RegExp(`^envsync/${pkg.version.replace(/\./g, '\\.')} ${process.platform}-${process.arch} node-v${process.versions.node}\\n$`)
@@ -50,21 +51,8 @@ describe('CLI conventions', function () {
   it('`-v` after a command stays that command’s --verbose, never the version', async () => {
     const p = new TempProject()
     try {
-      p.write('envsync.yaml', `version: 1
-project: shop
-services:
-  backend: {}
-environments:
-  development:
-    targets:
-      docker: {}
-secrets:
-  LOG_LEVEL:
-    services: [backend]
-    sensitive: false
-    default: info
-`, 0o644)
-      for (const argv of [['diff', 'development', '-v'], ['push', 'development', '-v', '--dry-run']]) {
+      p.write('envsync.yaml', DOCKER_MANIFEST, 0o644)
+      for (const argv of [['diff', 'development', '-v'], ['push', 'development', '-v', '--dry-run', '--force']]) {
         const r = await runBin(argv, {cwd: p.dir})
         expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).to.equal(0)
         expect(r.stdout, argv.join(' ')).to.not.match(/envsync\/\d/)
