@@ -1,6 +1,7 @@
 import path from 'node:path'
 
-import {EnvsyncError, type SourceLocation} from '../errors.js'
+import {EnvsyncError, formatLocation, type SourceLocation} from '../errors.js'
+import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {composeSecretName, type DockerConfig} from '../targets/docker.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -77,6 +78,7 @@ export function valueOf(spec: SecretDef, store: ValuesFile, kind?: TargetKind): 
  */
 export function resolveDestinations(manifest: Manifest, env: string, store: ValuesFile, filter: ResolveFilter = {}): Resolved[] {
   const targets = manifest.environment(env).targets ?? {}
+  refuseSharedDestinations(manifest)
   const kinds = manifest.targetsOf(env)
   if (filter.target && !kinds.includes(filter.target)) {
     throw new EnvsyncError(`${env} has no ${filter.target} target`, {
@@ -123,14 +125,18 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         }
         byName.set(composeSecretName(s.key), s.key)
       }
+      const at = ['environments', env, 'targets', 'docker']
       const config: DockerConfig = {
         project: manifest.project,
-        dir: path.resolve(manifest.dir, cfg.dir ?? `secrets/${env}`),
+        root: manifest.dir,
+        dir: dockerDir(manifest, env),
         fileMode: Number.parseInt(cfg.fileMode, 8),
-        composeFile: path.resolve(manifest.dir, cfg.compose),
-        secretKeys: Object.fromEntries(keys.filter((s) => s.sensitive).map((s) => [s.key, onServices(s)])),
-        configKeys: Object.fromEntries(keys.filter((s) => !s.sensitive).map((s) => [s.key, onServices(s)])),
+        composeFile: composeFile(manifest, env),
+        secretKeys: new Map(keys.filter((s) => s.sensitive).map((s) => [s.key, onServices(s)])),
+        configKeys: new Map(keys.filter((s) => !s.sensitive).map((s) => [s.key, onServices(s)])),
       }
+      insideProject(manifest, config.dir, 'the Docker secrets directory', [...at, cfg.dir === undefined ? '' : 'dir'].filter(Boolean))
+      insideProject(manifest, config.composeFile, 'the compose override', [...at, cfg.compose === undefined ? '' : 'compose'].filter(Boolean), true)
       const r = resolved(kind, `docker:${config.dir}`, `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store)
       for (const s of keys) if (!onServices(s).some(wanted)) r.desired.delete(s.key)
       out.push(r)
@@ -153,23 +159,24 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
     }
     if (kind === 'railway') {
       const cfg = targets.railway!
-      const mapped = Object.keys(cfg.services).filter(wanted)
+      const mapped = Object.entries(cfg.services).map(([svc]) => svc).filter(wanted)
       const base = {project: cfg.project, environment: cfg.environment ?? env, deploy: cfg.deploy || filter.deploy === true}
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.shared && s.shared))
-        const config: RailwayConfig = {...base, service: cfg.services[service]}
+        const config: RailwayConfig = {...base, service: ownValue(cfg.services, service)}
         out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/${config.service}`, `railway ${cfg.project}/${base.environment} service ${config.service}`, env, [service], config, keys, store))
       }
       // Keys marked shared go to the environment's shared variables, once.
       const shared = cfg.shared ? secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc))) : []
       if (mapped.length > 0) {
-        const config: RailwayConfig = {...base}
+        const receivers = mapped.filter((svc) => shared.some((s) => s.services.includes(svc)))
+        const config: RailwayConfig = {...base, linkedServices: receivers.map((svc) => cfg.services[svc])}
         out.push(resolved(kind, `railway:${cfg.project}/${base.environment}/shared`, `railway ${cfg.project}/${base.environment} shared variables`, env, mapped, config, shared, store))
       }
     }
     if (kind === 'render') {
       const cfg = targets.render!
-      const mapped = Object.keys(cfg.services).filter(wanted)
+      const mapped = Object.entries(cfg.services).map(([svc]) => svc).filter(wanted)
       const deploy = cfg.deploy || filter.deploy === true
       // Env vars and secret files are separate name spaces on Render: a destination for each.
       const place = (keys: SecretDef[], config: RenderConfig, id: string, label: string, services: string[]) => {
@@ -180,13 +187,14 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       }
       for (const service of mapped) {
         const keys = secrets.filter((s) => s.services.includes(service) && !(cfg.envGroup && s.shared))
-        const ref = cfg.services[service]
+        const ref = ownValue(cfg.services, service)
         place(keys, {service: ref, deploy}, `render:service/${ref}`, `render service ${ref}`, [service])
       }
       // Keys marked shared go to the env group, once.
       if (cfg.envGroup) {
         const shared = secrets.filter((s) => s.shared && s.services.some((svc) => mapped.includes(svc)))
-        const config: RenderConfig = {envGroup: cfg.envGroup, linkedServices: mapped.map((svc) => cfg.services[svc]), deploy}
+        const receivers = mapped.filter((svc) => shared.some((s) => s.services.includes(svc)))
+        const config: RenderConfig = {envGroup: cfg.envGroup, linkedServices: receivers.map((svc) => cfg.services[svc]), deploy}
         place(shared, config, `render:env-group/${cfg.envGroup}`, `render env group ${cfg.envGroup}`, mapped)
       }
     }
@@ -218,4 +226,121 @@ export function liveNames(r: Resolved, keys: Iterable<string>): Set<string> {
 /** The manifest keys a destination receives. */
 export function manifestKeysOf(r: Resolved): string[] {
   return r.names ? [...r.names.keys()] : [...r.manifestKeys]
+}
+
+/** A record's own value (a service named "constructor" is not Object's). */
+const ownValue = (record: Record<string, string>, key: string): string => (Object.hasOwn(record, key) ? record[key] : '')
+
+const dockerDir = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.dir ?? `secrets/${env}`)
+/** Each environment its own override by default: one file shared by two would hold only the last push's secrets. */
+const composeFile = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.compose ?? `docker-compose.${env}.secrets.yml`)
+
+/**
+ * A place envsync writes must be inside the project and not the project itself (a Docker dir of
+ * `.` or `../..` would put secret files beside Makefile and LICENSE, and --prune would see them),
+ * and not envsync's or git's own folders.
+ */
+function insideProject(manifest: Manifest, target: string, what: string, at: string[], file = false): void {
+  const rel = path.relative(manifest.dir, target)
+  const first = rel.split(path.sep)[0]
+  const why =
+    rel === ''
+      ? 'is the project directory itself'
+      : rel.startsWith('..') || path.isAbsolute(rel)
+        ? `is outside the project (${manifest.dir})`
+        : first === '.git' || first === '.envsync'
+          ? `is inside ${first}/`
+          : !file && path.relative(target, manifest.file).split(path.sep)[0] !== '..'
+            ? 'contains the manifest'
+            : undefined
+  if (!why) return
+  throw new EnvsyncError(`${what} ${displayPath(target)} ${why}`, {
+    code: 'BAD_DOCKER_PATH',
+    location: manifest.locate(at, {key: !at.at(-1)?.match(/^(dir|compose)$/)}),
+    suggestion: file ? 'put the override inside the project, e.g. docker-compose.<environment>.secrets.yml' : 'use a folder of its own inside the project, e.g. secrets/<environment> (the default)',
+  })
+}
+
+/**
+ * Where an environment's destinations land, platform by platform, for the test that no two
+ * environments (or two services of one) write one place: each would overwrite or remove the
+ * other's keys, and report the other's as drift. Compared as written in the manifest: an unset
+ * Kubernetes context is the current one, an unset namespace the context's (taken as "default").
+ */
+interface Place {
+  key: string
+  what: string
+  at: (string | number)[]
+  /** The path points at a mapping key (true) or a value. */
+  atKey: boolean
+}
+
+function placesOf(manifest: Manifest, env: string): Place[] {
+  const t = manifest.environment(env).targets ?? {}
+  const base = ['environments', env, 'targets']
+  const out: Place[] = []
+  const shown = (file: string) => path.relative(manifest.dir, file) || '.'
+  if (t.docker) {
+    const d = t.docker
+    out.push({key: `docker-dir:${dockerDir(manifest, env)}`, what: `Docker directory ${shown(dockerDir(manifest, env))}`, at: [...base, 'docker', ...(d.dir ? ['dir'] : [])], atKey: !d.dir})
+    out.push({key: `file:${composeFile(manifest, env)}`, what: `compose override ${shown(composeFile(manifest, env))}`, at: [...base, 'docker', ...(d.compose ? ['compose'] : [])], atKey: !d.compose})
+  }
+  if (t.kubernetes) {
+    const k = t.kubernetes
+    for (const service of k.services ?? manifest.serviceNames) {
+      let name: string
+      try {
+        name = secretName(k.secretName, manifest.project, service, env)
+      } catch {
+        continue // reported when that environment is resolved
+      }
+      const ns = k.namespace ?? 'default'
+      out.push({key: `kubernetes:${k.context ?? ''}/${ns}/${name}`, what: `Kubernetes Secret ${ns}/${name}${k.context ? ` in context ${k.context}` : ''}`, at: [...base, 'kubernetes'], atKey: true})
+    }
+  }
+  if (t.railway) {
+    const r = t.railway
+    const renv = r.environment ?? env
+    for (const [service, ref] of Object.entries(r.services)) {
+      out.push({key: `railway:${r.project}/${renv}/${ref}`, what: `Railway service ${ref} (${r.project}/${renv})`, at: [...base, 'railway', 'services', service], atKey: false})
+    }
+    if (Object.keys(r.services).length > 0) out.push({key: `railway:${r.project}/${renv}/shared`, what: `Railway shared variables of ${r.project}/${renv}`, at: [...base, 'railway'], atKey: true})
+  }
+  if (t.render) {
+    const r = t.render
+    for (const [service, ref] of Object.entries(r.services)) out.push({key: `render:service/${ref}`, what: `Render service ${ref}`, at: [...base, 'render', 'services', service], atKey: false})
+    if (r.envGroup) out.push({key: `render:env-group/${r.envGroup}`, what: `Render env group ${r.envGroup}`, at: [...base, 'render', 'envGroup'], atKey: false})
+  }
+  return out
+}
+
+/** Two environments (or two services) that write one destination: an error naming both places. */
+export function refuseSharedDestinations(manifest: Manifest): void {
+  const seen = new Map<string, {env: string; place: Place}>()
+  for (const env of manifest.environmentNames) {
+    for (const place of placesOf(manifest, env)) {
+      const first = seen.get(place.key)
+      if (!first) {
+        seen.set(place.key, {env, place})
+        continue
+      }
+      const here = manifest.locate(place.at, {key: place.atKey})
+      const there = manifest.locate(first.place.at, {key: first.place.atKey})
+      const who = first.env === env ? `environment ${env} twice` : `environments ${first.env} and ${env}`
+      throw new EnvsyncError(`${who} write the same ${place.what} (${formatLocation(there)} and ${formatLocation(here)}): each push would overwrite or remove the other's keys`, {
+        code: 'SHARED_DESTINATION',
+        location: here,
+        problems: [{message: `first written by ${first.env} here`, location: there}],
+        suggestion: suggestionFor(place.key),
+      })
+    }
+  }
+}
+
+function suggestionFor(key: string): string {
+  if (key.startsWith('docker-dir:')) return 'give each environment its own docker.dir (the default is secrets/<environment>)'
+  if (key.startsWith('file:')) return 'give each environment its own docker.compose file, or leave it out (the default is docker-compose.<environment>.secrets.yml)'
+  if (key.startsWith('kubernetes:')) return 'give each environment its own kubernetes.namespace (or context), or put {environment} in secretName'
+  if (key.startsWith('railway:')) return 'map each environment to its own Railway environment (railway.environment) or service'
+  return 'map each environment (and each service) to its own Render service and env group'
 }

@@ -1,11 +1,12 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, type Dirent} from 'node:fs'
 import path from 'node:path'
 
 import jsyaml from 'js-yaml'
 
 import {EnvsyncError} from '../errors.js'
-import {syncDir, writeFileAtomic, writeFileAtomicAsync} from '../files.js'
+import {lock, makeDir, readFileNoFollow, refuseSymlinkedPath, removeStaleTemps, symlinkRefused, syncDir, writeFileAtomic, writeFileAtomicAsync} from '../files.js'
 import {mapLimit} from '../pool.js'
+import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {encodeOrThrow, envValues, parseEnv} from '../values/dotenv.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
@@ -15,21 +16,38 @@ import type {ApplyInput, Destination, LiveState, Target} from './target.js'
  * added newline, mode fileMode), a `<service>.env` file per service for non-sensitive config, and
  * a compose override that mounts the files as secrets. What envsync owns is recorded in the
  * directory itself (OWNERSHIP_FILE), so another checkout sees the same.
+ *
+ * The directory is envsync's: a push holds its lock file (LOCK_FILE) from the re-read to the
+ * last write, refuses a directory that is a symbolic link (or under one), and refuses to move
+ * into an existing directory it did not create that holds anything but this manifest's files.
  */
 export interface DockerConfig {
   project: string
+  /** The manifest's directory: the Docker dir must be inside it, without links on the way. */
+  root: string
   dir: string
   fileMode: number
   composeFile: string
   /** Sensitive key → services that mount it. */
-  secretKeys: Record<string, string[]>
+  secretKeys: Map<string, string[]>
   /** Non-sensitive key → services whose env file holds it. */
-  configKeys: Record<string, string[]>
+  configKeys: Map<string, string[]>
 }
 
 export const OWNERSHIP_FILE = '.envsync-owned.json'
+export const LOCK_FILE = '.envsync.lock'
 const KEY_FILE = /^[A-Za-z_][A-Za-z0-9_]*$/
+/**
+ * A file nobody mapped that may be a secret file put there by hand (shown as unmanaged, removed
+ * by --prune): an environment-variable style name (upper case), a regular file without execute
+ * bits, readable by no more users than the secret files envsync writes there (fileMode). Other
+ * files (Makefile, Dockerfile, a 0644 LICENSE, scripts, dotfiles, links) are not secrets: never
+ * read, never deleted, not even with --prune.
+ */
+const HAND_SECRET = /^[A-Z_][A-Z0-9_]*$/
 const ENV_FILE = /^([a-z0-9][a-z0-9-]*)\.env$/
+/** Files a directory envsync did not create may hold besides the manifest's (kept as they are). */
+const HARMLESS = new Set(['.gitignore', '.gitkeep', '.dockerignore', LOCK_FILE])
 
 /** Compose secret name for a key: lowercase, as images document them (/run/secrets/db_password). */
 export const composeSecretName = (key: string) => key.toLowerCase()
@@ -39,61 +57,50 @@ export class DockerTarget implements Target<DockerConfig> {
   requests = 0
 
   async read(dest: Destination<DockerConfig>): Promise<LiveState> {
-    const c = dest.config
-    const {dir, configKeys, secretKeys} = c
     this.requests++
-    if (!existsSync(dir)) return {exists: false, values: new Map(), owned: new Set()}
-    const values: LiveState['values'] = new Map()
-    const envFiles = new Map<string, Map<string, string>>()
-    const override = readOverride(c.composeFile)
-    for (const entry of readdirSync(dir, {withFileTypes: true})) {
-      if (!entry.isFile()) continue
-      const file = path.join(dir, entry.name)
-      if (KEY_FILE.test(entry.name)) {
-        // A config key's value lives in the env files (this file is left from when it was sensitive).
-        if (entry.name in configKeys) continue
-        // A secret file the containers cannot use as the manifest says (wrong mode, not mounted
-        // where it should be) is not live: push rewrites it and the override.
-        if (entry.name in secretKeys && !secretDelivered(c, entry.name, file, override)) continue
-        values.set(entry.name, new Secret(readFileSync(file, 'utf8')))
-      } else if (ENV_FILE.test(entry.name)) {
-        envFiles.set(ENV_FILE.exec(entry.name)![1], envValues(parseEnv(readFileSync(file, 'utf8'), file)))
-      }
-    }
-    // A config key is live when every service that should have it has the same value (and the
-    // override gives each of them its env file).
-    for (const [key, services] of Object.entries(configKeys)) {
-      const seen = services.map((s) => envFiles.get(s)?.get(key))
-      const wired = services.every((s) => asList(override?.services?.[s]?.env_file).includes(rel(c.composeFile, envFile(c, s))))
-      if (wired && seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
-    }
-    // Keys in env files that the manifest no longer maps (removed), or never did (added by hand).
-    // A sensitive key found in an env file is not its live value: push writes its file instead.
-    for (const env of envFiles.values()) {
-      for (const [key, v] of env) if (!(key in configKeys) && !(key in secretKeys) && !values.has(key)) values.set(key, new Secret(v))
-    }
-    return {exists: true, values, owned: readOwnership(dir)}
+    return readDir(dest.config)
   }
 
   async apply(dest: Destination<DockerConfig>, input: ApplyInput): Promise<void> {
     const c = dest.config
+    let release: (() => void) | undefined
     try {
-      mkdirSync(c.dir, {recursive: true, mode: 0o700})
+      refuseSymlinkedPath(c.root, c.dir)
+      makeDir(c.dir, 0o700)
       chmodSync(c.dir, 0o700)
-      // Ownership first as the union of before and after: an interrupted run never forgets a
-      // file it may already have written. Narrowed to the final set at the end.
-      writeOwnership(c.dir, new Set([...readOwnership(c.dir), ...input.owned]))
+      release = await lock(path.join(c.dir, LOCK_FILE), `docker ${displayPath(c.dir)}`)
+      // Under the lock no other envsync writes here: what a killed run left can go.
+      removeStaleTemps(c.dir)
+      removeStaleTemps(path.dirname(c.composeFile), {of: (name) => name === path.basename(c.composeFile)})
+      const now = readDir(c)
+      if (!sameLive(now, input.live)) {
+        throw new EnvsyncError(`docker ${displayPath(c.dir)} changed since it was read (another push?): nothing written`, {
+          code: 'DOCKER_CHANGED',
+          exitCode: 1,
+          suggestion: 'run the push again: it plans against what is there now',
+        })
+      }
+      const entries = new Map(readdirSync(c.dir, {withFileTypes: true}).map((e) => [e.name, e]))
+      const onDisk = keysOnDisk(c, entries)
+      const owned = readOwnership(c.dir)
+      // Ownership first, as the union of before and the keys this run adds where nothing was:
+      // an interrupted run never forgets a file it may have written. A key taken over (a file
+      // or line envsync did not write) is recorded only at the end, once written, so an
+      // interruption never makes a hand-made file envsync's. Narrowed to the final set at the end.
+      const adding = input.changes.filter((ch) => ch.action !== 'remove' && !onDisk.has(ch.key)).map((ch) => ch.key)
+      writeOwnership(c.dir, new Set([...owned, ...adding]))
       const writes: {file: string; value: Buffer}[] = []
       for (const change of input.changes) {
         this.requests++
         const file = path.join(c.dir, change.key)
-        if (change.key in c.configKeys) {
+        if (entries.get(change.key)?.isSymbolicLink()) throw symlinkRefused(file)
+        if (c.configKeys.has(change.key)) {
           // A key that was sensitive before: its old secret file goes (when envsync wrote it).
-          if (input.live.owned?.has(change.key)) removeIfExists(file)
+          if (owned.has(change.key)) removeIfExists(file)
         } else if (change.action !== 'remove') {
           writes.push({file, value: Buffer.from(change.value!.reveal(), 'utf8')})
-        } else {
-          // A key gone from the manifest: its secret file, or its line in the env files.
+        } else if (owned.has(change.key) || looksLikeHandSecret(c, entries.get(change.key), file)) {
+          // A key gone from the manifest (or pruned): its secret file, or its line in the env files.
           removeIfExists(file)
         }
       }
@@ -103,18 +110,119 @@ export class DockerTarget implements Target<DockerConfig> {
       if (writes.length > 0) syncDir(c.dir)
       writeEnvFiles(c, input.changes)
       const override = composeOverride(c)
-      if (!existsSync(c.composeFile) || readFileSync(c.composeFile, 'utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)
+      if (!existsSync(c.composeFile) || readFileNoFollow(c.composeFile).toString('utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)
       writeOwnership(c.dir, input.owned)
     } catch (error) {
       if (error instanceof EnvsyncError) throw error
-      throw new EnvsyncError(`cannot write ${c.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      throw new EnvsyncError(`cannot write ${displayPath(c.dir)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
         code: 'DOCKER_WRITE',
         exitCode: 1,
         suggestion: 'check the permissions of the secrets directory',
       })
+    } finally {
+      release?.()
     }
   }
 }
+
+/** The directory as it is: secret files, env-file values, what envsync owns. */
+function readDir(c: DockerConfig): LiveState {
+  const {dir, configKeys, secretKeys} = c
+  refuseSymlinkedPath(c.root, dir)
+  if (!existsSync(dir)) return {exists: false, values: new Map(), owned: new Set()}
+  if (!lstatSync(dir).isDirectory()) {
+    throw new EnvsyncError(`${displayPath(dir)} is not a directory`, {code: 'DOCKER_DIR', exitCode: 1, suggestion: 'point docker.dir at a directory envsync may fill with secret files'})
+  }
+  const entries = readdirSync(dir, {withFileTypes: true})
+  const owned = readOwnership(dir)
+  if (!existsSync(path.join(dir, OWNERSHIP_FILE))) refuseForeign(c, entries)
+  const values: LiveState['values'] = new Map()
+  const envFiles = new Map<string, Map<string, string>>()
+  const override = readOverride(c.composeFile)
+  for (const entry of entries) {
+    if (!entry.isFile()) continue
+    const file = path.join(dir, entry.name)
+    if (KEY_FILE.test(entry.name)) {
+      // A config key's value lives in the env files (this file is left from when it was sensitive).
+      if (configKeys.has(entry.name)) continue
+      if (secretKeys.has(entry.name)) {
+        // A secret file the containers cannot use as the manifest says (wrong mode, not mounted
+        // where it should be) is not live: push rewrites it and the override.
+        if (!secretDelivered(c, entry.name, file, override)) continue
+      } else if (!owned.has(entry.name) && !looksLikeHandSecret(c, entry, file)) {
+        continue
+      }
+      values.set(entry.name, Secret.fromBytes(readFileSync(file)))
+    } else if (ENV_FILE.test(entry.name)) {
+      envFiles.set(ENV_FILE.exec(entry.name)![1], envValues(parseEnv(readFileSync(file, 'utf8'), file)))
+    }
+  }
+  // A config key is live when every service that should have it has the same value (and the
+  // override gives each of them its env file).
+  for (const [key, services] of configKeys) {
+    const seen = services.map((s) => envFiles.get(s)?.get(key))
+    const wired = services.every((s) => asList(own(own(own(override, 'services'), s), 'env_file')).includes(rel(c.composeFile, envFile(c, s))))
+    if (wired && seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
+  }
+  // Keys in env files that the manifest no longer maps (removed), or never did (added by hand).
+  // A sensitive key found in an env file is not its live value: push writes its file instead.
+  for (const env of envFiles.values()) {
+    for (const [key, v] of env) if (!configKeys.has(key) && !secretKeys.has(key) && !values.has(key)) values.set(key, new Secret(v))
+  }
+  return {exists: true, values, owned}
+}
+
+function looksLikeHandSecret(c: DockerConfig, entry: Dirent | undefined, file: string): boolean {
+  if (!entry?.isFile() || !HAND_SECRET.test(entry.name)) return false
+  const mode = statSync(file).mode & 0o777
+  return (mode & 0o111) === 0 && (mode & 0o077 & ~c.fileMode) === 0
+}
+
+/** Two reads of one directory found the same: no other push wrote in between. */
+function sameLive(a: LiveState, b: LiveState): boolean {
+  if (a.values.size !== b.values.size) return false
+  for (const [k, v] of a.values) {
+    const w = b.values.get(k)
+    if (!(v instanceof Secret) || !(w instanceof Secret) || !v.equals(w)) return false
+  }
+  return true
+}
+
+/** Keys that have a file or an env-file line in the directory now (written by envsync or not). */
+function keysOnDisk(c: DockerConfig, entries: Map<string, Dirent>): Set<string> {
+  const out = new Set<string>()
+  for (const [name, entry] of entries) {
+    if (KEY_FILE.test(name)) out.add(name)
+    else if (ENV_FILE.test(name) && entry.isFile()) for (const key of envValues(parseEnv(readFileSync(path.join(c.dir, name), 'utf8'), name)).keys()) out.add(key)
+  }
+  return out
+}
+
+/**
+ * An existing directory envsync did not create (no ownership file) is taken only when it holds
+ * nothing but this manifest's files: a secrets directory made by hand. A directory with other
+ * files (a project folder, a home directory) would get secret files beside them, a chmod 0700,
+ * and --prune deleting them.
+ */
+function refuseForeign(c: DockerConfig, entries: Dirent[]): void {
+  const services = servicesOf(c)
+  const foreign = entries
+    .map((e) => e.name)
+    .filter((name) => {
+      if (HARMLESS.has(name) || TEMP.test(name)) return false
+      if (c.secretKeys.has(name) || c.configKeys.has(name)) return false
+      const m = ENV_FILE.exec(name)
+      return !(m && services.has(m[1]))
+    })
+  if (foreign.length === 0) return
+  const shown = foreign.sort().slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} in all)` : '')
+  throw new EnvsyncError(`${displayPath(c.dir)} already exists, was not made by envsync (no ${OWNERSHIP_FILE}) and holds files that are not this manifest's secrets: ${shown}`, {
+    code: 'DOCKER_DIR_FOREIGN',
+    exitCode: 1,
+    suggestion: 'point docker.dir at a new or empty directory (default ./secrets/<environment>), or move those files out',
+  })
+}
+const TEMP = /^\..+\.[0-9a-f]{12}\d+\.tmp$/
 
 function removeIfExists(file: string): void {
   try {
@@ -124,11 +232,17 @@ function removeIfExists(file: string): void {
   }
 }
 
+/** An own property of a parsed YAML mapping (never an inherited one: a service named "constructor"). */
+function own(o: unknown, key: string): unknown {
+  return typeof o === 'object' && o !== null && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined
+}
+
 const envFile = (c: DockerConfig, service: string) => path.join(c.dir, `${service}.env`)
-const configOf = (c: DockerConfig, service: string) => Object.keys(c.configKeys).filter((k) => c.configKeys[k].includes(service))
-const secretsOf = (c: DockerConfig, service: string) => Object.keys(c.secretKeys).filter((k) => c.secretKeys[k].includes(service)).sort()
+const keysFor = (m: Map<string, string[]>, service: string) => [...m].filter(([, services]) => services.includes(service)).map(([k]) => k).sort()
+const configOf = (c: DockerConfig, service: string) => keysFor(c.configKeys, service)
+const secretsOf = (c: DockerConfig, service: string) => keysFor(c.secretKeys, service)
 /** Every service a key of this directory goes to. */
-const servicesOf = (c: DockerConfig) => new Set([...Object.values(c.secretKeys), ...Object.values(c.configKeys)].flat())
+const servicesOf = (c: DockerConfig) => new Set([...c.secretKeys.values(), ...c.configKeys.values()].flat())
 
 /**
  * Applies the changes to the env files: each service's (and each env file left from a service
@@ -147,7 +261,7 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
   }
   for (const service of services) {
     const file = envFile(c, service)
-    const current = existsSync(file) ? envValues(parseEnv(readFileSync(file, 'utf8'), file)) : new Map<string, string>()
+    const current = existsSync(file) ? envValues(parseEnv(readFileNoFollow(file).toString('utf8'), file)) : new Map<string, string>()
     const next = new Map<string, string>()
     for (const key of configOf(c, service)) {
       const ch = changed.get(key)
@@ -155,7 +269,7 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
       if (value !== undefined) next.set(key, value)
     }
     for (const [key, value] of current) {
-      if (next.has(key) || key in c.configKeys || key in c.secretKeys || changed.get(key)?.action === 'remove') continue
+      if (next.has(key) || c.configKeys.has(key) || c.secretKeys.has(key) || changed.get(key)?.action === 'remove') continue
       next.set(key, value)
     }
     if (next.size === current.size && [...next].every(([k, v]) => current.get(k) === v)) continue
@@ -169,21 +283,10 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
   }
 }
 
-interface OverrideService {
-  secrets?: unknown
-  environment?: unknown
-  env_file?: unknown
-}
-interface Override {
-  services?: Record<string, OverrideService | undefined>
-  secrets?: Record<string, {file?: unknown} | undefined>
-}
-
 /** The compose override as last written (undefined: missing or unreadable). */
-function readOverride(file: string): Override | undefined {
+function readOverride(file: string): unknown {
   try {
-    const doc = jsyaml.load(readFileSync(file, 'utf8'))
-    return doc && typeof doc === 'object' ? (doc as Override) : undefined
+    return jsyaml.load(readFileNoFollow(file).toString('utf8'))
   } catch {
     return undefined
   }
@@ -195,27 +298,48 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
  * A secret file reaches the containers as the manifest says: its mode, the override's secret
  * pointing at it, mounted with its `<KEY>_FILE` variable by exactly the services that receive it.
  */
-function secretDelivered(c: DockerConfig, key: string, file: string, override: Override | undefined): boolean {
+function secretDelivered(c: DockerConfig, key: string, file: string, override: unknown): boolean {
   if ((statSync(file).mode & 0o777) !== c.fileMode) return false
   const name = composeSecretName(key)
-  const declared = override?.secrets?.[name]?.file
+  const declared = own(own(own(override, 'secrets'), name), 'file')
   if (typeof declared !== 'string' || path.resolve(path.dirname(c.composeFile), declared) !== file) return false
-  const receivers = new Set(c.secretKeys[key])
-  for (const [service, spec] of Object.entries(override?.services ?? {})) {
-    const mounted = asList(spec?.secrets).some((s) => s === name || (typeof s === 'object' && s !== null && (s as {source?: unknown}).source === name))
+  const receivers = new Set(c.secretKeys.get(key))
+  const services = own(override, 'services')
+  for (const service of typeof services === 'object' && services !== null ? Object.keys(services) : []) {
+    const spec = own(services, service)
+    const mounted = asList(own(spec, 'secrets')).some((s) => s === name || own(s, 'source') === name)
     if (mounted !== receivers.has(service)) return false
-    if (mounted && (spec?.environment as Record<string, unknown> | undefined)?.[`${key}_FILE`] !== `/run/secrets/${name}`) return false
+    if (mounted && own(own(spec, 'environment'), `${key}_FILE`) !== `/run/secrets/${name}`) return false
     receivers.delete(service)
   }
   return receivers.size === 0
 }
 
+/** The directory's ownership record; a damaged one is refused (read as empty it would forget what envsync wrote). */
 function readOwnership(dir: string): Set<string> {
+  const file = path.join(dir, OWNERSHIP_FILE)
+  let text: string
   try {
-    return new Set(JSON.parse(readFileSync(path.join(dir, OWNERSHIP_FILE), 'utf8')).keys ?? [])
-  } catch {
-    return new Set()
+    text = readFileNoFollow(file).toString('utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set()
+    throw error
   }
+  let keys: unknown
+  try {
+    keys = JSON.parse(text).keys
+  } catch {
+    keys = undefined
+  }
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+    throw new EnvsyncError(`${displayPath(file)} is damaged: not a list of the keys envsync wrote here`, {
+      code: 'STATE_CORRUPT',
+      exitCode: 1,
+      location: {file: displayPath(file)},
+      suggestion: `restore it, or write {"keys": [...]} with the secret files envsync manages in ${displayPath(dir)} (deleting it makes them unmanaged)`,
+    })
+  }
+  return new Set(keys)
 }
 
 function writeOwnership(dir: string, keys: Set<string>): void {
@@ -230,32 +354,46 @@ const rel = (from: string, to: string) => {
 /** A path as a YAML scalar: plain when it is safe, else double-quoted (JSON is valid YAML). */
 const yamlPath = (p: string) => (/^[\w./-]+$/.test(p) ? p : JSON.stringify(p))
 
+const isFile = (file: string) => {
+  try {
+    return lstatSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
 /**
  * The compose override: top-level `secrets:` with `file:`, each service's `secrets:` list and
  * `<KEY>_FILE` variables, and its env file. Combine with the user's own:
- * `docker compose -f docker-compose.yml -f docker-compose.secrets.yml up`.
+ * `docker compose -f docker-compose.yml -f docker-compose.<env>.secrets.yml up`.
+ * Only files that exist are mounted (a key without a local value, a placeholder held back):
+ * Compose refuses to start on a missing secret file or env file.
  */
-export function composeOverride(c: DockerConfig): string {
+export function composeOverride(c: DockerConfig, exists: (file: string) => boolean = isFile): string {
+  const secretFile = (k: string) => path.join(c.dir, k)
+  const present = new Set([...c.secretKeys.keys()].filter((k) => exists(secretFile(k))))
   const services = [...servicesOf(c)].sort()
   const out = [
     `# Generated by envsync for ${c.project}. Do not edit: \`envsync push\` rewrites it.`,
     `# Use: docker compose -f docker-compose.yml -f ${path.basename(c.composeFile)} up`,
-    'services:',
   ]
+  const body: string[] = []
   for (const service of services) {
-    const secrets = secretsOf(c, service)
-    const config = configOf(c, service)
-    out.push(`  ${service}:`)
+    const secrets = secretsOf(c, service).filter((k) => present.has(k))
+    const config = exists(envFile(c, service)) ? configOf(c, service) : []
+    if (secrets.length === 0 && config.length === 0) continue
+    body.push(`  ${service}:`)
     if (secrets.length > 0) {
-      out.push('    secrets:', ...secrets.map((k) => `      - ${composeSecretName(k)}`))
-      out.push('    environment:', ...secrets.map((k) => `      ${k}_FILE: /run/secrets/${composeSecretName(k)}`))
+      body.push('    secrets:', ...secrets.map((k) => `      - ${composeSecretName(k)}`))
+      body.push('    environment:', ...secrets.map((k) => `      ${k}_FILE: /run/secrets/${composeSecretName(k)}`))
     }
-    if (config.length > 0) out.push('    env_file:', `      - ${yamlPath(rel(c.composeFile, envFile(c, service)))}`)
+    if (config.length > 0) body.push('    env_file:', `      - ${yamlPath(rel(c.composeFile, envFile(c, service)))}`)
   }
-  const all = Object.keys(c.secretKeys).sort()
+  out.push(body.length > 0 ? 'services:' : 'services: {}', ...body)
+  const all = [...present].sort()
   if (all.length > 0) {
     out.push('secrets:')
-    for (const key of all) out.push(`  ${composeSecretName(key)}:`, `    file: ${yamlPath(rel(c.composeFile, path.join(c.dir, key)))}`)
+    for (const key of all) out.push(`  ${composeSecretName(key)}:`, `    file: ${yamlPath(rel(c.composeFile, secretFile(key)))}`)
   }
   return out.join('\n') + '\n'
 }

@@ -1,7 +1,8 @@
-import {readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {writeFileAtomic} from '../files.js'
+import {refuseSymlink, removeStaleTemps, writeFileAtomic} from '../files.js'
+import {readInputFile} from '../manifest/input-file.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
@@ -24,19 +25,13 @@ export function readValues(file: string): ValuesFile {
   let text = ''
   let exists = true
   let mode: number | undefined
-  try {
-    const bytes = readFileSync(file)
-    if (!isUtf8(bytes)) throw notText(display)
-    text = bytes.toString('utf8')
-    mode = statSync(file).mode & 0o777
-  } catch (error) {
-    if (error instanceof EnvsyncError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOENT') {
-      throw new EnvsyncError(`cannot read ${display}: ${code}`, {code: 'VALUES_UNREADABLE', location: {file: display}, suggestion: 'check the file permissions'})
-    }
-    exists = false
-  }
+  // Regular files only, bounded: a FIFO or /dev/zero as the values file must not hang envsync.
+  const read = readInputFile(file, 'values file')
+  if (read) {
+    if (!isUtf8(read.bytes)) throw notText(display)
+    text = read.bytes.toString('utf8')
+    mode = read.mode
+  } else exists = false
   const doc = parseEnv(text, display)
   const values = new Map([...envValues(doc)].map(([k, v]) => [k, new Secret(v)]))
   return {file, display, exists, mode, doc, values, duplicates: duplicateKeys(doc)}
@@ -58,9 +53,13 @@ function notText(display: string): EnvsyncError {
 /**
  * Sets (string) or removes (null) keys and writes the file atomically: a temp file created 0600
  * in the same directory (so the rename cannot cross filesystems and no reader ever sees a
- * half-written or wider-permission file), fsynced, then renamed over the old one.
+ * half-written or wider-permission file), fsynced, then renamed over the old one. A values file
+ * that is a symbolic link is refused, not replaced by a copy. Temp copies of this file that a
+ * killed run left (they hold values) are removed once no write could still be using them.
  */
 export function writeValues(current: ValuesFile, changes: Map<string, string | null>): void {
   const text = applyChanges(current.doc, changes, current.display)
+  refuseSymlink(current.file, 'values file')
+  removeStaleTemps(path.dirname(current.file), {of: (name) => name === path.basename(current.file), minAgeMs: 60_000})
   writeFileAtomic(current.file, text)
 }

@@ -1,8 +1,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
-import {Ajv, type ValidateFunction} from 'ajv'
+import type {ValidateFunction} from 'ajv'
 import {expect} from 'chai'
 import {parse as parseYaml, stringify} from 'yaml'
 
@@ -12,7 +11,7 @@ import {applySync, planSync} from '../../src/sync/sync.js'
 import {assertNoLeak} from '../helpers/canary.js'
 import {requireOrSkip} from '../helpers/not-run.js'
 import {composeConfig, findComposeCli, mergeCompose} from './compose-merge.js'
-import {baseSecrets, DockerProject, type ManifestShape} from './support.js'
+import {baseSecrets, compileComposeSpec, DockerProject, rawComposeSchema, type ManifestShape} from './support.js'
 
 /**
  * The generated compose override against the Compose Specification's JSON Schema (a copy in
@@ -27,17 +26,9 @@ import {baseSecrets, DockerProject, type ManifestShape} from './support.js'
  * no `format` keyword (a test below makes sure it stays that way), so validateFormats is moot.
  */
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/compose-spec.json', import.meta.url))
-const DRAFT7 = 'http://json-schema.org/draft-07/schema#'
-
 let validate: ValidateFunction
-const rawSchema = () => JSON.parse(readFileSync(FIXTURE, 'utf8'))
-
-function compileSpec(): ValidateFunction {
-  const schema = rawSchema()
-  expect(schema.$schema).to.match(/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/)
-  return new Ajv({strict: false, allErrors: true}).compile({...schema, $schema: DRAFT7})
-}
+const rawSchema = rawComposeSchema
+const compileSpec = compileComposeSpec
 
 function assertValid(doc: unknown, what: string): void {
   const ok = validate(doc)

@@ -355,8 +355,11 @@ describe('docker target through the binary', function () {
       let r = await pushOk('--service', 'worker')
       expect(readdirSync(p.secretsDir).filter((f) => !f.startsWith('.')).sort()).to.deep.equal(['DB_PASSWORD', 'WORKER_TOKEN', 'backend.env', 'worker.env'])
       expect(envOf('backend')).to.deep.equal({LOG_LEVEL: values.LOG_LEVEL})
-      expect(compose().services.frontend.env_file, 'the override is complete all the same').to.have.length(1)
+      // Only what is on disk is mounted: Compose refuses to start on a missing env or secret file.
+      expect(compose().services.frontend, 'frontend.env is not written yet, so not mounted').to.equal(undefined)
+      expect(compose().services.backend.secrets ?? [], 'nor are the backend secret files').to.deep.equal(['db_password'])
       await pushOk()
+      expect(compose().services.frontend.env_file, 'the full push mounts it').to.have.length(1)
       const composeBefore = readFileSync(p.composeFile, 'utf8')
 
       const next = {JWT_SECRET: p.canary(), WORKER_TOKEN: p.canary(), API_URL: `https://api.test/${p.canary()}`, LOG_LEVEL: p.canary()}

@@ -1,6 +1,8 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {Ajv, type ValidateFunction} from 'ajv'
+import {expect} from 'chai'
 import {stringify} from 'yaml'
 
 import {readValues, writeValues} from '../../src/values/store.js'
@@ -106,7 +108,7 @@ export class DockerProject {
   }
 
   get composeFile(): string {
-    return path.resolve(this.dir, this.shape.docker?.compose ?? 'docker-compose.secrets.yml')
+    return path.resolve(this.dir, this.shape.docker?.compose ?? `docker-compose.${this.env}.secrets.yml`)
   }
 
   secretFile(key: string): string {
@@ -122,7 +124,7 @@ export class DockerProject {
     return existsSync(file) ? readFileSync(file, 'utf8') : ''
   }
 
-  async run(args: string[], options: {umask?: number} = {}): Promise<CliResult> {
+  async run(args: string[], options: {umask?: number; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
     const r = await runIn(this.dir, args, options)
     this.outputs.push(r.stdout, r.stderr)
     return r
@@ -149,8 +151,8 @@ export class DockerProject {
 }
 
 /** Runs the built binary in `cwd` (optionally under a umask, through /bin/sh). */
-export function runIn(cwd: string, args: string[], options: {umask?: number} = {}): Promise<CliResult> {
-  return runBin(args, {cwd, umask: options.umask, env: {ENVSYNC_MANIFEST: undefined}})
+export function runIn(cwd: string, args: string[], options: {umask?: number; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
+  return runBin(args, {cwd, umask: options.umask, env: {ENVSYNC_MANIFEST: undefined, ...options.env}})
 }
 
 export interface FileStat {
@@ -201,4 +203,17 @@ export function jsonKeys(plan: any): Record<string, {action: string; local?: str
 
 export function requireBuild(): void {
   if (!existsSync(path.join(ROOT, 'dist', 'commands', 'push.js'))) throw new Error('dist/ is missing: run `npm run build` before the docker tests')
+}
+
+/**
+ * The Compose Specification's JSON Schema (test/fixtures/compose-spec.json) as a validator; see
+ * compose.test.ts for the Ajv setup (draft-07 meta-schema id, strict off for its union types).
+ */
+const COMPOSE_SPEC = path.join(ROOT, 'test', 'fixtures', 'compose-spec.json')
+export const rawComposeSchema = () => JSON.parse(readFileSync(COMPOSE_SPEC, 'utf8'))
+
+export function compileComposeSpec(): ValidateFunction {
+  const schema = rawComposeSchema()
+  expect(schema.$schema).to.match(/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/)
+  return new Ajv({strict: false, allErrors: true}).compile({...schema, $schema: 'http://json-schema.org/draft-07/schema#'})
 }
