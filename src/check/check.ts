@@ -2,6 +2,8 @@ import type {Manifest} from '../manifest/manifest.js'
 import {valueOf} from '../manifest/resolve.js'
 import {Secret} from '../secret.js'
 import {readValues, type ValuesFile} from '../values/store.js'
+import {formatOutcomes} from './format.js'
+import {dockerWarnings} from '../sync/warnings.js'
 import {gitStatus} from './git.js'
 import {checkRule, specRules, valueRules, type Finding} from './rules.js'
 
@@ -28,7 +30,7 @@ export function effectiveValues(manifest: Manifest, env: string, store: ValuesFi
 export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readValues(manifest.valuesFile(env))): CheckResult {
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
-  const findings: Finding[] = [...fileFindings(manifest, env, store)]
+  const findings: Finding[] = [...fileFindings(manifest, env, store), ...dockerWarnings(manifest, env).map((w) => ({severity: 'warning' as const, ...w}))]
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
     try {
@@ -45,13 +47,19 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
     }
   }
 
-  for (const spec of manifest.secretsFor(env)) {
+  // Formats first, all keys at once: manifest regexes run in one time-bounded batch.
+  const specs = manifest.secretsFor(env)
+  const formatted = specs.filter((s) => s.format && values.get(s.key)?.isEmpty === false)
+  const fits = formatOutcomes(formatted.map((s) => ({format: s.format!, value: values.get(s.key)!.reveal()})))
+  const formatFits = new Map(formatted.map((s, i) => [s.key, fits[i]]))
+
+  for (const spec of specs) {
     const elsewhere = new Map<string, Secret>()
     for (const [name, file] of others) {
       const v = file.values.get(spec.key)
       if (v) elsewhere.set(name, v)
     }
-    const ctx = {manifest, env, value: values.get(spec.key), elsewhere}
+    const ctx = {manifest, env, value: values.get(spec.key), elsewhere, formatFits: formatFits.get(spec.key)}
     for (const rule of valueRules) {
       const f = rule(spec, ctx)
       if (f) findings.push(f)

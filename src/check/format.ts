@@ -1,4 +1,5 @@
 import type {FormatSpec} from '../manifest/schema.js'
+import {testRegexes, type RegexOutcome} from './regex.js'
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const BOOL = /^(true|false|1|0|yes|no|on|off)$/i
@@ -18,20 +19,21 @@ function urlWith(value: string, protocols: string[]): boolean {
   }
 }
 
-/** Compiles a manifest regex; the whole value must match it. */
-export function compileRegex(pattern: string): {regex?: RegExp; error?: string} {
-  try {
-    return {regex: new RegExp(`^(?:${pattern})$`, 'u')}
-  } catch (error) {
-    return {error: (error as Error).message.replace(/^Invalid regular expression: /, '')}
-  }
+/** Is each value in its format? One bounded run for all the regex formats (see regex.ts). */
+export function formatOutcomes(items: {format: FormatSpec; value: string}[]): RegexOutcome[] {
+  const regexes = items.flatMap(({format, value}, i) => (typeof format === 'object' && 'regex' in format ? [{i, pattern: format.regex, value}] : []))
+  const outcomes = testRegexes(regexes)
+  const out = items.map(({format, value}) => (typeof format === 'object' && 'regex' in format ? true : formatMatches(format, value)))
+  regexes.forEach(({i}, j) => (out[i] = outcomes[j]))
+  return out
 }
 
-export function formatMatches(format: FormatSpec, value: string): boolean {
+/** Is the value in its format ('timeout': a regex format ran too long on it, see regex.ts)? */
+export function formatMatches(format: FormatSpec, value: string): RegexOutcome {
   if (typeof format === 'object') {
     if ('enum' in format) return format.enum.includes(value)
     // An invalid pattern is a manifest error reported at load; it constrains nothing here.
-    return compileRegex(format.regex).regex?.test(value) ?? true
+    return testRegexes([{pattern: format.regex, value}])[0]
   }
   switch (format) {
     case 'url':

@@ -5,6 +5,7 @@ import {recipeBits, recipeLength} from '../values/recipes.js'
 import {lowEntropyReason} from './entropy.js'
 import {boolValue, describeFormat, formatMatches} from './format.js'
 import {placeholderKind} from './placeholder.js'
+import {BACKTRACK_HINT, REGEX_TIME_LIMIT_MS, type RegexOutcome} from './regex.js'
 
 export type Severity = 'error' | 'warning'
 
@@ -26,6 +27,8 @@ export interface SecretContext {
   value: Secret | undefined
   /** The same key's value in each other environment that has a values file. */
   elsewhere: Map<string, Secret>
+  /** Whether the value is in the key's format, when runCheck worked it out for all keys at once. */
+  formatFits?: RegexOutcome
 }
 
 export type SecretRule = (spec: SecretDef, ctx: SecretContext) => Finding | undefined
@@ -82,8 +85,19 @@ export const tooShort: SecretRule = (spec, {value, env}) => {
   }
 }
 
-export const format: SecretRule = (spec, {value}) => {
-  if (!spec.format || !value || value.isEmpty || formatMatches(spec.format, value.reveal())) return undefined
+export const format: SecretRule = (spec, {value, formatFits}) => {
+  if (!spec.format || !value || value.isEmpty) return undefined
+  const fits = formatFits ?? formatMatches(spec.format, value.reveal())
+  if (fits === true) return undefined
+  if (fits === 'timeout') {
+    return {
+      severity: 'error',
+      rule: 'format',
+      key: spec.key,
+      message: `${spec.key}: its format regex ran over ${REGEX_TIME_LIMIT_MS} ms on the value and was stopped`,
+      hint: BACKTRACK_HINT,
+    }
+  }
   return {
     severity: 'error',
     rule: 'format',

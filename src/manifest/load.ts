@@ -1,8 +1,8 @@
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
 import {displayPath} from '../paths.js'
+import {readInputFile} from './input-file.js'
 import {issuesToProblems} from './issues.js'
 import {Manifest} from './manifest.js'
 import {ManifestSchema} from './schema.js'
@@ -19,24 +19,15 @@ export function manifestPath(flag?: string): string {
 /** Reads, parses and validates a manifest; every problem is reported at file:line:col. */
 export function loadManifest(file: string): Manifest {
   const display = displayPath(file)
-  let bytes: Buffer
-  try {
-    bytes = readFileSync(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new EnvsyncError(
-      code === 'ENOENT' ? `no manifest at ${display}` : `cannot read ${display}: ${code ?? (error as Error).message}`,
-      {
-        code: code === 'ENOENT' ? 'MANIFEST_NOT_FOUND' : 'MANIFEST_UNREADABLE',
-        location: {file: display},
-        suggestion:
-          code === 'ENOENT'
-            ? 'Run `envsync init` to create one, or pass --manifest (or set ENVSYNC_MANIFEST).'
-            : 'Check the file permissions.',
-      },
-    )
+  const read = readInputFile(file, 'manifest')
+  if (!read) {
+    throw new EnvsyncError(`no manifest at ${display}`, {
+      code: 'MANIFEST_NOT_FOUND',
+      location: {file: display},
+      suggestion: 'Run `envsync init` to create one, or pass --manifest (or set ENVSYNC_MANIFEST).',
+    })
   }
-  return parseManifest(display, bytes, file)
+  return parseManifest(display, read.bytes, file)
 }
 
 export function parseManifest(display: string, bytes: Buffer, absolute = path.resolve(display)): Manifest {

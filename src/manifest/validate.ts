@@ -1,5 +1,6 @@
 import type {Problem} from '../errors.js'
-import {compileRegex, formatMatches} from '../check/format.js'
+import {formatMatches, formatOutcomes} from '../check/format.js'
+import {BACKTRACK_HINT, compileRegex, REGEX_TIME_LIMIT_MS, type RegexOutcome} from '../check/regex.js'
 import {recipeLength} from '../values/recipes.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {didYouMean} from './suggest.js'
@@ -23,6 +24,15 @@ export function validateReferences(m: Manifest): Problem[] {
     }
   }
 
+  // A value that cannot be in its key's format; a regex that ran too long on it is named too.
+  const unfit = (path: Path, key: string, fits: RegexOutcome | undefined, message: string) => {
+    if (fits === false) problem(path, message)
+    if (fits === 'timeout') problem(['secrets', key, 'format', 'regex'], `the format regex of ${key} ran over ${REGEX_TIME_LIMIT_MS} ms and was stopped`, BACKTRACK_HINT)
+  }
+  // Every default checked against its format in one bounded run.
+  const withDefault = m.secrets.filter((s) => s.default !== undefined && s.format)
+  const defaultFits = new Map(formatOutcomes(withDefault.map((s) => ({format: s.format!, value: s.default!}))).map((fits, i) => [withDefault[i].key, fits]))
+
   for (const s of m.secrets) {
     const at = (...rest: Path): Path => ['secrets', s.key, ...rest]
     // YAML reads an unquoted NULL/TRUE/FALSE key as null/true/false: the key silently changes.
@@ -44,9 +54,7 @@ export function validateReferences(m: Manifest): Problem[] {
       const err = compileRegex(s.format.regex).error
       if (err) problem(at('format', 'regex'), `invalid regular expression: ${err}`)
     }
-    if (s.default !== undefined && s.format && !formatMatches(s.format, s.default)) {
-      problem(at('default'), `the default of ${s.key} does not match its format`)
-    }
+    unfit(at('default'), s.key, defaultFits.get(s.key), `the default of ${s.key} does not match its format`)
     if (s.generate && s.minLength !== undefined && recipeLength(s.generate) < s.minLength) {
       problem(at('minLength'), `${s.key}: recipe ${s.generate} makes ${recipeLength(s.generate)} characters, fewer than minLength ${s.minLength}`, 'raise the recipe size or lower minLength')
     }
@@ -112,9 +120,7 @@ export function validateReferences(m: Manifest): Problem[] {
       rule.requires.forEach((c, j) => {
         if (typeof c === 'string') return
         const secret = m.secret(c.key)
-        if (secret?.format && !formatMatches(secret.format, c.equals)) {
-          problem(at('requires', j, 'equals'), `${c.key} can never equal "${c.equals}": it does not match the key's format`)
-        }
+        if (secret?.format) unfit(at('requires', j, 'equals'), c.key, formatMatches(secret.format, c.equals), `${c.key} can never equal "${c.equals}": it does not match the key's format`)
       })
     }
   })

@@ -4,9 +4,8 @@ import jsyaml from 'js-yaml'
 import type {Document, LineCounter, Node} from 'yaml'
 
 import {EnvsyncError, type Problem, type SourceLocation} from '../errors.js'
+import {inputTooLarge, MAX_INPUT_BYTES} from './input-file.js'
 
-/** Larger than any real manifest (5,000 secrets is ~1 MB); stops a runaway file early. */
-export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024
 
 type YamlLib = typeof import('yaml')
 let yamlLib: YamlLib | undefined
@@ -48,13 +47,7 @@ export class YamlSource {
   }
 
   static parse(file: string, bytes: Buffer): YamlSource {
-    if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new EnvsyncError(`${file} is ${bytes.length} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes`, {
-        code: 'MANIFEST_TOO_LARGE',
-        location: {file},
-        suggestion: 'Check that this is the manifest and not a values file or a data dump.',
-      })
-    }
+    if (bytes.length > MAX_INPUT_BYTES) throw inputTooLarge(file, 'manifest', String(bytes.length))
     const text = decodeText(file, bytes)
     if (text.trim() === '') {
       throw new EnvsyncError(`${file} is empty`, {
