@@ -128,7 +128,8 @@ export function assertProject(dir: string, want: ExpectedProject): {manifest: Ma
   }
 
   const template = readFileSync(path.join(dir, 'env.template'), 'utf8')
-  for (const key of want.secrets) expect(template).to.match(new RegExp(`^${key}=$`, 'm'))
+  // Every key has its line: open where a value must be filled in, commented out when optional.
+  for (const s of manifest.secrets) expect(template).to.match(new RegExp(`^${s.required ? '' : '# '}${s.key}=$`, 'm'))
   for (const v of Object.values(values).flatMap((m) => Object.values(m))) {
     expect(template.includes(v), 'a value in env.template').to.equal(false)
     expect(text.includes(v), 'a value in the manifest').to.equal(false)
