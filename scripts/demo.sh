@@ -38,4 +38,4 @@ echo; echo "== envsync diff development"
 envsync diff development
 echo
 echo "Secret files: demo/secrets/development/ (0600, no trailing newline)"
-echo "Compose override: demo/docker-compose.secrets.yml — use with: docker compose -f docker-compose.yml -f docker-compose.secrets.yml up"
+echo "Compose override: demo/docker-compose.development.secrets.yml — use with: docker compose -f docker-compose.yml -f docker-compose.development.secrets.yml up"

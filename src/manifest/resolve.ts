@@ -231,7 +231,8 @@ export function manifestKeysOf(r: Resolved): string[] {
 /** A record's own value (a service named "constructor" is not Object's). */
 const ownValue = (record: Record<string, string>, key: string): string => (Object.hasOwn(record, key) ? record[key] : '')
 
-const dockerDir = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.dir ?? `secrets/${env}`)
+/** The Docker target's directory of an environment, absolute. */
+export const dockerDir = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.dir ?? `secrets/${env}`)
 /** Each environment its own override by default: one file shared by two would hold only the last push's secrets. */
 const composeFile = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.compose ?? `docker-compose.${env}.secrets.yml`)
 

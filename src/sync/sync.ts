@@ -11,6 +11,7 @@ import {readValues, type ValuesFile} from '../values/store.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {SyncState} from './state.js'
+import {dockerWarnings, type PlaceWarning} from './warnings.js'
 
 /** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
 export const CONCURRENCY = 4
@@ -62,13 +63,15 @@ export interface SyncPlan {
   plans: DestinationPlan[]
   targets: Targets
   state: SyncState
+  /** Where values land that deserves a word (a secrets directory git does not ignore). */
+  warnings: PlaceWarning[]
 }
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
 export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
-  const {resolved, planOne, targets, state} = prepare(manifest, env, options)
+  const {resolved, planOne, targets, state, warnings} = prepare(manifest, env, options)
   const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
-  return {environment: env, plans, targets, state}
+  return {environment: env, plans, targets, state, warnings}
 }
 
 /**
@@ -77,8 +80,8 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
  * writes. Per destination it is the same read → plan → apply as planSync + applySync.
  */
 export async function planAndApply(manifest: Manifest, env: string, options: SyncOptions & ApplyOptions = {}): Promise<{plan: SyncPlan; report: SyncReport}> {
-  const {resolved, planOne, targets, state} = prepare(manifest, env, options)
-  const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state}
+  const {resolved, planOne, targets, state, warnings} = prepare(manifest, env, options)
+  const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings}
   const run = new ApplyRun(plan, options)
   await mapLimitPerGroup(resolved, byKind, CONCURRENCY, async (r, index) => {
     plan.plans[index] = await planOne(r)
@@ -128,7 +131,8 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
       return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: error as Error}
     }
   }
-  return {resolved, planOne, targets, state}
+  const warnings = resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []
+  return {resolved, planOne, targets, state, warnings}
 }
 
 /**

@@ -15,6 +15,7 @@ export function planJson(plan: SyncPlan) {
     changes: planTotals(plan.plans).changes,
     /** Requests made to read the destinations. */
     requests: plan.targets.requests,
+    warnings: plan.warnings,
     destinations: plan.plans.map((p) => ({
       id: p.destination.id,
       kind: p.destination.kind,

@@ -28,6 +28,8 @@ export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): s
     if (!group) lines.push(...renderDestination(p, options.verbose === true), '')
     else if (group[0] === p) lines.push(...renderSharedError(group), '')
   }
+  for (const w of plan.warnings) lines.push(`${style.yellow('! warning')}  ${w.message}`, style.dim(`  → ${w.hint}`))
+  if (plan.warnings.length > 0) lines.push('')
   lines.push(summary(plan))
   return lines
 }

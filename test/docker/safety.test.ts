@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -368,6 +368,27 @@ describe('docker target: a directory that is not trusted', function () {
       expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
       expect(existsSync(p.secretFile('HAND_SECRET'))).to.equal(false)
       for (const f of Object.keys(theirs)) expect(readFileSync(path.join(p.secretsDir, f), 'utf8'), f).to.equal(`${f}\n`)
+    })
+
+    it('secret files in a folder git does not ignore, or world-readable ones: check and push warn (and stop warning once fixed)', async () => {
+      p = new DockerProject({docker: {fileMode: '0644'}, secrets: {JWT_SECRET: {services: ['backend']}}})
+      p.setValues({JWT_SECRET: p.canary()})
+      expect(spawnSync('git', ['init', '-q', p.dir]).status).to.equal(0)
+      p.project.write('.gitignore', '.env.*\n.envsync/\n', 0o644)
+      const c = await p.run(['check', p.env, '--json'])
+      const rules = JSON.parse(c.stdout).result.findings.map((f: any) => `${f.severity} ${f.rule}`)
+      expect(rules).to.include.members(['warning git-ignore', 'warning file-mode'])
+      const r = await p.push()
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/! warning +the Docker secrets directory secrets\/staging is not git-ignored/)
+      expect(r.stdout).to.match(/! warning +fileMode "0644" makes the secret files in secrets\/staging readable by every user/)
+      expect(parseJson((await p.diff('--json')).stdout).result.warnings.map((w: any) => w.rule)).to.deep.equal(['git-ignore', 'file-mode'])
+
+      p.project.write('.gitignore', '.env.*\n.envsync/\nsecrets/\n', 0o644)
+      p.writeManifest({...p.shape, docker: {fileMode: '0640'}})
+      const after = await p.run(['check', p.env, '--json'])
+      expect(JSON.parse(after.stdout).result.findings.map((f: any) => f.rule)).to.not.include.members(['git-ignore', 'file-mode'])
+      expect((await p.diff()).stdout).to.not.match(/! warning/)
     })
 
     for (const [mode, why] of [

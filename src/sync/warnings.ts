@@ -1,0 +1,46 @@
+import {spawnSync} from 'node:child_process'
+import path from 'node:path'
+
+import type {Manifest} from '../manifest/manifest.js'
+import {dockerDir} from '../manifest/resolve.js'
+
+/** A warning about where values will land: shown by check and by diff/push, never blocking. */
+export interface PlaceWarning {
+  rule: 'git-ignore' | 'file-mode'
+  message: string
+  hint: string
+}
+
+/**
+ * The Docker target's secret files, where `git add .` would commit them (a directory git does
+ * not ignore), or readable by every user of the machine (fileMode with o+r).
+ */
+export function dockerWarnings(manifest: Manifest, env: string): PlaceWarning[] {
+  const cfg = manifest.environment(env).targets?.docker
+  if (!cfg) return []
+  const out: PlaceWarning[] = []
+  const dir = dockerDir(manifest, env)
+  const shown = path.relative(manifest.dir, dir) || '.'
+  // A file that would be there (check-ignore answers for paths that do not exist yet).
+  const probe = path.relative(manifest.dir, path.join(dir, 'ENVSYNC_SECRET'))
+  const git = (args: string[]) => {
+    const r = spawnSync('git', ['-C', manifest.dir, ...args], {stdio: 'ignore', timeout: 5000})
+    return r.error ? null : r.status
+  }
+  if (git(['rev-parse', '--is-inside-work-tree']) === 0 && git(['check-ignore', '-q', '--', probe]) === 1) {
+    out.push({
+      rule: 'git-ignore',
+      message: `the Docker secrets directory ${shown} is not git-ignored: \`git add .\` would commit the secret files`,
+      hint: `add ${shown}/ (or secrets/) to .gitignore`,
+    })
+  }
+  const mode = Number.parseInt(cfg.fileMode, 8)
+  if ((mode & 0o004) !== 0) {
+    out.push({
+      rule: 'file-mode',
+      message: `fileMode "${cfg.fileMode}" makes the secret files in ${shown} readable by every user of this machine`,
+      hint: 'use "0640" with the container user\'s group, or "0600" when the container runs as your user',
+    })
+  }
+  return out
+}
