@@ -262,7 +262,8 @@ function parseKubeconfig(file: string, text: string): ParsedFile {
       if (field === 'clusters') {
         const skip = body['insecure-skip-tls-verify']
         if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw problem([field, i, 'cluster', 'insecure-skip-tls-verify'], `clusters[${i}].cluster.insecure-skip-tls-verify must be true or false`)
-        registerServerPassword(body.server)
+        registerUrlPassword(body.server)
+        registerUrlPassword(body['proxy-url'])
       }
       const entry = name ?? ''
       if (seen.has(entry)) throw problem([field, i, 'name'], `${field} has two entries named "${entry}"`)
@@ -295,10 +296,11 @@ function registerUser(user: Record<string, unknown>): void {
   for (const e of exec) if (isMap(e) && typeof e.value === 'string' && /token|secret|password|key/i.test(String(e.name))) registerSecret(e.value)
 }
 
-function registerServerPassword(server: unknown): void {
-  if (typeof server !== 'string') return
+/** A password in a server or proxy URL (a proxy's user:password@ is legitimate, and a credential). */
+function registerUrlPassword(url: unknown): void {
+  if (typeof url !== 'string') return
   try {
-    const {password} = new URL(server)
+    const {password} = new URL(url)
     if (password) registerSecret(decodeURIComponent(password))
   } catch {
     /* not a URL: refused when the cluster is used */

@@ -124,4 +124,39 @@ current-context: bogus
     expect(pulled.exitCode, pulled.stdout + pulled.stderr).to.equal(0)
     expect(readFileSync(p.path('.env.staging'), 'utf8')).to.include(value)
   })
+
+  it('an exec credential plugin: its token works and is never printed; a plugin that hangs is bounded', async () => {
+    p.write('envsync.yaml', manifest(namespace))
+    const plugin = (body: string) => p.write('plugin.sh', `#!/bin/sh\n${body}\n`, 0o700)
+    const config = (command: string) =>
+      p.write(
+        'exec.yaml',
+        `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "${k8s.cluster.server}", certificate-authority: ${k8s.cluster.caFile}}
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${command}, interactiveMode: Never}
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+`,
+      )
+    plugin(`echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"${k8s.cluster.token}"}}'`)
+    const ok = await run(['push', 'staging', '--yes'], config('./plugin.sh'))
+    expect(ok.exitCode, ok.stdout + ok.stderr).to.equal(0)
+    expect(await live()).to.equal(value)
+    assertNoLeak([k8s.cluster.token], ok.stdout, ok.stderr)
+
+    plugin('exec sleep 20')
+    const started = Date.now()
+    const hung = await runBin(['diff', 'staging'], {cwd: p.dir, env: {KUBECONFIG: p.path('exec.yaml'), HOME: p.dir, ENVSYNC_HTTP_TIMEOUT_MS: '1000'}})
+    expect(hung.exitCode).to.equal(1)
+    expect(Date.now() - started).to.be.below(15_000)
+    expect(hung.stdout).to.include('credential plugin (exec) did not answer within 1 s')
+  })
 })

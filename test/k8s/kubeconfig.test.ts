@@ -201,6 +201,40 @@ describe('kubeconfig problems: one clear error naming the file, never its conten
     }
   })
 
+  it('every credential of every file is known to the redaction point once read, in any user or cluster, used or not', () => {
+    const v = (label: string) => canary(label)
+    const c = {token: v('TOK'), password: v('PASS'), keyData: v('KEY'), access: v('ACCESS'), refresh: v('REFRESH'), secret: v('CSECRET'), execEnv: v('EXECENV'), server: v('SRVPASS'), proxy: v('PROXYPASS'), second: v('SECOND')}
+    const a = path.join(dir, 'a.yaml')
+    const b = path.join(dir, 'b.yaml')
+    writeFileSync(
+      a,
+      `clusters:
+- name: c
+  cluster: {server: "https://admin:${c.server}@127.0.0.1:6443", proxy-url: "http://p:${c.proxy}@proxy:3128"}
+users:
+- name: t
+  user: {token: ${c.token}}
+- name: basic
+  user: {username: admin, password: "${c.password}"}
+- name: cert
+  user: {client-key-data: ${c.keyData}}
+- name: oidc
+  user:
+    auth-provider: {name: oidc, config: {access-token: ${c.access}, refresh-token: ${c.refresh}, client-secret: ${c.secret}}}
+- name: exec
+  user:
+    exec: {command: get-token, env: [{name: API_TOKEN, value: ${c.execEnv}}]}
+`,
+    )
+    writeFileSync(b, `users:
+- name: t
+  user: {token: ${c.second}}
+`) // loses to a's "t", still a credential
+    loadKubeconfig({KUBECONFIG: `${a}:${b}`})
+    const text = Object.values(c).map((x) => `value ${x} and ${encodeURIComponent(x)}`).join('\n')
+    for (const x of Object.values(c)) expect(redact(text), x).to.not.include(x.slice(-12))
+  })
+
   it('relative certificate and key paths are relative to the kubeconfig file, not the working directory', () => {
     mkdirSync(path.join(dir, 'sub'))
     const file = path.join(dir, 'sub', 'k.yaml')
