@@ -147,4 +147,20 @@ describe('kubernetes: every request bounded and retried', function () {
     expect(seen.filter((s) => s.startsWith('GET /api/v1/namespaces/apps/secrets/'))).to.have.length(5)
     expect(result.requests).to.equal(5)
   })
+
+  it('a POST (namespace creation) that gets no answer is not sent again: it may have been applied', async () => {
+    const seen: string[] = []
+    server = track(
+      https.createServer(cert, (req, res) => {
+        seen.push(`${req.method} ${req.url}`)
+        if (req.method === 'POST') return // never answered
+        res.writeHead(404, {'content-type': 'application/json'}).end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}')
+      }),
+    )
+    const port = await listen(server)
+    const r = await runBin(['push', 'staging', '--yes', '--create-namespace'], {cwd: p.dir, env: env(kubeconfigFor(p, port), p.dir)})
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
+    expect(r.stdout).to.include(`cannot reach the Kubernetes API at 127.0.0.1:${port} (no answer within ${TIMEOUT_MS / 1000} s) after 1 attempt(s)`)
+    expect(seen.filter((s) => s.startsWith('POST'))).to.deep.equal(['POST /api/v1/namespaces'])
+  })
 })
