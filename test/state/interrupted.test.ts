@@ -6,6 +6,7 @@ import {expect} from 'chai'
 
 import {latency} from '../fakes/faults.js'
 import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
+import {DEFAULT_API_KEY, startRenderFake} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {BIN, runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
@@ -78,6 +79,36 @@ describe('ownership state under interruption', function () {
     expect(railway.variables(scope())).to.deep.equal({JWT_SECRET: values.JWT_SECRET})
     expect(JSON.parse(r.stdout).result.report.destinations[0].removed).to.deep.equal(['OLD_TOKEN'])
     assertNoLeak(Object.values(values), r.stdout, r.stderr, ...p.syncRecords())
+  })
+
+  it('the same against Render: kill -9 while the deploy is slow, the record already has the keys', async () => {
+    const render = await startRenderFake({onDrift: 'record'})
+    try {
+      const ids = render.seed({services: [{name: 'shop-api'}]}).services
+      const renderManifest = (keys: string[]) => manifest(keys).replace('railway: {project: shop, services: {api: api}, deploy: true}', 'render: {services: {api: shop-api}, deploy: true}')
+      p.write('envsync.yaml', renderManifest(['JWT_SECRET', 'OLD_TOKEN']))
+      const renderEnv = {RENDER_API_URL: render.url, RENDER_API_KEY: DEFAULT_API_KEY}
+      render.faults.always(latency(30_000), {match: {operationId: 'create-deploy'}})
+      const child = spawn(process.execPath, [BIN, 'push', 'production', '--yes'], {cwd: p.dir, env: {...process.env, ...renderEnv, NO_COLOR: '1'}, stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      const deadline = Date.now() + 30_000
+      while (!render.faults.injected.some((f) => f.fault.kind === 'latency')) {
+        if (Date.now() > deadline) throw new Error('the deploy never started')
+        await sleep(20)
+      }
+      expect(render.envVars(ids['shop-api'])).to.deep.equal(values)
+      child.kill('SIGKILL')
+      await exited
+      render.faults.clear()
+      const rec = JSON.parse(readFileSync(p.path('.envsync/ownership.json'), 'utf8')).destinations
+      expect(rec[`render:service/shop-api`]?.keys).to.deep.equal(['JWT_SECRET', 'OLD_TOKEN'])
+      p.write('envsync.yaml', renderManifest(['JWT_SECRET']))
+      const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env: renderEnv})
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(render.envVars(ids['shop-api'])).to.deep.equal({JWT_SECRET: values.JWT_SECRET})
+    } finally {
+      await render.stop()
+    }
   })
 
   for (const [what, content] of [
