@@ -28,14 +28,22 @@ const WIDE: [number, number][] = [
   [0xa000, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19], [0xfe30, 0xfe6f], [0xff00, 0xff60],
   [0xffe0, 0xffe6], [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0x20000, 0x2fffd], [0x30000, 0x3fffd],
 ]
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]+$/u
+/** Combining marks, format characters (ZWJ, variation selectors…) and controls take no column; a soft hyphen does. */
+const ZERO_WIDTH = /^(?!\u00AD)[\p{Mn}\p{Me}\p{Cf}\p{Cc}]$/u
 const EMOJI = /\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F/u
 let graphemes: Intl.Segmenter | undefined
 
+/** An emoji (with its modifiers and joiners) is two columns; anything else, the sum of its code points (क्ष is 2, กำ is 2). */
 function cells(grapheme: string): number {
-  if (ZERO_WIDTH.test(grapheme)) return 0
-  const cp = grapheme.codePointAt(0)!
-  return WIDE.some(([lo, hi]) => cp >= lo && cp <= hi) || EMOJI.test(grapheme) ? 2 : 1
+  if (EMOJI.test(grapheme)) return 2
+  let n = 0
+  for (const ch of grapheme) {
+    const cp = ch.codePointAt(0)!
+    // Hangul vowel and final jamo join the initial one's two columns.
+    const joining = (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)
+    n += joining || ZERO_WIDTH.test(ch) ? 0 : WIDE.some(([lo, hi]) => cp >= lo && cp <= hi) ? 2 : 1
+  }
+  return n
 }
 
 /**
