@@ -90,7 +90,7 @@ describe('columns in a real terminal with colour (tmux)', function () {
   })
 
   it('table(): wide characters, emoji, combining marks and colour take the columns the terminal gives them', async () => {
-    const cells = ['KEY', '日本語', 'ＦＵＬＬ', 'e\u0301te\u0301', '🔑', 'plain-ascii', '한국어 키']
+    const cells = ['KEY', '日本語', 'ＦＵＬＬ', 'e\u0301te\u0301', '🔑', 'plain-ascii', '한국어 키', 'नमस्ते', 'กำ', '\u1100\u1161\u11a8', 'soft\u00adhyphen', 'ｶﾀｶﾅ']
     const script = `
       import {table, style} from ${JSON.stringify(path.join(ROOT, 'dist', 'ui', 'style.js'))}
       const cells = ${JSON.stringify(cells)}
