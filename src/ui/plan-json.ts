@@ -37,8 +37,11 @@ export function planJson(plan: SyncPlan) {
   }
 }
 
-/** The push report for --json: a destination stopped by a shared error refers to the plan's `errors`. */
+/**
+ * The push report for --json: a destination that could not be read carries no error of its own
+ * there: the plan beside it in the envelope has it (in `errors` when shared), once.
+ */
 export function reportJson(report: SyncReport, plan: SyncPlan) {
-  const shared = new Set([...sharedErrors(plan.plans).values()].flat().map((p) => p.destination.id))
-  return {...report, destinations: report.destinations.map(({error, ...d}) => (shared.has(d.id) ? {...d, unreadable: true} : {...d, error}))}
+  const unread = new Set(plan.plans.filter((p) => p.error).map((p) => p.destination.id))
+  return {...report, destinations: report.destinations.map(({error, ...d}) => (unread.has(d.id) ? {...d, unreadable: true} : {...d, error}))}
 }

@@ -104,6 +104,12 @@ describe('kubeconfig problems through the CLI: once, with the file, never its co
       expect(count(r.stdout, 'no kubeconfig'), r.stdout).to.equal(1)
       expect(r.stdout).to.include(`KUBECONFIG names ${missing}, which does not exist`)
     }
+    // One Secret: the plan has the error, the report beside it in the envelope does not repeat it.
+    p.write('.env.staging', 'DB_PASSWORD=Hk2Lq9Zr4Tw7Yp3Nc8Vb5Mx6Gd1Fs0Ja\n') // a change for Docker: a report
+    const one = await run(['push', 'staging', '--yes', '--json', '--service', 'api'], missing)
+    expect(one.exitCode).to.equal(1)
+    expect(count(one.stdout, 'no kubeconfig'), one.stdout).to.equal(1)
+    expect(JSON.parse(one.stdout).result.report.destinations.find((d: {kind: string}) => d.kind === 'kubernetes')).to.include({status: 'failed', unreadable: true})
     const home = await runBin(['diff', 'staging'], {cwd: p.dir, env: {KUBECONFIG: undefined, HOME: p.dir}})
     expect(home.stdout).to.include(`no kubeconfig: ${p.dir}/.kube/config does not exist and KUBECONFIG is not set`)
   })
