@@ -9,13 +9,14 @@ import {renderInit} from '../ui/render-init.js'
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up envsync in a project: manifest, generated values, env.template, .gitignore.'
   static description =
-    'Asks for the project name, services, environments, secrets (from a built-in catalogue) and where each environment is deployed, then writes envsync.yaml, a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries. In scripts and CI, pass --yes with flags instead of answering questions.'
+    'Asks for the project name, services, environments, secrets (from a built-in catalogue), where each environment is deployed and which environments are protected, then writes envsync.yaml, envsync.schema.json beside it (for editors; commit both), a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries. In scripts and CI, pass --yes with flags instead of answering questions.'
 
   static examples = [
     {description: 'Answer questions in a terminal', command: '<%= config.bin %> init'},
     {
       description: 'No questions (CI, scripts)',
-      command: '<%= config.bin %> init --yes --project shop --services backend,frontend --public frontend --environments development,production --targets development=docker,production=docker+kubernetes',
+      command:
+        '<%= config.bin %> init --yes --project shop --services backend,frontend --public frontend --environments development,production --targets development=docker,production=docker+kubernetes --protected production',
     },
     {description: 'Set up a demo project in ./demo', command: '<%= config.bin %> init --yes --dir demo'},
   ]
