@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {expect} from 'chai'
@@ -156,6 +156,22 @@ describe('ownership state under interruption', function () {
       } finally {
         r2.cleanup()
       }
+    } finally {
+      elsewhere.cleanup()
+    }
+  })
+
+  it('a symlinked .envsync/ folder is refused before anything is written', async () => {
+    const elsewhere = new TempProject('envsync-elsewhere-')
+    try {
+      symlinkSync(elsewhere.dir, p.path('.envsync'))
+      for (const args of [['diff', 'production'], ['push', 'production', '--yes']]) {
+        const r = await run(...args)
+        expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
+        expect(r.stderr).to.match(/\.envsync is a symbolic link/)
+      }
+      expect(railway.variables(scope())).to.deep.equal({})
+      expect(readdirSync(elsewhere.dir)).to.deep.equal([])
     } finally {
       elsewhere.cleanup()
     }
