@@ -108,6 +108,26 @@ function prng(seed: number): () => number {
     }
   })
 
+  it('odd but valid files read alike: a repeated key, anchors and merge keys, JSON, CRLF, a BOM, a leading ---, comments', () => {
+    const base = (current: string) => `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://x.test"}\ncontexts:\n- name: a\n  context: {cluster: c, namespace: one}\n- name: b\n  context: {cluster: c}\ncurrent-context: ${current}\n`
+    const cases: Record<string, string | Buffer> = {
+      'repeated current-context (last wins)': base('a') + 'current-context: b\n',
+      'anchors and a merge key': `clusters:\n- name: c\n  cluster: &srv {server: "https://x.test"}\n- name: d\n  cluster:\n    <<: *srv\ncontexts:\n- name: a\n  context: {cluster: d, namespace: &ns n1}\n- name: b\n  context: {cluster: c, namespace: *ns}\ncurrent-context: b\n`,
+      JSON: JSON.stringify({apiVersion: 'v1', kind: 'Config', clusters: [{name: 'c', cluster: {server: 'https://x.test'}}], contexts: [{name: 'a', context: {cluster: 'c', namespace: 'j'}}], 'current-context': 'a'}),
+      CRLF: base('a').replace(/\n/g, '\r\n'),
+      BOM: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(base('b'))]),
+      'leading ---': '---\n' + base('a'),
+      comments: '# kubeconfig\n' + base('a').replace('kind: Config', 'kind: Config # the kind') + '# end\n',
+      'empty lists and null current-context': 'clusters: []\nusers:\ncontexts: []\ncurrent-context: ~\n',
+      'quoted names': base('"a"').replace('- name: a', "- name: 'a'"),
+    }
+    for (const [what, text] of Object.entries(cases)) {
+      const file = path.join(dir, 'k.yaml')
+      writeFileSync(file, text)
+      expect(plain(ours([file])), what).to.deep.equal(plain(view([file])))
+    }
+  })
+
   it('refuses what kubectl refuses: two entries of one name in one file, a list where a mapping belongs, another kind, a number token', () => {
     const cases = {
       'duplicate user': 'users:\n- name: u\n  user: {token: aaaaaaaa}\n- name: u\n  user: {token: bbbbbbbb}\n',
