@@ -163,4 +163,22 @@ describe('kubernetes: every request bounded and retried', function () {
     expect(r.stdout).to.include(`cannot reach the Kubernetes API at 127.0.0.1:${port} (no answer within ${TIMEOUT_MS / 1000} s) after 1 attempt(s)`)
     expect(seen.filter((s) => s.startsWith('POST'))).to.deep.equal(['POST /api/v1/namespaces'])
   })
+
+  it('a write (server-side apply PATCH) that gets no answer is retried (it is idempotent) and then fails, bounded, exit 1', async () => {
+    const seen: string[] = []
+    server = track(
+      https.createServer(cert, (req, res) => {
+        seen.push(`${req.method} ${req.url?.split('?')[0]}`)
+        if (req.method === 'PATCH') return // never answered
+        res.writeHead(404, {'content-type': 'application/json'}).end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}')
+      }),
+    )
+    const port = await listen(server)
+    const started = Date.now()
+    const r = await runBin(['push', 'staging', '--yes'], {cwd: p.dir, env: env(kubeconfigFor(p, port), p.dir)})
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
+    expect(Date.now() - started).to.be.below(20_000)
+    expect(r.stdout).to.match(new RegExp(`✗ failed +kubernetes secret apps/shop-api +cannot reach the Kubernetes API at 127\\.0\\.0\\.1:${port} \\(no answer within 0\\.4 s\\) after 5 attempt\\(s\\)`))
+    expect(seen.filter((s) => s === 'PATCH /api/v1/namespaces/apps/secrets/shop-api')).to.have.length(5)
+  })
 })
