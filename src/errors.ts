@@ -101,6 +101,20 @@ export class EnvsyncError extends Error {
   }
 }
 
+/**
+ * Anything thrown, as an EnvsyncError: a foreign error (a library's TypeError, a parser's
+ * exception) becomes an internal error whose message — foreign text — is redacted like any other.
+ */
+export function asEnvsyncError(error: unknown): EnvsyncError {
+  if (error instanceof EnvsyncError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new EnvsyncError(`internal error: ${message}`, {
+    code: 'INTERNAL',
+    exitCode: ExitCode.failed,
+    suggestion: 'run again with DEBUG=1 for a stack trace, and report it',
+  })
+}
+
 /** secrets.JWT_SECRET.services[0] */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = ''

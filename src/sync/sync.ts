@@ -1,6 +1,6 @@
 import os from 'node:os'
 import {runCheck} from '../check/check.js'
-import {EnvsyncError, ExitCode} from '../errors.js'
+import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {liveNames, manifestKeysOf, refuseSharedDestinations, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
@@ -128,7 +128,7 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
       })
     } catch (error) {
       const empty = {exists: false, values: new Map()}
-      return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: error as Error}
+      return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: asEnvsyncError(error)}
     }
   }
   const warnings = resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []
@@ -349,8 +349,7 @@ function ownershipAfter(p: DestinationPlan, status: DestinationStatus, state: Sy
 
 /** What a report says of a failure: redacted again, for values read after the error was made. */
 function errorInfo(error: Error): DestinationReport['error'] {
-  const e = error instanceof EnvsyncError ? error : new EnvsyncError(error.message, {code: 'INTERNAL', exitCode: ExitCode.failed})
-  const {code, message, suggestion} = e.toJSON()
+  const {code, message, suggestion} = asEnvsyncError(error).toJSON()
   return {code, message, suggestion}
 }
 

@@ -4,7 +4,7 @@ import * as Errors from '@oclif/core/errors'
 import * as Flags from '@oclif/core/flags'
 import type * as Interfaces from '@oclif/core/interfaces'
 
-import {EnvsyncError, ExitCode, formatLocation} from '../errors.js'
+import {asEnvsyncError, EnvsyncError, ExitCode, formatLocation} from '../errors.js'
 import {loadManifest, manifestPath} from '../manifest/load.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {redact} from '../redact.js'
@@ -109,11 +109,7 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
       suggestion: 'see `envsync help` or add --help to the command',
     })
   }
-  return new EnvsyncError(`internal error: ${error.message}`, {
-    code: 'INTERNAL',
-    exitCode: ExitCode.failed,
-    suggestion: 'run again with DEBUG=1 for a stack trace, and report it',
-  })
+  return asEnvsyncError(error)
 }
 
 /** A failure as every command shows it: the envelope on stdout with --json, else the message on stderr. */

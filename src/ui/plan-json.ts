@@ -1,4 +1,5 @@
-import {EnvsyncError} from '../errors.js'
+import {asEnvsyncError} from '../errors.js'
+import {redact} from '../redact.js'
 import {planTotals} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {sharedErrors} from './render-plan.js'
@@ -22,14 +23,14 @@ export function planJson(plan: SyncPlan) {
       label: p.destination.label,
       exists: p.exists,
       ...(p.error ? {unreadable: true} : {}),
-      ...(p.error && !shared.has(p.error) ? {error: p.error.message} : {}),
+      ...(p.error && !shared.has(p.error) ? {error: redact(p.error.message)} : {}),
       keys: p.keys,
     })),
     ...(shared.size > 0
       ? {
           errors: [...shared].map(([error, group]) => ({
             kind: group[0].destination.kind,
-            ...(error instanceof EnvsyncError ? error.toJSON() : {message: error.message}),
+            ...asEnvsyncError(error).toJSON(),
             destinations: group.map((p) => p.destination.id),
           })),
         }

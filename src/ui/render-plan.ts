@@ -1,6 +1,7 @@
 import {countActions, planTotals, type DestinationPlan, type KeyAction} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {plural, style, table} from './style.js'
+import {redact} from '../redact.js'
 
 const SYMBOL: Record<KeyAction, string> = {add: '+', update: '~', remove: '-', unchanged: '=', unmanaged: '!', unknown: '?', missing: '·'}
 
@@ -49,8 +50,8 @@ function renderSharedError(group: DestinationPlan[]): string[] {
   const error = group[0].error!
   const suggestion = (error as {suggestion?: string}).suggestion
   return [
-    `${style.bold(group[0].destination.kind)}  ${style.red(`cannot read ${plural(group.length, 'destination')}`)}: ${error.message}`,
-    ...(suggestion ? [style.dim(`  → ${suggestion}`)] : []),
+    `${style.bold(group[0].destination.kind)}  ${style.red(`cannot read ${plural(group.length, 'destination')}`)}: ${redact(error.message)}`,
+    ...(suggestion ? [style.dim(`  → ${redact(suggestion)}`)] : []),
     ...group.map((p) => style.dim(`  · ${p.destination.label}`)),
   ]
 }
@@ -59,7 +60,7 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   const head = style.bold(p.destination.label)
   if (p.error) {
     const suggestion = (p.error as {suggestion?: string}).suggestion
-    return [`${head}  ${style.red('cannot read')}: ${p.error.message}`, ...(suggestion ? [style.dim(`  → ${suggestion}`)] : [])]
+    return [`${head}  ${style.red('cannot read')}: ${redact(p.error.message)}`, ...(suggestion ? [style.dim(`  → ${redact(suggestion)}`)] : [])]
   }
   const c = countActions(p)
   const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`].filter(Boolean)
@@ -94,7 +95,7 @@ export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
     const detail = unread.has(d.id)
       ? style.dim('not read: see the plan above')
       : d.error
-        ? `${d.error.message}${d.error.suggestion ? style.dim(` → ${d.error.suggestion}`) : ''}`
+        ? `${redact(d.error.message)}${d.error.suggestion ? style.dim(` → ${redact(d.error.suggestion)}`) : ''}`
         : d.status === 'failed'
           ? ''
           : counts
