@@ -13,6 +13,7 @@ import {applyGenerate, planGenerate} from '../values/generate.js'
 import {writeFileAtomic} from '../files.js'
 import {catalogue} from './catalogue.js'
 import {scaffoldManifest, type InitAnswers} from './scaffold.js'
+import {meansProduction} from '../manifest/manifest.js'
 
 export const MANIFEST_NAME = 'envsync.yaml'
 const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/']
@@ -128,12 +129,6 @@ export function parseTargets(value: string, environments: string[]): Record<stri
   return out
 }
 
-/** Names that mean production, alone or as a part: production, prod, prd, live, prod-eu, eu-live-2. */
-const PRODUCTION_NAME = /(^|-)(production|prod|prd|live)(\d*)(-|$)/
-
-export function meansProduction(env: string): boolean {
-  return PRODUCTION_NAME.test(env)
-}
 
 /** `--protected production,live`, or `none`; without the flag, every environment named like production. */
 export function parseProtected(value: string | undefined, environments: string[]): string[] {

@@ -69,7 +69,7 @@ export class Manifest {
   }
 
   isProtected(env: string): boolean {
-    return this.environment(env).protected ?? env === 'production'
+    return this.environment(env).protected ?? meansProduction(env)
   }
 
   appliesTo(secret: SecretDef, env: string): boolean {
@@ -95,4 +95,12 @@ export class Manifest {
     const targets = this.environment(env).targets ?? {}
     return targetKinds.filter((k) => targets[k] !== undefined)
   }
+}
+
+/** Names that mean production, alone or as a part: production, prod, prd, live, prod-eu, eu-live-2. */
+const PRODUCTION_NAME = /(^|-)(production|prod|prd|live)(\d*)(-|$)/
+
+/** Protected unless the manifest says otherwise: an environment whose name means production. */
+export function meansProduction(env: string): boolean {
+  return PRODUCTION_NAME.test(env)
 }

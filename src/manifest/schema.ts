@@ -113,7 +113,7 @@ const Targets = z.strictObject({
 const Environment = z.strictObject({
   description: z.string().optional(),
   file: z.string().min(1).optional().describe('Values file, relative to the manifest. Default .env.<environment>.'),
-  protected: z.boolean().optional().describe('Confirmation before overwriting values or pushing. Default: true for "production".'),
+  protected: z.boolean().optional().describe('Confirmation before overwriting values or pushing. Default: true for names that mean production (production, prod, prd, live, prod-eu…).'),
   targets: Targets.optional(),
 })
 
