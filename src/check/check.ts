@@ -6,6 +6,7 @@ import {formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
 import {gitStatus} from './git.js'
 import {checkRule, specRules, valueRules, type Finding} from './rules.js'
+import {sameValueFindings} from './weak.js'
 
 export interface CheckResult {
   environment: string
@@ -71,6 +72,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
       if (f) findings.push(f)
     }
   }
+  findings.push(...sameValueFindings(specs, values, env, manifest.isProtected(env)))
   for (const rule of manifest.data.rules) {
     const f = checkRule(rule, env, values, manifest)
     if (f) findings.push(f)
@@ -80,7 +82,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
   return {
     environment: env,
     file: store.display,
-    checked: manifest.secretsFor(env).length,
+    checked: specs.length,
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
     findings,

@@ -53,6 +53,38 @@ export function formatMatches(format: FormatSpec, value: string): RegexOutcome {
   }
 }
 
+/** Schemes named in messages. Any other is not named: a value that merely parses as a URL ("key:…") may be a secret. */
+const KNOWN_SCHEMES = new Set(
+  'http https postgres postgresql mysql mariadb redis rediss mongodb mongodb+srv amqp amqps mqtt mqtts nats kafka ftp ftps sftp ssh s3 gs file ws wss smtp smtps ldap ldaps sqlserver mssql clickhouse memcached sqlite libsql jdbc'.split(' '),
+)
+/** The format that takes a URL of each scheme. */
+const URL_FORMATS: Record<string, FormatSpec> = {'http:': 'url', 'https:': 'url', 'postgres:': 'postgres-url', 'postgresql:': 'postgres-url', 'redis:': 'redis-url', 'rediss:': 'redis-url'}
+const SCHEMES: Partial<Record<FormatSpec & string, string>> = {url: 'http:// or https://', 'postgres-url': 'postgres:// or postgresql://', 'redis-url': 'redis:// or rediss://'}
+
+/**
+ * Why a value is not in its format, and how to fix it, without quoting the value. A URL of
+ * another scheme (a mysql:// URL for a postgres-url key) says so and offers the format that
+ * takes it, since the value may be right and the manifest wrong.
+ */
+export function formatMismatch(format: FormatSpec, value: string, key: string): {why: string; hint: string} {
+  const expected = `expected ${describeFormat(format)}`
+  const schemes = typeof format === 'string' ? SCHEMES[format] : undefined
+  if (schemes) {
+    let u: URL | undefined
+    try {
+      u = new URL(value)
+    } catch {
+      return {why: 'is not a URL', hint: expected}
+    }
+    const scheme = u.protocol.slice(0, -1).toLowerCase()
+    if (URL_FORMATS[u.protocol] === format) return {why: 'is a URL without a host', hint: expected}
+    if (!KNOWN_SCHEMES.has(scheme) || !/:\/\//.test(value)) return {why: `is not a URL with ${schemes}`, hint: expected}
+    const fits = Object.hasOwn(URL_FORMATS, u.protocol) ? `format: ${String(URL_FORMATS[u.protocol])}` : `format: {regex: '${scheme.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}://.+'}`
+    return {why: `is a ${scheme}:// URL, but its format ${String(format)} takes ${schemes}`, hint: `${expected}; if ${key} really is a ${scheme}:// URL, set \`${fits}\` on ${key} in the manifest`}
+  }
+  return {why: `is not ${describeFormat(format).replace(/ (such as|of the form) .*/, '')}`, hint: expected}
+}
+
 /** What a format expects, for fix hints. */
 export function describeFormat(format: FormatSpec): string {
   if (typeof format === 'object') {
@@ -60,8 +92,8 @@ export function describeFormat(format: FormatSpec): string {
   }
   return {
     url: 'an http(s) URL such as https://api.example.com',
-    'postgres-url': 'a URL such as postgres://user:password@host:5432/db',
-    'redis-url': 'a URL such as redis://:password@host:6379/0',
+    'postgres-url': 'a URL of the form postgres://user:password@host:5432/db',
+    'redis-url': 'a URL of the form redis://:password@host:6379/0',
     email: 'an email address',
     port: 'a port number from 1 to 65535',
     int: 'a whole number',

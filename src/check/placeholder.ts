@@ -40,9 +40,21 @@ const PAIRS: [string, string][] = [
 const WORD = /^(?:[a-z]+|[A-Z]+|[A-Z][a-z]+)?[0-9]*$/
 const SHORT_MARKER = 4
 
+/** RFC 2606 names for examples: example.com/.net/.org, *.example, *.invalid (not .test: test setups use it for real hosts). */
+const EXAMPLE_DOMAIN = /(^|\.)(example\.(com|net|org)|[^.]+\.(example|invalid)|example)\.?$/i
+/** The host of a URL (scheme://[user@]host) or an email address (user@host). */
+const HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?(\[[^\]]*\]|[^:/?#\s]+)|^[^\s@:/]+@([^\s@/]+)$/i
+
 export function placeholderKind(value: string): string | undefined {
   const v = value.trim().toLowerCase()
   if (v === '') return undefined
+  // A host is a placeholder only when it is a reserved example name: api.example-store.io is a
+  // real domain that happens to contain the word, so "example" in a host counts for nothing.
+  const hostMatch = HOST.exec(value.trim())
+  const host = hostMatch?.[1] ?? hostMatch?.[2]
+  if (host && EXAMPLE_DOMAIN.test(host)) return 'example'
+  const elsewhere = host ? v.replace(host.toLowerCase(), ' ') : v
+  const ignoreExample = host !== undefined && !elsewhere.split(/[^a-z0-9]+/).includes('example')
   if (/^<[^<>]*>$/.test(v) || /^\[[^[\]]*\]$/.test(v) || /^\{\{[^{}]*\}\}$/.test(v)) return '<…>'
   if (WEAK_WHOLE.has(v)) return 'weak default'
   const tokens = v.split(/[^a-z0-9]+/).filter(Boolean)
@@ -50,7 +62,7 @@ export function placeholderKind(value: string): string | undefined {
   const words = raw.every((t) => WORD.test(t))
   for (const t of tokens) {
     const marker = MARKER_TOKENS.get(t)
-    if (marker && (words || t.length > SHORT_MARKER)) return marker
+    if (marker && (words || t.length > SHORT_MARKER) && !(t === 'example' && ignoreExample)) return marker
     if (/^x{3,}$/.test(t) && words) return 'xxx'
   }
   if (/^(\.{3,}|\*{3,}|x{3,}|-{3,})$/.test(v)) return 'xxx'

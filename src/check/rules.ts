@@ -3,9 +3,10 @@ import type {KeyConditionData, RuleData} from '../manifest/schema.js'
 import type {Secret} from '../secret.js'
 import {recipeBits, recipeLength} from '../values/recipes.js'
 import {lowEntropyReason} from './entropy.js'
-import {boolValue, describeFormat, formatMatches} from './format.js'
+import {boolValue, formatMatches, formatMismatch} from './format.js'
 import {placeholderKind} from './placeholder.js'
 import {BACKTRACK_HINT, REGEX_TIME_LIMIT_MS, type RegexOutcome} from './regex.js'
+import {weak} from './weak.js'
 
 export type Severity = 'error' | 'warning'
 
@@ -98,13 +99,8 @@ export const format: SecretRule = (spec, {value, formatFits}) => {
       hint: BACKTRACK_HINT,
     }
   }
-  return {
-    severity: 'error',
-    rule: 'format',
-    key: spec.key,
-    message: `${spec.key} is not ${describeFormat(spec.format).replace(/ such as .*/, '')}`,
-    hint: `expected ${describeFormat(spec.format)}`,
-  }
+  const {why, hint} = formatMismatch(spec.format, value.reveal(), spec.key)
+  return {severity: 'error', rule: 'format', key: spec.key, message: `${spec.key} ${why}`, hint}
 }
 
 export const lowEntropy: SecretRule = (spec, {value, env}) => {
@@ -165,7 +161,7 @@ export const publicPrefix: SecretRule = (spec) => {
 export const specRules: SecretRule[] = [publicExposure, publicPrefix]
 
 /** Rules about the value, in the order their findings are listed; nothing follows `missing`. */
-export const valueRules: SecretRule[] = [missing, placeholder, tooShort, format, lowEntropy, reused]
+export const valueRules: SecretRule[] = [missing, placeholder, tooShort, format, lowEntropy, reused, weak]
 
 // --- rules across keys -------------------------------------------------------------------------
 

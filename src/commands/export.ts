@@ -55,10 +55,10 @@ export default class Export extends BaseCommand<typeof Export> {
   async run(): Promise<void> {
     const env = this.args.environment
     const format = this.flags.format as ExportFormat
-    const {selection, valuesFile, text, summary} = exportEnvironment(this.loadManifest(), env, {format, service: this.flags.service, out: this.flags.out})
+    const {selection, valuesFile, text, summary, fill} = exportEnvironment(this.loadManifest(), env, {format, service: this.flags.service, out: this.flags.out})
     const result: ExportResult = {environment: env, format, ...(this.flags.service ? {service: this.flags.service} : {}), ...summary}
     if (!this.flags.out && process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
-    for (const line of renderExportNotes(selection, summary.missing, valuesFile)) this.note(line)
+    for (const line of renderExportNotes(selection, summary.missing, valuesFile, fill)) this.note(line)
     if (this.flags.out) {
       const file = displayPath(this.flags.out)
       await this.finish({...result, file, bytes: Buffer.byteLength(text)}, (r) => [`wrote ${r.file} (${plural(r.keys.length, 'key')}, mode 0600)`])

@@ -1,7 +1,7 @@
 import type {Problem} from '../errors.js'
 import {formatMatches, formatOutcomes} from '../check/format.js'
 import {BACKTRACK_HINT, compileRegex, REGEX_TIME_LIMIT_MS, type RegexOutcome} from '../check/regex.js'
-import {recipeLength} from '../values/recipes.js'
+import {recipeFor, recipeLength} from '../values/recipes.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {didYouMean} from './suggest.js'
 
@@ -45,10 +45,11 @@ export function validateReferences(m: Manifest): Problem[] {
     if (dup) problem(at('services'), `service "${dup}" is listed twice`)
 
     if (s.default !== undefined && s.sensitive) {
-      problem(at('default'), `${s.key} is sensitive, so it cannot have a default in the manifest`, 'set `sensitive: false` for plain config, or use `generate:` for a secret', true)
+      const recipe = recipeFor({...s, default: undefined})
+      problem(at('default'), `${s.key} is sensitive, so it cannot have a default in the manifest`, `set \`sensitive: false\` if it is plain config; if it is a secret, remove the default${recipe && !s.generate ? ` and add \`generate: ${recipe}\`` : ''} and keep its value in the values files`, true)
     }
     if (s.default !== undefined && s.generate) {
-      problem(at('generate'), `${s.key} has both a default and a generate recipe; choose one`, undefined, true)
+      problem(at('generate'), `${s.key} has both a default and a generate recipe; choose one`, 'remove `default:` (a generated value) or `generate:` (plain config with a default)', true)
     }
     if (s.format && typeof s.format === 'object' && 'regex' in s.format) {
       const err = compileRegex(s.format.regex).error
@@ -60,7 +61,7 @@ export function validateReferences(m: Manifest): Problem[] {
     }
     if (s.generate && s.format && !(typeof s.format === 'object' && 'regex' in s.format)) {
       // Random bytes never form a url, port or enum value: a recipe there is a mistake.
-      problem(at('generate'), `${s.key}: values from recipe ${s.generate} never match format ${JSON.stringify(s.format)}`)
+      problem(at('generate'), `${s.key}: values from recipe ${s.generate} never match format ${JSON.stringify(s.format)}`, 'remove `generate:` and set the value by hand in the values files')
     }
   }
 

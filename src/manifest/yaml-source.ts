@@ -1,4 +1,5 @@
 import {createRequire} from 'node:module'
+import path from 'node:path'
 
 import jsyaml from 'js-yaml'
 import type {Document, LineCounter, Node} from 'yaml'
@@ -53,7 +54,7 @@ export class YamlSource {
       throw new EnvsyncError(`${file} is empty`, {
         code: 'MANIFEST_EMPTY',
         location: {file},
-        suggestion: 'Run `envsync init` to write a manifest, or copy one from manifests/example.yaml.',
+        suggestion: emptyHint(file),
       })
     }
     let data: unknown
@@ -186,6 +187,13 @@ function tagOffset(text: string, nodeStart: number): number {
     end = start
   }
   return nodeStart
+}
+
+/** `init` writes envsync.yaml and refuses to replace an existing file, even an empty one, without --force. */
+function emptyHint(file: string): string {
+  const dir = path.dirname(file)
+  const init = `envsync init --force${dir === '.' ? '' : ` --dir ${dir}`}`
+  return path.basename(file) === 'envsync.yaml' ? `Run \`${init}\` to write a manifest in its place.` : `Write the manifest into it, or run \`${init}\` to create ${path.join(dir, 'envsync.yaml')} and use that.`
 }
 
 function hasSharedNodes(data: unknown): boolean {

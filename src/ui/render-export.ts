@@ -2,14 +2,14 @@ import type {ExportSelection} from '../values/export.js'
 import {style} from './style.js'
 
 /** Notes for stderr: keys left out for lack of a value, Secrets or services left out entirely. */
-export function renderExportNotes(selection: ExportSelection, missing: string[], valuesFile: string): string[] {
+export function renderExportNotes(selection: ExportSelection, missing: string[], valuesFile: string, fill: string): string[] {
   const err = process.stderr
   const lines: string[] = []
   if (missing.length > 0) {
     const n = missing.length
     lines.push(
       `${style.yellow('note', err)} ${n} key${n === 1 ? ' has' : 's have'} no value in ${valuesFile} and ${n === 1 ? 'was' : 'were'} left out: ${missing.join(', ')}`,
-      `  ${style.cyan('→', err)} run \`envsync generate ${selection.environment}\`, or set ${n === 1 ? 'it' : 'them'} in ${valuesFile}`,
+      `  ${style.cyan('→', err)} ${fill}`,
     )
   }
   const empty = selection.groups.filter((g) => g.values.size === 0 && g.service !== undefined).map((g) => g.service!)

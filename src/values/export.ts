@@ -10,6 +10,7 @@ import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
 import {checkSecretData} from '../targets/kubernetes-data.js'
 import {encodeOrThrow} from './dotenv.js'
+import {fillHint} from './generate.js'
 import {readValues, type ValuesFile} from './store.js'
 
 /**
@@ -93,7 +94,7 @@ export function collectExport(manifest: Manifest, env: string, store: ValuesFile
     throw new EnvsyncError(`nothing to export: none of the ${missing.length} key${missing.length === 1 ? '' : 's'} has a value in ${store.display}`, {
       code: 'NOTHING_TO_EXPORT',
       exitCode: ExitCode.failed,
-      suggestion: `run \`envsync generate ${env}\`, or set the values in ${store.display}`,
+      suggestion: fillHint(manifest, env, missing, store.display),
     })
   }
   return {environment: env, format, service, groups}
@@ -136,12 +137,13 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
  * `export`: the environment's values in a format — written to `out` (mode 0600, atomically) or
  * returned as the text to print — with what it holds, for notes and --json.
  */
-export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; service?: string; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary} {
+export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; service?: string; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string} {
   const store = readValues(manifest.valuesFile(env))
   const selection = collectExport(manifest, env, store, options)
   const text = formatExport(selection)
   if (options.out) writeFileAtomic(options.out, text, 0o600)
-  return {selection, valuesFile: store.display, text, summary: summarizeExport(selection)}
+  const summary = summarizeExport(selection)
+  return {selection, valuesFile: store.display, text, summary, fill: fillHint(manifest, env, summary.missing, store.display)}
 }
 
 export interface ExportSummary {

@@ -1,8 +1,9 @@
 import {EnvsyncError} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {didYouMean} from '../manifest/suggest.js'
+import {displayPath} from '../paths.js'
 import type {Secret} from '../secret.js'
-import {generate, recipeLength} from './recipes.js'
+import {generate, recipeFor, recipeLength} from './recipes.js'
 import {readValues, writeValues, type ValuesFile} from './store.js'
 
 export interface GeneratedKey {
@@ -44,9 +45,13 @@ export function planGenerate(manifest: Manifest, env: string, keys: string[], fo
         )
       }
       if (!spec.generate) {
+        const recipe = recipeFor(spec)
+        const byHand = `set its value by hand: ${key}=… in ${displayPath(manifest.valuesFile(env))}`
         throw new EnvsyncError(`${key} has no generate recipe`, {
           code: 'NO_RECIPE',
-          suggestion: `add \`generate: base64:32\` (or another recipe) to ${key} in the manifest, or set its value by hand`,
+          suggestion: recipe
+            ? `add \`generate: ${recipe}\` (or another recipe) to ${key} in the manifest, or ${byHand}`
+            : `${spec.default !== undefined ? 'it has a default' : 'random values never match its format'}, so it cannot have one: ${byHand}`,
         })
       }
       return spec
@@ -61,6 +66,19 @@ export function planGenerate(manifest: Manifest, env: string, keys: string[], fo
     else plan.generate.push({key: spec.key, recipe: spec.generate!, length: recipeLength(spec.generate!), replaced: has})
   }
   return plan
+}
+
+/** How to give keys a value: `generate` for those with a recipe, the values file for the rest. */
+export function fillHint(manifest: Manifest, env: string, keys: string[], file: string): string {
+  const generated = keys.filter((k) => manifest.secret(k)?.generate)
+  const byHand = keys.filter((k) => !generated.includes(k))
+  const them = (list: string[]) => (list.length === keys.length ? (keys.length === 1 ? 'it' : 'them') : list.join(', '))
+  return [
+    generated.length > 0 ? `run \`envsync generate ${env}\`${byHand.length > 0 ? ` for ${generated.join(', ')}` : ''}` : undefined,
+    byHand.length > 0 ? `set ${them(byHand)} in ${file}` : undefined,
+  ]
+    .filter(Boolean)
+    .join('; ')
 }
 
 /** Draws the values and writes them in one atomic write. Each environment gets its own values. */

@@ -1,6 +1,7 @@
 import {randomBytes, randomInt, randomUUID} from 'node:crypto'
 
 import {EnvsyncError} from '../errors.js'
+import type {SecretSpecData} from '../manifest/schema.js'
 import {Secret} from '../secret.js'
 
 /**
@@ -61,6 +62,18 @@ export function recipeBits(recipe: string): number {
     case 'password':
       return r.size * Math.log2(PASSWORD.length)
   }
+}
+
+/**
+ * A recipe the manifest would accept for a key that has none, or undefined when no recipe can
+ * be valid there: a default excludes one, and random bytes never match a url, port or enum
+ * format (nor, in general, a regex). The size meets the key's minLength.
+ */
+export function recipeFor(spec: Pick<SecretSpecData, 'default' | 'format' | 'minLength'>): string | undefined {
+  if (spec.default !== undefined || spec.format !== undefined) return undefined
+  const min = spec.minLength ?? 0
+  // base64:N makes 4·⌈N/3⌉ characters.
+  return `base64:${Math.max(32, Math.ceil(min / 4) * 3)}`
 }
 
 /** The equivalent shell command, for templates and runbooks. */

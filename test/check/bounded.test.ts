@@ -5,8 +5,8 @@ import {expect} from 'chai'
 
 import {REGEX_TIME_LIMIT_MS, testRegexes} from '../../src/check/regex.js'
 import {runBin, type CliResult} from '../helpers/cli.js'
-import {smallManifest, TempProject} from '../helpers/project.js'
-import {cleanValues, envText} from './support.js'
+import {TempProject} from '../helpers/project.js'
+import {cleanValues, envText, smallManifest} from './support.js'
 
 /**
  * Nothing a user writes can stall envsync: a backtracking regex format is stopped after

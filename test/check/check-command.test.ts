@@ -2,8 +2,7 @@ import {expect} from 'chai'
 
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {runBin, runCli, type CliResult} from '../helpers/cli.js'
-import {smallManifest} from '../helpers/project.js'
-import {cleanValues, draw, pgUrl, useCheckProjects} from './support.js'
+import {cleanValues, draw, pgUrl, smallManifest, useCheckProjects} from './support.js'
 
 const ESC = '\u001B['
 
@@ -179,8 +178,8 @@ describe('check command', () => {
         '    → run `envsync generate production JWT_SECRET --force`',
         'error     JWT_SECRET    min-length   JWT_SECRET has 8 characters; at least 32 are required',
         '    → run `envsync generate production JWT_SECRET --force`',
-        'error     DATABASE_URL  format       DATABASE_URL is not a URL',
-        '    → expected a URL such as postgres://user:password@host:5432/db',
+        'error     DATABASE_URL  format       DATABASE_URL is a mysql:// URL, but its format postgres-url takes postgres:// or postgresql://',
+        "    → expected a URL of the form postgres://user:password@host:5432/db; if DATABASE_URL really is a mysql:// URL, set `format: {regex: 'mysql://.+'}` on DATABASE_URL in the manifest",
         'warning   EXTRA         unknown-key  EXTRA is in ' + file + ' but not in the manifest',
         '    → add EXTRA under secrets: in the manifest, or remove it from the values file',
         '',

@@ -5,8 +5,7 @@ import {expect} from 'chai'
 import type {CheckResult} from '../../src/check/check.js'
 import type {Finding} from '../../src/check/rules.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {smallManifest} from '../helpers/project.js'
-import {cleanValues, draw, git, hasGit, pgUrl, summary, useCheckProjects} from './support.js'
+import {cleanValues, draw, git, hasGit, pgUrl, smallManifest, summary, useCheckProjects} from './support.js'
 
 const GEN_JWT_PROD = 'run `envsync generate production JWT_SECRET --force`'
 
@@ -63,7 +62,8 @@ describe('check: rules (runCheck on temp projects)', () => {
       current().cleanup()
       // The values file wins over the default, for better and for worse.
       const r = project(m, {'.env.production': {...cleanValues(), NODE_ENV: 'prod', VITE_API_URL: 'localhost:3000'}}).check('production')
-      expect(summary(r.findings)).to.deep.equal(['error format VITE_API_URL', 'error format NODE_ENV'])
+      // localhost:3000 is no URL, and a local address in production besides.
+      expect(summary(r.findings)).to.deep.equal(['error format VITE_API_URL', 'error weak VITE_API_URL', 'error format NODE_ENV'])
     })
 
     describe('per-target literal overrides', () => {
@@ -229,9 +229,10 @@ secrets:
       F_REGEX: 'ABC-1234',
     }
     const expected: Record<string, [string, string]> = {
-      F_URL: ['ftp://files.shop.io', 'expected an http(s) URL such as https://api.example.com'],
-      F_PG: ['mysql://u:p@db.internal/d', 'expected a URL such as postgres://user:password@host:5432/db'],
-      F_REDIS: ['http://cache.internal:6379', 'expected a URL such as redis://:password@host:6379/0'],
+      // A URL of another scheme says which, and offers the format that takes it (hints.test.ts follows it).
+      F_URL: ['ftp://files.shop.io', "expected an http(s) URL such as https://api.example.com; if F_URL really is a ftp:// URL, set `format: {regex: 'ftp://.+'}` on F_URL in the manifest"],
+      F_PG: ['mysql://u:p@db.internal/d', "expected a URL of the form postgres://user:password@host:5432/db; if F_PG really is a mysql:// URL, set `format: {regex: 'mysql://.+'}` on F_PG in the manifest"],
+      F_REDIS: ['http://cache.internal:6379', 'expected a URL of the form redis://:password@host:6379/0; if F_REDIS really is a http:// URL, set `format: url` on F_REDIS in the manifest'],
       F_EMAIL: ['ops.shop.io', 'expected an email address'],
       F_PORT: ['70000', 'expected a port number from 1 to 65535'],
       F_INT: ['4.2', 'expected a whole number'],
@@ -251,7 +252,7 @@ secrets:
       for (const [key, [value, hint]] of Object.entries(expected)) {
         const f = only(r, 'format', key)
         expect(f.hint, key).to.equal(hint)
-        expect(f.message, key).to.match(new RegExp(`^${key} is not `))
+        expect(f.message, key).to.match(new RegExp(`^${key} (is not |is a [a-z]+:// URL, but its format [a-z-]+ takes )`))
         expect(f.message, key).not.to.include(value)
       }
     })

@@ -7,7 +7,7 @@ import type {Finding} from '../../src/check/rules.js'
 import {loadManifest} from '../../src/manifest/load.js'
 import type {Manifest} from '../../src/manifest/manifest.js'
 import {generate} from '../../src/values/recipes.js'
-import {TempProject} from '../helpers/project.js'
+import {smallManifest as sharedSmallManifest, TempProject} from '../helpers/project.js'
 
 /** The recipes the brief names; every one must pass the audit it is generated for. */
 export const RECIPES = ['base64:32', 'base64:48', 'hex:32', 'alnum:32', 'alnum:40', 'password:24', 'uuid'] as const
@@ -25,6 +25,23 @@ export function envText(values: Record<string, string>): string {
 }
 
 /** "severity rule KEY" per finding, in the order runCheck lists them. */
+/**
+ * The shared small manifest with a production-worthy default for VITE_API_URL: its
+ * http://localhost:3000 is a local address, which check reports in protected environments.
+ */
+export const smallManifest = (extraSecrets = ''): string => sharedSmallManifest(extraSecrets).replace('default: http://localhost:3000', 'default: https://api.shop.io')
+
+/** A manifest with one service (backend), development and production, and the given secrets: block. */
+export const backendManifest = (secrets: string): string => `version: 1
+project: shop
+services:
+  backend: {}
+environments:
+  development: {}
+  production: {}
+secrets:
+${secrets}`
+
 /** Values that pass every rule of smallManifest. */
 export const cleanValues = (): Record<string, string> => ({JWT_SECRET: draw('base64:48'), DATABASE_URL: pgUrl()})
 

@@ -85,7 +85,9 @@ describe('envsync export', function () {
       expect(dotenv.parse(r.stdout)).to.deep.equal(devExport())
       expect(Object.keys(dotenv.parse(r.stdout))).to.deep.equal(['JWT_SECRET', 'TLS_KEY', 'QUOTES', 'DOLLAR', 'EMPTY', 'VITE_API_URL'])
       expect(r.stderr).to.match(/1 key has no value in \.env\.development and was left out: UNSET/)
-      expect(r.stderr).to.include('envsync generate development')
+      // UNSET has no recipe: generate would not give it a value (issue 8 #21).
+      expect(r.stderr).to.include('→ set it in .env.development')
+      expect(r.stderr).to.not.include('envsync generate')
       assertNoLeak(canaries, r.stderr)
       expect(r.stderr, 'no terminal warning when stdout is a pipe').not.to.include('printing secret values')
     })
@@ -274,7 +276,9 @@ describe('envsync export', function () {
       const r = await run('export', 'staging', '--service', 'backend')
       expect(r.exitCode).to.equal(1)
       expect(r.stderr).to.include('nothing to export')
-      expect(r.stderr).to.include('envsync generate staging')
+      // None of these keys has a recipe: the hint names the values file, not generate (issue 8 #21).
+      expect(r.stderr).to.include('set them in .env.staging')
+      expect(r.stderr).to.not.include('envsync generate')
     })
 
     it('a value no dotenv syntax can hold (dotenv only; json still works)', async () => {
