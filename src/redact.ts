@@ -17,14 +17,36 @@ export const REDACTED = '[redacted]'
 /** Shorter values are not secrets worth hiding and would blank common words ("true", "8080"). */
 const MIN_LENGTH = 6
 
+/**
+ * Whether a value is worth hiding. Every value envsync reads registers itself, plain config
+ * included (NODE_ENV=production): a value of one kind of character shorter than 16 ("production",
+ * "info", "8080") is a word, and hiding it would blank envsync's own messages ("check found 1
+ * error in [redacted]"). Two kinds of character (letters and digits, or symbols), or 16 and more
+ * characters of one kind, are treated as a secret.
+ */
+function secretLike(value: string): boolean {
+  if (value.length < MIN_LENGTH) return false
+  if (value.length >= 16) return true
+  const kinds = [/\p{L}/u, /\p{N}/u, /[^\p{L}\p{N}]/u].filter((k) => k.test(value)).length
+  return kinds >= 2
+}
+
 const known = new Set<string>()
+/** Names the manifest gives (environments, services, keys, the project): never hidden. */
+const names = new Set<string>()
 /** The forms of every known value, longest first (a value inside another is matched by the longer). */
 let forms: string[] | undefined
 
 /** Makes a value known to the redaction point (values, tokens, passwords, keys). */
 export function registerSecret(value: string | undefined): void {
-  if (value === undefined || value.length < MIN_LENGTH || known.has(value)) return
+  if (value === undefined || known.has(value) || !secretLike(value)) return
   known.add(value)
+  forms = undefined
+}
+
+/** Makes names public: a value equal to one (an environment called like a value) hides nothing. */
+export function registerNames(list: Iterable<string>): void {
+  for (const n of list) names.add(n)
   forms = undefined
 }
 
@@ -41,7 +63,7 @@ function formsOf(value: string): string[] {
 function allForms(): string[] {
   if (!forms) {
     const set = new Set<string>()
-    for (const v of known) for (const f of formsOf(v)) set.add(f)
+    for (const v of known) for (const f of formsOf(v)) if (!names.has(f)) set.add(f)
     forms = [...set].sort((a, b) => b.length - a.length)
   }
   return forms
@@ -72,5 +94,6 @@ export function redact(text: string): string {
 /** For tests: forget every registered value. */
 export function forgetSecrets(): void {
   known.clear()
+  names.clear()
   forms = undefined
 }

@@ -5,6 +5,7 @@ import {displayPath} from '../paths.js'
 import type {EnvironmentData, ManifestData, SecretSpecData, TargetKind} from './schema.js'
 import {targetKinds} from './schema.js'
 import {didYouMean} from './suggest.js'
+import {registerNames} from '../redact.js'
 
 export interface SecretDef extends SecretSpecData {
   key: string
@@ -28,6 +29,8 @@ export class Manifest {
     private readonly locator?: Locator,
   ) {
     this.secrets = Object.entries(data.secrets).map(([key, spec]) => ({key, ...spec}))
+    // Its own names are not secrets: messages that name them are never blanked.
+    registerNames([data.project, ...Object.keys(data.environments), ...Object.keys(data.services), ...Object.keys(data.secrets)])
   }
 
   get dir(): string {

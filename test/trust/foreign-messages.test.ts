@@ -152,6 +152,15 @@ describe('trust: foreign messages and credentials never reach output', () => {
     })
   }
 
+  it("a plain config value that is a word (NODE_ENV=production) never blanks envsync's own messages", async () => {
+    p.write('envsync.yaml', MANIFEST('docker: {}') + '  NODE_ENV: {services: [api], sensitive: false, default: production}\n  MISSING_KEY: {services: [api]}\n')
+    const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir})
+    expect(r.exitCode).to.equal(1)
+    expect(r.stderr).to.include('in production')
+    expect(r.stderr).to.include('envsync check production')
+    expect(r.stderr).to.not.include('[redacted]')
+  })
+
   it('Render: a service "id" that is a path (srv-x/../../env-groups/…) never reaches a URL path', async () => {
     echo = await echoServer((req) => (req.url?.startsWith('/services?') ? {status: 200, json: []} : {status: 200, json: []}))
     for (const ref of ['srv-x/../../env-groups/evg-abc', 'srv-x?limit=1', 'srv-x%2F..%2Fenv-groups', 'srv-x#frag', 'srv-']) {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {asEnvsyncError, EnvsyncError} from '../../src/errors.js'
-import {redact, REDACTED} from '../../src/redact.js'
+import {redact, REDACTED, registerNames, registerSecret} from '../../src/redact.js'
 import {Secret} from '../../src/secret.js'
 import {renderError} from '../../src/ui/base-command.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
@@ -56,6 +56,20 @@ describe('redact: the one redaction point', () => {
     ]) {
       expect(redact(text)).to.equal(text)
     }
+  })
+
+  it('plain config words (NODE_ENV=production, LOG_LEVEL=info, PORT=8080) and the manifest\'s own names are never blanked', () => {
+    for (const word of ['production', 'development', 'info', 'debug', '8080', 'true', 'us-east'.replace('-', '')]) new Secret(word)
+    expect(redact('check found 1 error(s) in production; run `envsync check production`')).to.equal('check found 1 error(s) in production; run `envsync check production`')
+    expect(redact('LOG_LEVEL is info, PORT 8080')).to.equal('LOG_LEVEL is info, PORT 8080')
+    // An environment named like a value that looks secret is still a name.
+    registerSecret('prod-eu-1')
+    expect(redact('environment prod-eu-1')).to.equal(`environment ${REDACTED}`)
+    registerNames(['prod-eu-1'])
+    expect(redact('environment prod-eu-1')).to.equal('environment prod-eu-1')
+    // Long values of one kind of character are secrets (a passphrase of words).
+    new Secret('correcthorsebatterystaple')
+    expect(redact('got correcthorsebatterystaple')).to.equal(`got ${REDACTED}`)
   })
 
   it('is idempotent: redacting twice changes nothing more', () => {
