@@ -26,7 +26,9 @@ function targetConfig(kind: TargetKind, a: InitAnswers, env: string): Record<str
     case 'railway':
       return {project: a.project, services: serverServices}
     case 'render':
-      return {services: serverServices}
+      // Render has no environments: each is its own services (api, api-staging), and two
+      // environments writing one service would overwrite each other.
+      return {services: Object.fromEntries(a.services.map((s) => [s.name, env === 'production' ? s.name : `${s.name}-${env}`]))}
   }
 }
 

@@ -176,6 +176,18 @@ describe('init --yes: flags only', function () {
     expect(validate({...parseYaml(text), enviroments: {}})).to.equal(false)
   })
 
+  it('every target in every environment: no two environments write one destination (Render services per environment)', async () => {
+    const dir = dirs.make()
+    const r = await runSrc('init', ['--yes', '--dir', dir, '--targets', 'docker,kubernetes,railway,render'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const manifest = parseYaml(readFileSync(path.join(dir, 'envsync.yaml'), 'utf8'))
+    expect(manifest.environments.production.targets.render.services.backend).to.equal('backend')
+    expect(manifest.environments.staging.targets.render.services.backend).to.equal('backend-staging')
+    // diff resolves every environment's destinations first, and refuses a shared one.
+    const d = await runBin(['diff', 'development', '--target', 'docker'], {cwd: dir})
+    expect(d.exitCode, d.stdout + d.stderr).to.equal(0)
+  })
+
   it('--secrets recommended and --secrets all', async () => {
     const rec = dirs.make()
     let r = await runSrc('init', ['--yes', '--dir', rec, '--secrets', 'recommended', '--environments', 'development,production'])
