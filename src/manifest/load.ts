@@ -5,6 +5,7 @@ import {displayPath} from '../paths.js'
 import {readInputFile} from './input-file.js'
 import {issuesToProblems} from './issues.js'
 import {Manifest} from './manifest.js'
+import {refuseSharedDestinations} from './resolve.js'
 import {ManifestSchema} from './schema.js'
 import {protoKeyProblems, validateReferences} from './validate.js'
 import {YamlSource} from './yaml-source.js'
@@ -41,6 +42,8 @@ export function parseManifest(display: string, bytes: Buffer, absolute = path.re
   const manifest = new Manifest(absolute, parsed.data, (p, o) => source.locate(p, o))
   const problems = validateReferences(manifest)
   if (problems.length > 0) throw invalid(display, problems)
+  // Two environments writing one place is wrong whatever the command: every command says so.
+  refuseSharedDestinations(manifest)
   return manifest
 }
 

@@ -78,7 +78,6 @@ export function valueOf(spec: SecretDef, store: ValuesFile, kind?: TargetKind): 
  */
 export function resolveDestinations(manifest: Manifest, env: string, store: ValuesFile, filter: ResolveFilter = {}): Resolved[] {
   const targets = manifest.environment(env).targets ?? {}
-  refuseSharedDestinations(manifest)
   const kinds = manifest.targetsOf(env)
   if (filter.target && !kinds.includes(filter.target)) {
     throw new EnvsyncError(`${env} has no ${filter.target} target`, {
@@ -314,8 +313,7 @@ function placesOf(manifest: Manifest, env: string): Place[] {
   }
   return out
 }
-
-/** Two environments (or two services) that write one destination: an error naming both places. */
+/** Two environments (or services) writing one destination: an error naming both places. Run at load. */
 export function refuseSharedDestinations(manifest: Manifest): void {
   const seen = new Map<string, {env: string; place: Place}>()
   for (const env of manifest.environmentNames) {

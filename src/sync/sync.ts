@@ -2,7 +2,7 @@ import os from 'node:os'
 import {runCheck} from '../check/check.js'
 import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {liveNames, manifestKeysOf, refuseSharedDestinations, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
+import {liveNames, manifestKeysOf, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
@@ -44,8 +44,6 @@ export interface PushOptions extends SyncOptions, ApplyOptions {
  * written (nothing to change, --dry-run or a failed check: no report).
  */
 export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
-  // A manifest whose environments share a destination is wrong whatever the values say.
-  refuseSharedDestinations(manifest)
   const store = readValues(manifest.valuesFile(env))
   const sync = {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)}
   if (!options.confirm && !options.dryRun) {

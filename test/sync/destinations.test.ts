@@ -36,11 +36,11 @@ describe('destinations shared by two environments', () => {
   beforeEach(() => (p = new TempProject('envsync-dest-')))
   afterEach(() => p.cleanup())
 
-  /** The error resolving any environment gives, or undefined. */
+  /** The error loading the manifest (or resolving any environment) gives, or undefined. */
   function clash(envs: Record<string, string>): EnvsyncError | undefined {
     p.write('envsync.yaml', manifest(envs), 0o644)
-    const m = loadManifest(p.manifest)
     try {
+      const m = loadManifest(p.manifest)
       for (const env of Object.keys(envs)) resolveDestinations(m, env, readValues(p.path(`.env.${env}`)))
       return undefined
     } catch (error) {
@@ -100,7 +100,7 @@ describe('destinations shared by two environments', () => {
     requireBuild()
     p.write('envsync.yaml', manifest({staging: '{docker: {dir: secrets/shared}}', production: '{docker: {dir: secrets/shared}}'}), 0o644)
     p.write('.env.staging', `JWT_SECRET=${canary()}\n`)
-    for (const args of [['diff', 'staging'], ['push', 'production', '--yes']]) {
+    for (const args of [['diff', 'staging'], ['push', 'production', '--yes'], ['check', 'staging'], ['export', 'production']]) {
       const r = await runIn(p.dir, args)
       expect(r.exitCode, r.stdout + r.stderr).to.equal(2)
       expect(r.stderr).to.match(/environments staging and production write the same Docker directory secrets\/shared \(envsync\.yaml:\d+:\d+ and envsync\.yaml:\d+:\d+\)/)
