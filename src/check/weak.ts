@@ -81,8 +81,9 @@ const severityIn = (isProtected: boolean): Severity => (isProtected ? 'error' : 
 export const weak: SecretRule = (spec, {value, env, manifest}) => {
   if (!value || value.isEmpty) return undefined
   const text = value.reveal()
-  // A placeholder has its own finding; one is enough.
-  const w = placeholderKind(text) ? undefined : weakness(spec, text)
+  // A placeholder has its own finding; one is enough (asked only of the few weak values).
+  const found = weakness(spec, text)
+  const w = found && !placeholderKind(text) ? found : undefined
   const isProtected = manifest.isProtected(env)
   if (!w || (!w.everywhere && !isProtected)) return undefined
   const fromDefault = text === spec.default
