@@ -7,6 +7,7 @@ import {dockerWarnings} from '../sync/warnings.js'
 import {gitStatus} from './git.js'
 import {checkRule, specRules, valueRules, type Finding} from './rules.js'
 import {sameValueFindings} from './weak.js'
+import {placeholderKind} from './placeholder.js'
 
 export interface CheckResult {
   environment: string
@@ -24,6 +25,13 @@ export function effectiveValues(manifest: Manifest, env: string, store: ValuesFi
     const v = valueOf(spec, store)
     if (v) out.set(spec.key, v)
   }
+  return out
+}
+
+/** Keys whose value is a placeholder: never pushed (push holds them back, diff shows them so). */
+export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFile): Set<string> {
+  const out = new Set<string>()
+  for (const [key, value] of effectiveValues(manifest, env, store)) if (!value.isEmpty && placeholderKind(value.reveal())) out.add(key)
   return out
 }
 

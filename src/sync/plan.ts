@@ -17,6 +17,8 @@ export interface KeyPlan {
   live?: string
   /** A remove of a key envsync does not own (--prune). */
   pruned?: boolean
+  /** 'missing' because its value is a placeholder, which is never pushed. */
+  heldBack?: boolean
 }
 
 export interface DestinationPlan {
@@ -46,12 +48,14 @@ export interface PlanInput {
   prune: boolean
   /** Only these keys (push --only); undefined: all. */
   only?: Set<string>
+  /** Keys left out of desired because their value is a placeholder. */
+  heldBack?: Set<string>
   fingerprint: (s: Secret) => string
 }
 
 /** Pure: desired + live + ownership → per-key actions and the changes to apply. */
 export function planDestination(input: PlanInput): DestinationPlan {
-  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint, pushed} = input
+  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint, pushed, heldBack} = input
   const keys: KeyPlan[] = []
   const changes: Change[] = []
   const inScope = (k: string) => !only || only.has(k)
@@ -62,7 +66,7 @@ export function planDestination(input: PlanInput): DestinationPlan {
     const have = live.values.get(key)
     const liveFp = have === undefined ? undefined : have === WRITE_ONLY ? 'write-only' : fingerprint(have)
     if (!want) {
-      keys.push({key, action: 'missing', live: liveFp})
+      keys.push({key, action: 'missing', live: liveFp, ...(heldBack?.has(key) ? {heldBack: true} : {})})
       continue
     }
     const local = fingerprint(want)

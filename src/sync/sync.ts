@@ -1,5 +1,5 @@
 import os from 'node:os'
-import {runCheck} from '../check/check.js'
+import {placeholderKeys, runCheck} from '../check/check.js'
 import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {liveNames, manifestKeysOf, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
@@ -93,7 +93,9 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const store = options.store ?? readValues(manifest.valuesFile(env))
   const state = new SyncState(manifest.dir)
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
-  for (const r of resolved) for (const name of liveNames(r, options.exclude ?? [])) r.desired.delete(name)
+  // Placeholders never leave the machine: push holds them back, and diff shows what push will do.
+  const exclude = options.exclude ?? placeholderKeys(manifest, env, store)
+  for (const r of resolved) for (const name of liveNames(r, exclude)) r.desired.delete(name)
   const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined
   if (only) {
     const known = new Set(resolved.flatMap(manifestKeysOf))
@@ -122,6 +124,7 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
         pushed: live.owned ? undefined : record.pushed,
         prune: options.prune === true,
         only: only && liveNames(r, only),
+        heldBack: liveNames(r, exclude),
         fingerprint: (s) => s.fingerprint(key),
       })
     } catch (error) {
@@ -147,7 +150,7 @@ function checkBeforePush(manifest: Manifest, env: string, force: boolean, store:
       suggestion: `run \`envsync check ${env}\` and fix them, or pass --force to push anyway (placeholders are never pushed)`,
     })
   }
-  return new Set(result.findings.filter((f) => f.rule === 'placeholder' && f.key).map((f) => f.key!))
+  return placeholderKeys(manifest, env, store)
 }
 
 export type DestinationStatus = 'applied' | 'unchanged' | 'failed'

@@ -67,16 +67,17 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
   const lines = [`${head}${p.exists ? '' : style.dim(' (new)')}  ${status}`]
   const rows = p.keys
-    .filter((k) => verbose || (k.action !== 'unchanged' && k.action !== 'missing'))
+    .filter((k) => verbose || k.heldBack || (k.action !== 'unchanged' && k.action !== 'missing'))
     .map((k) => [
       colour(k.action, `  ${SYMBOL[k.action]} ${k.key}`),
       k.local ? `local ${k.local}` : '',
       k.live ? `live ${k.live}` : '',
-      style.dim(k.pruned ? 'not envsync’s: removed because of --prune' : (NOTE[k.action] ?? '')),
+      style.dim(k.pruned ? 'not envsync’s: removed because of --prune' : k.heldBack ? 'a placeholder: never pushed (set a real value)' : (NOTE[k.action] ?? '')),
     ])
   if (rows.length > 0) lines.push(...table(rows))
   if (!verbose && c.unchanged > 0) lines.push(style.dim(`  = ${plural(c.unchanged, 'key')} unchanged`))
-  if (!verbose && c.missing > 0) lines.push(style.dim(`  · ${plural(c.missing, 'key')} without a local value, left as live (-v lists them)`))
+  const withoutValue = c.missing - p.keys.filter((k) => k.heldBack).length
+  if (!verbose && withoutValue > 0) lines.push(style.dim(`  · ${plural(withoutValue, 'key')} without a local value, left as live (-v lists them)`))
   return lines
 }
 
