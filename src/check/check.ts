@@ -31,7 +31,10 @@ export function effectiveValues(manifest: Manifest, env: string, store: ValuesFi
 /** Keys whose value is a placeholder: never pushed (push holds them back, diff shows them so). */
 export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFile): Set<string> {
   const out = new Set<string>()
-  for (const [key, value] of effectiveValues(manifest, env, store)) if (!value.isEmpty && placeholderKind(value.reveal())) out.add(key)
+  for (const spec of manifest.secretsFor(env)) {
+    const value = valueOf(spec, store)
+    if (value && !value.isEmpty && placeholderKind(value.reveal(), spec.sensitive)) out.add(spec.key)
+  }
   return out
 }
 

@@ -45,7 +45,11 @@ const EXAMPLE_DOMAIN = /(^|\.)(example\.(com|net|org)|[^.]+\.(example|invalid)|e
 /** The host of a URL (scheme://[user@]host) or an email address (user@host). */
 const HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?(\[[^\]]*\]|[^:/?#\s]+)|^[^\s@:/]+@([^\s@/]+)$/i
 
-export function placeholderKind(value: string): string | undefined {
+/**
+ * `sensitive: false` (plain config): a whole-value default such as "test", "none" or "default" is
+ * a real setting there (NODE_ENV=test, PROXY=none), not a secret someone forgot to set.
+ */
+export function placeholderKind(value: string, sensitive = true): string | undefined {
   const v = value.trim().toLowerCase()
   if (v === '') return undefined
   // A host is a placeholder only when it is a reserved example name: api.example-store.io is a
@@ -56,7 +60,7 @@ export function placeholderKind(value: string): string | undefined {
   const elsewhere = host ? v.replace(host.toLowerCase(), ' ') : v
   const ignoreExample = host !== undefined && !elsewhere.split(/[^a-z0-9]+/).includes('example')
   if (/^<[^<>]*>$/.test(v) || /^\[[^[\]]*\]$/.test(v) || /^\{\{[^{}]*\}\}$/.test(v)) return '<…>'
-  if (WEAK_WHOLE.has(v)) return 'weak default'
+  if (sensitive && WEAK_WHOLE.has(v)) return 'weak default'
   const tokens = v.split(/[^a-z0-9]+/).filter(Boolean)
   const raw = value.trim().split(/[^A-Za-z0-9]+/).filter(Boolean)
   const words = raw.every((t) => WORD.test(t))

@@ -63,7 +63,7 @@ export const missing: SecretRule = (spec, {value, env, manifest}) => {
 }
 
 export const placeholder: SecretRule = (spec, {value, env}) => {
-  const kind = value && !value.isEmpty ? placeholderKind(value.reveal()) : undefined
+  const kind = value && !value.isEmpty ? placeholderKind(value.reveal(), spec.sensitive) : undefined
   if (!kind) return undefined
   return {
     severity: 'error',

@@ -12,6 +12,7 @@ import type {Destination} from '../../src/targets/target.js'
 import {encodeValue} from '../../src/values/dotenv.js'
 import {readValues} from '../../src/values/store.js'
 import {DockerProject} from './support.js'
+import {placeholderKind} from '../../src/check/placeholder.js'
 
 /**
  * Byte-exact values, property-tested: values file (written by src/values/store.ts) → push to
@@ -107,6 +108,8 @@ describe('docker round trip of awkward values (property)', function () {
     await fc.assert(
       fc.asyncProperty(fc.record({S_ONE: awkward, S_SHARED: awkward, C_ONE: awkward, C_SHARED: awkward}), async (values) => {
         fc.pre(Object.values(values).every(storable))
+        // Placeholders are never pushed (held back by design): not a round trip to test here.
+        fc.pre(![values.S_ONE, values.S_SHARED].some((v) => placeholderKind(v)) && ![values.C_ONE, values.C_SHARED].some((v) => placeholderKind(v, false)))
         await roundTrip(values)
       }),
       {numRuns: 300, examples: named.map((v) => [v])},
