@@ -6,10 +6,10 @@
  * EnvsyncError runs it on what it is built with, and the renderers run it again at output time,
  * for values that became known after the error was made.
  *
- * It removes, in this order: every value envsync has seen (each `Secret` registers itself, and
- * adapters register their credentials) in the forms a message may carry it — as is, JSON-escaped,
- * URL-encoded, base64, and each long line of a multi-line value; then what looks like a
- * credential whatever its value: URL userinfo, `Bearer …`, and `token: …` / `password=…` pairs.
+ * It removes what looks like a credential whatever its value (URL userinfo, `Bearer …`,
+ * `token: …` / `password=…` pairs), then every value envsync has seen (each `Secret` registers
+ * itself, adapters register their credentials) in the forms a message may carry it: as is,
+ * JSON-escaped, URL-encoded, base64, and each long line of a multi-line value.
  */
 
 export const REDACTED = '[redacted]'
@@ -86,8 +86,10 @@ const PATTERNS: [RegExp, string][] = [
 export function redact(text: string): string {
   if (!text) return text
   let out = text
-  for (const form of allForms()) if (out.includes(form)) out = out.split(form).join(REDACTED)
+  // Shapes first: a known value that is part of a URL ("https://" as someone's value) must not
+  // break the userinfo pattern before it runs.
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
+  for (const form of allForms()) if (out.includes(form)) out = out.split(form).join(REDACTED)
   return out
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path'
 import {expect} from 'chai'
 
 import {EnvsyncError} from '../../src/errors.js'
-import {redact} from '../../src/redact.js'
+import {forgetSecrets, redact} from '../../src/redact.js'
 import {loadKubeconfig, selectContext, type Kubeconfig} from '../../src/targets/kubeconfig.js'
 import {canary} from '../helpers/canary.js'
 import {kubectlBinary} from './harness.js'
@@ -147,6 +147,8 @@ function prng(seed: number): () => number {
 
 describe('kubeconfig problems: one clear error naming the file, never its contents', () => {
   let dir: string
+  // Values other test files registered in this process (a Secret of "127.0.0.1") would blank hosts.
+  beforeEach(() => forgetSecrets())
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'envsync-kubeconfig-'))))
   afterEach(() => rmSync(dir, {recursive: true, force: true}))
 

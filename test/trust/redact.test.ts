@@ -1,13 +1,16 @@
 import {expect} from 'chai'
 
 import {asEnvsyncError, EnvsyncError} from '../../src/errors.js'
-import {redact, REDACTED, registerNames, registerSecret} from '../../src/redact.js'
+import {forgetSecrets, redact, REDACTED, registerNames, registerSecret} from '../../src/redact.js'
 import {Secret} from '../../src/secret.js'
 import {renderError} from '../../src/ui/base-command.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 
 /** The one redaction point, unit by unit: what it removes, and what of envsync's own text it keeps. */
 describe('redact: the one redaction point', () => {
+  // Values other test files registered in this process must not decide what these assert.
+  beforeEach(() => forgetSecrets())
+
   it('removes a known value in every form a foreign message may carry it', () => {
     const value = `${canary('V')}"quoted"\\ & more/+=?`
     new Secret(value)
