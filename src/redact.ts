@@ -32,22 +32,28 @@ function secretLike(value: string): boolean {
 }
 
 const known = new Set<string>()
+/** Registered, not yet indexed: indexing costs a few encodings per value, paid only when text is redacted. */
+let pending: string[] = []
 /** Names the manifest gives (environments, services, keys, the project): never hidden. */
 const names = new Set<string>()
-/** The forms of every known value, longest first (a value inside another is matched by the longer). */
-let forms: string[] | undefined
+/**
+ * The forms of every known value by their first PREFIX characters, so that redacting a text costs
+ * one look-up per position of the text, not one search per known value (a push of 20,000 secrets,
+ * a property test creating thousands of errors).
+ */
+const PREFIX = MIN_LENGTH
+const index = new Map<string, string[]>()
 
 /** Makes a value known to the redaction point (values, tokens, passwords, keys). */
 export function registerSecret(value: string | undefined): void {
   if (value === undefined || known.has(value) || !secretLike(value)) return
   known.add(value)
-  forms = undefined
+  pending.push(value)
 }
 
 /** Makes names public: a value equal to one (an environment called like a value) hides nothing. */
 export function registerNames(list: Iterable<string>): void {
   for (const n of list) names.add(n)
-  forms = undefined
 }
 
 function formsOf(value: string): string[] {
@@ -60,13 +66,30 @@ function formsOf(value: string): string[] {
   return out.filter((f) => f.length >= MIN_LENGTH)
 }
 
-function allForms(): string[] {
-  if (!forms) {
-    const set = new Set<string>()
-    for (const v of known) for (const f of formsOf(v)) if (!names.has(f)) set.add(f)
-    forms = [...set].sort((a, b) => b.length - a.length)
+function indexPending(): void {
+  for (const value of pending) {
+    for (const form of formsOf(value)) {
+      const key = form.slice(0, PREFIX)
+      const list = index.get(key)
+      if (!list) index.set(key, [form])
+      else if (!list.includes(form)) list.push(form)
+    }
   }
-  return forms
+  pending = []
+}
+
+/** Every known form found in the text, as [start, end) ranges, the longest at each position. */
+function knownRanges(text: string): [number, number][] {
+  indexPending()
+  const ranges: [number, number][] = []
+  for (let i = 0; i + PREFIX <= text.length; i++) {
+    const candidates = index.get(text.slice(i, i + PREFIX))
+    if (!candidates) continue
+    let end = -1
+    for (const form of candidates) if (form.length > end - i && text.startsWith(form, i) && !names.has(form)) end = i + form.length
+    if (end > 0) ranges.push([i, end])
+  }
+  return ranges
 }
 
 const PATTERNS: [RegExp, string][] = [
@@ -89,13 +112,21 @@ export function redact(text: string): string {
   // Shapes first: a known value that is part of a URL ("https://" as someone's value) must not
   // break the userinfo pattern before it runs.
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
-  for (const form of allForms()) if (out.includes(form)) out = out.split(form).join(REDACTED)
-  return out
+  // Overlapping ranges merge into one [redacted].
+  let result = ''
+  let at = 0
+  for (const [start, end] of knownRanges(out)) {
+    if (end <= at) continue
+    if (start >= at) result += out.slice(at, start) + REDACTED
+    at = end
+  }
+  return result + out.slice(at)
 }
 
 /** For tests: forget every registered value. */
 export function forgetSecrets(): void {
   known.clear()
   names.clear()
-  forms = undefined
+  index.clear()
+  pending = []
 }
