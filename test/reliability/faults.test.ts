@@ -12,6 +12,7 @@ import {applyThenDrop, drop, latency, seededRandom, serverError, tooManyRequests
 import {start as startRailway, type RailwayFake, type SeededProject} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, renderFault, startRenderFake, type RenderFake} from '../fakes/render.js'
 import {TempProject} from '../helpers/project.js'
+import {placeholderKind} from '../../src/check/placeholder.js'
 
 /**
  * Reliability under injected faults, in-process (planSync/applySync against the Railway and
@@ -913,6 +914,8 @@ secrets:
     await fc.assert(
       fc.asyncProperty(fc.record({V_SVC: awkward, V_SHARED: awkward, V_CFG: awkward, V_OTHER: awkward}), async (values) => {
         fc.pre(Object.values(values).every(storable))
+        // Placeholders are never pushed (held back by design): not a round trip to test here.
+        fc.pre(!Object.values(values).some((v) => placeholderKind(v)))
         await check(withDb(values))
       }),
       {numRuns: 80, seed: SEED},
