@@ -8,6 +8,7 @@ import {gitStatus} from './git.js'
 import {checkRule, specRules, valueRules, type Finding} from './rules.js'
 import {sameValueFindings} from './weak.js'
 import {placeholderKind} from './placeholder.js'
+import {asEnvsyncError} from '../errors.js'
 
 export interface CheckResult {
   environment: string
@@ -53,7 +54,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
       findings.push({
         severity: 'warning',
         rule: 'reused',
-        message: `could not compare with ${other}: ${(error as Error).message}`,
+        message: `could not compare with ${other}: ${asEnvsyncError(error).message}`,
         hint: `run \`envsync check ${other}\` to see what is wrong with that file`,
       })
     }
