@@ -1,11 +1,12 @@
-import type {Manifest} from '../manifest/manifest.js'
+import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {valueOf} from '../manifest/resolve.js'
 import {Secret} from '../secret.js'
+import {fillHint} from '../values/generate.js'
 import {readValues, type ValuesFile} from '../values/store.js'
-import {formatOutcomes} from './format.js'
+import {describeFormat, formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
-import {gitStatus} from './git.js'
-import {checkRule, specRules, valueRules, type Finding} from './rules.js'
+import {gitFindings} from './git.js'
+import {checkRule, minLengthOf, specRules, valueRules, type Finding} from './rules.js'
 import {sameValueFindings} from './weak.js'
 import {placeholderKind} from './placeholder.js'
 import {asEnvsyncError} from '../errors.js'
@@ -16,7 +17,23 @@ export interface CheckResult {
   checked: number
   errors: number
   warnings: number
+  /** Every finding, the to-do's `missing` ones included (errors counts them too). */
   findings: Finding[]
+  /** Required keys never set in this environment: the values a person (or generate) must still provide. */
+  todo: TodoItem[]
+  /** How to give the to-do keys their values, in one line (generate, or the file to edit). */
+  todoHint?: string
+  /** Lines worth knowing that are not findings. */
+  notes: string[]
+}
+
+/** A value still to provide: what it is and how to set it. Its `missing` finding is in findings too. */
+export interface TodoItem {
+  key: string
+  description?: string
+  /** What a valid value looks like (its format or minimum length). */
+  expected?: string
+  hint: string
 }
 
 /** Values as the environment will see them: the store's, else the manifest default. */
@@ -43,6 +60,7 @@ export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFi
 export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readValues(manifest.valuesFile(env))): CheckResult {
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
+  const todo: TodoItem[] = []
   const findings: Finding[] = [...fileFindings(manifest, env, store), ...dockerWarnings(manifest, env).map((w) => ({severity: 'warning' as const, ...w}))]
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
@@ -72,21 +90,24 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
       const v = file.values.get(spec.key)
       if (v) elsewhere.set(name, v)
     }
-    const ctx = {manifest, env, value: values.get(spec.key), elsewhere, formatFits: formatFits.get(spec.key)}
+    const ctx = {manifest, env, file: store.display, value: values.get(spec.key), elsewhere, formatFits: formatFits.get(spec.key)}
     for (const rule of valueRules) {
       const f = rule(spec, ctx)
       if (f) findings.push(f)
-      // Nothing more to say about a missing value.
-      if (f?.rule === 'missing') break
+      // Nothing more to say about a missing value; one never set is a to-do (an empty one is a mistake).
+      if (f?.rule === 'missing') {
+        if (!ctx.value) todo.push(todoItem(spec, f.hint))
+        break
+      }
     }
     for (const rule of specRules) {
       const f = rule(spec, ctx)
       if (f) findings.push(f)
     }
   }
-  findings.push(...sameValueFindings(specs, values, env, manifest.isProtected(env)))
+  findings.push(...sameValueFindings(specs, values, env, store.display, manifest.isProtected(env)))
   for (const rule of manifest.data.rules) {
-    const f = checkRule(rule, env, values, manifest)
+    const f = checkRule(rule, env, store.display, values, manifest)
     if (f) findings.push(f)
   }
 
@@ -98,7 +119,17 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
     findings,
+    todo,
+    todoHint: todo.length > 0 ? fillHint(manifest, env, todo.map((t) => t.key), store.display) : undefined,
+    notes: [],
   }
+}
+
+function todoItem(spec: SecretDef, hint: string): TodoItem {
+  const min = minLengthOf(spec)
+  // A generated value is right by construction: nothing to tell the person about its shape.
+  const expected = spec.generate ? undefined : spec.format ? describeFormat(spec.format) : min === undefined ? undefined : `at least ${min} characters`
+  return {key: spec.key, description: spec.description, expected, hint}
 }
 
 function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Finding[] {
@@ -112,22 +143,7 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
       hint: `run \`chmod 600 ${store.display}\``,
     })
   }
-  const git = gitStatus(store.file)
-  if (git.tracked) {
-    out.push({
-      severity: 'error',
-      rule: 'git-tracked',
-      message: `${store.display} is committed to git: its values are in the repository history`,
-      hint: `run \`git rm --cached ${store.display}\`, add it to .gitignore, and rotate every value in it`,
-    })
-  } else if (git.inRepo && !git.ignored) {
-    out.push({
-      severity: 'error',
-      rule: 'git-ignore',
-      message: `${store.display} is not git-ignored: \`git add .\` would commit it`,
-      hint: `add ${store.display} (or .env.*) to .gitignore`,
-    })
-  }
+  out.push(...gitFindings(store.file, store.display))
   // One warning per key, naming the line that wins: the last one.
   const lastLine = new Map<string, number>()
   for (const dup of store.duplicates) lastLine.set(dup.key, dup.line)
@@ -148,7 +164,7 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
         rule: 'unknown-key',
         key,
         message: `${key} is in ${store.display} but not in the manifest`,
-        hint: `add ${key} under secrets: in the manifest, or remove it from the values file`,
+        hint: `add ${key} under secrets: in the manifest, or remove it from ${store.display}`,
       })
     } else if (!manifest.appliesTo(spec, env)) {
       out.push({
@@ -156,7 +172,7 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
         rule: 'unknown-key',
         key,
         message: `${key} is in ${store.display} but applies only to ${spec.environments!.join(', ')}`,
-        hint: `remove it from the values file, or add ${env} to its environments`,
+        hint: `remove it from ${store.display}, or add ${env} to its environments`,
       })
     }
   }

@@ -25,6 +25,8 @@ export interface Finding {
 export interface SecretContext {
   manifest: Manifest
   env: string
+  /** The environment's values file as messages name it (.env.development). */
+  file: string
   value: Secret | undefined
   /** The same key's value in each other environment that has a values file. */
   elsewhere: Map<string, Secret>
@@ -36,10 +38,10 @@ export type SecretRule = (spec: SecretDef, ctx: SecretContext) => Finding | unde
 
 const BUNDLER_PUBLIC = ['VITE_', 'NEXT_PUBLIC_', 'REACT_APP_', 'EXPO_PUBLIC_', 'NUXT_PUBLIC_', 'PUBLIC_', 'GATSBY_']
 
-const fixCommand = (spec: SecretDef, env: string) =>
+const fixCommand = (spec: SecretDef, env: string, file: string) =>
   spec.generate
     ? `run \`envsync generate ${env} ${spec.key} --force\``
-    : `set a real value for ${spec.key} in the ${env} values file`
+    : `set a real value for ${spec.key} in ${file}`
 
 /** The default minimum length of a generated secret: 32, or what its recipe makes if shorter. */
 export function minLengthOf(spec: SecretDef): number | undefined {
@@ -48,7 +50,7 @@ export function minLengthOf(spec: SecretDef): number | undefined {
   return undefined
 }
 
-export const missing: SecretRule = (spec, {value, env, manifest}) => {
+export const missing: SecretRule = (spec, {value, env, file, manifest}) => {
   if (!spec.required || (value && !value.isEmpty)) return undefined
   // Every target of the environment receives a literal override: no local value is needed.
   const targets = manifest.targetsOf(env)
@@ -58,11 +60,11 @@ export const missing: SecretRule = (spec, {value, env, manifest}) => {
     rule: 'missing',
     key: spec.key,
     message: value ? `${spec.key} is empty` : `${spec.key} is required and has no value`,
-    hint: spec.generate ? `run \`envsync generate ${env}\`` : `add ${spec.key}=… to the ${env} values file`,
+    hint: spec.generate ? `run \`envsync generate ${env}\`` : `add ${spec.key}=… to ${file}`,
   }
 }
 
-export const placeholder: SecretRule = (spec, {value, env}) => {
+export const placeholder: SecretRule = (spec, {value, env, file}) => {
   const kind = value && !value.isEmpty ? placeholderKind(value.reveal(), spec.sensitive) : undefined
   if (!kind) return undefined
   return {
@@ -70,11 +72,11 @@ export const placeholder: SecretRule = (spec, {value, env}) => {
     rule: 'placeholder',
     key: spec.key,
     message: `${spec.key} looks like a placeholder (${kind})`,
-    hint: fixCommand(spec, env),
+    hint: fixCommand(spec, env, file),
   }
 }
 
-export const tooShort: SecretRule = (spec, {value, env}) => {
+export const tooShort: SecretRule = (spec, {value, env, file}) => {
   const min = minLengthOf(spec)
   if (!value || value.isEmpty || min === undefined || value.length >= min) return undefined
   return {
@@ -82,7 +84,7 @@ export const tooShort: SecretRule = (spec, {value, env}) => {
     rule: 'min-length',
     key: spec.key,
     message: `${spec.key} has ${value.length} characters; at least ${min} are required`,
-    hint: spec.generate ? fixCommand(spec, env) : `use a value of at least ${min} characters`,
+    hint: spec.generate ? fixCommand(spec, env, file) : `use a value of at least ${min} characters`,
   }
 }
 
@@ -103,7 +105,7 @@ export const format: SecretRule = (spec, {value, formatFits}) => {
   return {severity: 'error', rule: 'format', key: spec.key, message: `${spec.key} ${why}`, hint}
 }
 
-export const lowEntropy: SecretRule = (spec, {value, env}) => {
+export const lowEntropy: SecretRule = (spec, {value, env, file}) => {
   if (!spec.generate || !spec.sensitive || !value || value.isEmpty) return undefined
   const bits = recipeBits(spec.generate) / recipeLength(spec.generate)
   const reason = lowEntropyReason(value.reveal(), bits)
@@ -113,11 +115,11 @@ export const lowEntropy: SecretRule = (spec, {value, env}) => {
     rule: 'entropy',
     key: spec.key,
     message: `${spec.key} does not look random: ${reason}`,
-    hint: fixCommand(spec, env),
+    hint: fixCommand(spec, env, file),
   }
 }
 
-export const reused: SecretRule = (spec, {value, env, elsewhere, manifest}) => {
+export const reused: SecretRule = (spec, {value, env, file, elsewhere, manifest}) => {
   if (!spec.sensitive || !value || value.isEmpty) return undefined
   const same = [...elsewhere].filter(([, other]) => value.equals(other)).map(([name]) => name)
   if (same.length === 0) return undefined
@@ -128,7 +130,7 @@ export const reused: SecretRule = (spec, {value, env, elsewhere, manifest}) => {
     rule: 'reused',
     key: spec.key,
     message: `${spec.key} in ${env} has the same value as in ${same.join(', ')}`,
-    hint: spec.generate ? fixCommand(spec, env) : `give ${env} its own value`,
+    hint: spec.generate ? fixCommand(spec, env, file) : `give ${env} its own value`,
   }
 }
 
@@ -179,7 +181,7 @@ function conditionHolds(c: KeyConditionData, values: Map<string, Secret>, manife
 const describeCondition = (c: KeyConditionData) => (typeof c === 'string' ? c : `${c.key}=${c.equals}`)
 
 /** oneOf and requires rules; `values` holds effective values of the keys that apply to env. */
-export function checkRule(rule: RuleData, env: string, values: Map<string, Secret>, manifest: Manifest): Finding | undefined {
+export function checkRule(rule: RuleData, env: string, file: string, values: Map<string, Secret>, manifest: Manifest): Finding | undefined {
   if (rule.environments && !rule.environments.includes(env)) return undefined
   const label = rule.description ? ` (${rule.description})` : ''
   if ('oneOf' in rule) {
@@ -192,7 +194,7 @@ export function checkRule(rule: RuleData, env: string, values: Map<string, Secre
         severity: 'error',
         rule: 'one-of',
         message: `none of ${members.join(', ')} is set${label}`,
-        hint: `set one of them in the ${env} values file`,
+        hint: `set one of them in ${file}`,
       }
     }
     if (rule.exclusive && set.length > 1) {
@@ -212,6 +214,6 @@ export function checkRule(rule: RuleData, env: string, values: Map<string, Secre
     severity: 'error',
     rule: 'requires',
     message: `needs ${alternatives.join(', or ')}${label}`,
-    hint: `set ${alternatives[0]}${alternatives.length > 1 ? ` (or another alternative)` : ''} in the ${env} values file`,
+    hint: `set ${alternatives[0]}${alternatives.length > 1 ? ` (or another alternative)` : ''} in ${file}`,
   }
 }

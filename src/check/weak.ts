@@ -78,7 +78,7 @@ function weakness(spec: SecretDef, value: string): {why: string; everywhere: boo
 
 const severityIn = (isProtected: boolean): Severity => (isProtected ? 'error' : 'warning')
 
-export const weak: SecretRule = (spec, {value, env, manifest}) => {
+export const weak: SecretRule = (spec, {value, env, file, manifest}) => {
   if (!value || value.isEmpty) return undefined
   const text = value.reveal()
   // A placeholder has its own finding; one is enough (asked only of the few weak values).
@@ -92,7 +92,7 @@ export const weak: SecretRule = (spec, {value, env, manifest}) => {
     rule: 'weak',
     key: spec.key,
     message: `${spec.key} ${w.why}${isProtected ? ` in the protected environment ${env}` : ''}${fromDefault ? ' (its manifest default)' : ''}`,
-    hint: spec.generate ? `run \`envsync generate ${env} ${spec.key} --force\`` : `set ${spec.key} to ${env}'s own ${w.why.includes('local') ? 'address' : 'value'} in the ${env} values file`,
+    hint: spec.generate ? `run \`envsync generate ${env} ${spec.key} --force\`` : `set ${spec.key} to ${env}'s own ${w.why.includes('local') ? 'address' : 'value'} in ${file}`,
   }
 }
 
@@ -102,7 +102,7 @@ export const weak: SecretRule = (spec, {value, env, manifest}) => {
  * under two names (DATABASE_URL and DIRECT_URL) is a deliberate alias. Values under 8
  * characters (flags, digits) are not secrets worth comparing.
  */
-export function sameValueFindings(specs: SecretDef[], values: Map<string, Secret>, env: string, isProtected: boolean): Finding[] {
+export function sameValueFindings(specs: SecretDef[], values: Map<string, Secret>, env: string, file: string, isProtected: boolean): Finding[] {
   const first = new Map<string, SecretDef>()
   const out: Finding[] = []
   for (const spec of specs) {
@@ -120,7 +120,7 @@ export function sameValueFindings(specs: SecretDef[], values: Map<string, Secret
       rule: 'same-value',
       key: spec.key,
       message: `${spec.key} has the same value as ${earlier.key}`,
-      hint: spec.generate ? `run \`envsync generate ${env} ${spec.key} --force\` to give it its own value` : `give ${spec.key} its own value in the ${env} values file`,
+      hint: spec.generate ? `run \`envsync generate ${env} ${spec.key} --force\` to give it its own value` : `give ${spec.key} its own value in ${file}`,
     })
   }
   return out

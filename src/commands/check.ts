@@ -9,7 +9,7 @@ import {renderCheck} from '../ui/render-check.js'
 export default class Check extends BaseCommand<typeof Check> {
   static summary = 'Audit the values of an environment.'
   static description =
-    'Reports missing values, placeholders, values that are too short, in the wrong format or not random, values reused from another environment, secrets exposed to public services, and values files that are readable by others or not git-ignored. Never prints a value.'
+    'Reports missing values, placeholders, values that are too short, in the wrong format or not random, values reused from another environment, secrets exposed to public services, and values files that are readable by others, committed to or staged in git, or not git-ignored. Required values never set are listed as a to-do: what each is, what it looks like and where it goes (the values file, or `envsync generate` for keys with a recipe); they still fail the check. Never prints a value.'
 
   static examples = [
     {description: 'Audit production before a release', command: '<%= config.bin %> check production'},

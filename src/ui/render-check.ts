@@ -3,8 +3,11 @@ import {plural, style, table} from './style.js'
 
 export function renderCheck(r: CheckResult): string[] {
   const lines: string[] = []
-  if (r.findings.length > 0) {
-    const rows = r.findings.map((f) => [
+  // A to-do's `missing` finding is shown in the to-do list, not again as an error row.
+  const todoKeys = new Set(r.todo.map((t) => t.key))
+  const findings = r.findings.filter((f) => !(f.rule === 'missing' && f.key && todoKeys.has(f.key)))
+  if (findings.length > 0) {
+    const rows = findings.map((f) => [
       f.severity === 'error' ? style.red('error') : style.yellow('warning'),
       f.key ?? '-',
       f.rule,
@@ -12,14 +15,23 @@ export function renderCheck(r: CheckResult): string[] {
     ])
     const formatted = table([['SEVERITY', 'KEY', 'RULE', 'FINDING'].map((h) => style.dim(h)), ...rows])
     lines.push(formatted[0])
-    r.findings.forEach((f, i) => {
+    findings.forEach((f, i) => {
       lines.push(formatted[i + 1])
       lines.push(style.dim(`    → ${f.hint}`))
     })
     lines.push('')
   }
+  if (r.todo.length > 0) {
+    lines.push(style.bold(`To fill in ${r.file}:`))
+    const rows = r.todo.map((t) => [`  ${t.key}`, [t.description, t.expected].filter(Boolean).join(' — ')])
+    lines.push(...table(rows), style.dim(`    → ${r.todoHint}`), '')
+  }
+  for (const note of r.notes) lines.push(note)
+  if (r.notes.length > 0) lines.push('')
+  const errors = r.errors - r.todo.length
   const verdict =
     r.errors > 0 ? style.red(`✗ ${r.environment}`) : r.warnings > 0 ? style.yellow(`! ${r.environment}`) : style.green(`✓ ${r.environment}`)
-  lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${r.file} — ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`)
+  const left = r.todo.length > 0 ? `${plural(r.todo.length, 'value')} to fill in, ` : ''
+  lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${r.file} — ${left}${plural(errors, 'error')}, ${plural(r.warnings, 'warning')}`)
   return lines
 }

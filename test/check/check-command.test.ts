@@ -46,7 +46,7 @@ describe('check command', () => {
       const pr = project(smallManifest(), {'.env.production': {DATABASE_URL: pgUrl()}})
       const r = await runBin(['check', 'production'], {cwd: pr.dir})
       expect(r.exitCode).to.equal(1)
-      expect(r.stdout).to.include('✗ production: 3 secrets checked in .env.production — 1 error, 0 warnings')
+      expect(r.stdout).to.include('✗ production: 3 secrets checked in .env.production — 1 value to fill in, 0 errors, 0 warnings')
       expect(r.stdout).to.include('→ run `envsync generate production`')
       expect(r.stderr).to.equal('')
     })
@@ -100,7 +100,7 @@ describe('check command', () => {
       expect(e.result!.findings).to.deep.equal([
         {severity: 'error', rule: 'placeholder', key: 'JWT_SECRET', message: 'JWT_SECRET looks like a placeholder (change-me)', hint: 'run `envsync generate production JWT_SECRET --force`'},
         {severity: 'error', rule: 'min-length', key: 'JWT_SECRET', message: 'JWT_SECRET has 8 characters; at least 32 are required', hint: 'run `envsync generate production JWT_SECRET --force`'},
-        {severity: 'warning', rule: 'unknown-key', key: 'EXTRA', message: 'EXTRA is in .env.production but not in the manifest', hint: 'add EXTRA under secrets: in the manifest, or remove it from the values file'},
+        {severity: 'warning', rule: 'unknown-key', key: 'EXTRA', message: 'EXTRA is in .env.production but not in the manifest', hint: 'add EXTRA under secrets: in the manifest, or remove it from .env.production'},
       ])
     })
 
@@ -181,7 +181,7 @@ describe('check command', () => {
         'error     DATABASE_URL  format       DATABASE_URL is a mysql:// URL, but its format postgres-url takes postgres:// or postgresql://',
         "    → expected a URL of the form postgres://user:password@host:5432/db; if DATABASE_URL really is a mysql:// URL, set `format: {regex: 'mysql://.+'}` on DATABASE_URL in the manifest",
         'warning   EXTRA         unknown-key  EXTRA is in ' + file + ' but not in the manifest',
-        '    → add EXTRA under secrets: in the manifest, or remove it from the values file',
+        `    → add EXTRA under secrets: in the manifest, or remove it from ${file}`,
         '',
         `✗ production: 3 secrets checked in ${file} — 3 errors, 1 warning`,
         '',

@@ -105,7 +105,7 @@ ${RECIPES.map((r, i) => `  K${i}: {services: [backend], generate: "${r}"}`).join
           const value = draw(recipe)
           const reason = lowEntropyReason(value, bits)
           if (reason) flagged.push(`${reason}: ${value}`)
-          const ctx: SecretContext = {manifest, env: 'production', value: new Secret(value), elsewhere: new Map()}
+          const ctx: SecretContext = {manifest, env: 'production', file: '.env.production', value: new Secret(value), elsewhere: new Map()}
           for (const rule of [lowEntropy, placeholder, tooShort]) {
             const f = rule(spec, ctx)
             if (f) flagged.push(`${f.rule}: ${value}`)
@@ -117,7 +117,7 @@ ${RECIPES.map((r, i) => `  K${i}: {services: [backend], generate: "${r}"}`).join
 
     it('the rule asks the same of a value as lowEntropyReason with the recipe bits', () => {
       const spec = manifest.secret('K2')! // hex:32
-      const ctx = (v: string): SecretContext => ({manifest, env: 'production', value: new Secret(v), elsewhere: new Map()})
+      const ctx = (v: string): SecretContext => ({manifest, env: 'production', file: '.env.production', value: new Secret(v), elsewhere: new Map()})
       expect(lowEntropy(spec, ctx('0'.repeat(64)))).to.include({rule: 'entropy', severity: 'error', key: 'K2'})
       expect(lowEntropy(spec, ctx(draw('hex:32')))).to.equal(undefined)
     })

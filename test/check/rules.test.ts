@@ -36,7 +36,7 @@ describe('check: rules (runCheck on temp projects)', () => {
         message: 'JWT_SECRET is required and has no value',
         hint: 'run `envsync generate production`',
       })
-      expect(only(r, 'missing', 'DATABASE_URL').hint).to.equal('add DATABASE_URL=… to the production values file')
+      expect(only(r, 'missing', 'DATABASE_URL').hint).to.equal(`add DATABASE_URL=… to ${current().path('.env.production')}`)
       expect(r.errors).to.equal(2)
     })
 
@@ -149,7 +149,7 @@ secrets:
     it('a key without a recipe: the hint asks for a real value', () => {
       const r = project(smallManifest(), {'.env.production': {JWT_SECRET: draw('base64:48'), DATABASE_URL: 'postgres://user:changeme@localhost:5432/app'}}).check('production')
       expect(summary(r.findings)).to.deep.equal(['error placeholder DATABASE_URL'])
-      expect(r.findings[0].hint).to.equal('set a real value for DATABASE_URL in the production values file')
+      expect(r.findings[0].hint).to.equal(`set a real value for DATABASE_URL in ${current().path('.env.production')}`)
     })
 
     it('non-sensitive config is checked too', () => {
@@ -468,7 +468,7 @@ secrets:
       const r = pr.check('production')
       expect(summary(r.findings)).to.deep.equal(['warning unknown-key LEGACY_TOKEN'])
       expect(r.findings[0].message).to.equal(`LEGACY_TOKEN is in ${pr.path('.env.production')} but not in the manifest`)
-      expect(r.findings[0].hint).to.equal('add LEGACY_TOKEN under secrets: in the manifest, or remove it from the values file')
+      expect(r.findings[0].hint).to.equal(`add LEGACY_TOKEN under secrets: in the manifest, or remove it from ${pr.path('.env.production')}`)
     })
 
     it('a key that applies only to other environments is a warning', () => {
@@ -477,7 +477,7 @@ secrets:
       const r = pr.check('development')
       expect(summary(r.findings)).to.deep.equal(['warning unknown-key SMTP_PASSWORD'])
       expect(r.findings[0].message).to.equal(`SMTP_PASSWORD is in ${pr.path('.env.development')} but applies only to production`)
-      expect(r.findings[0].hint).to.equal('remove it from the values file, or add development to its environments')
+      expect(r.findings[0].hint).to.equal(`remove it from ${pr.path('.env.development')}, or add development to its environments`)
       // …and in production it is a required key like any other.
       expect(summary(pr.check('production').findings)).to.deep.equal(['error missing JWT_SECRET', 'error missing DATABASE_URL', 'error missing SMTP_PASSWORD'])
     })
@@ -517,24 +517,45 @@ secrets:
       expect(summary(pr.check('development').findings)).to.deep.equal(['error missing JWT_SECRET', 'error missing DATABASE_URL'])
     })
 
-    it('a values file tracked by git is an error even if it is ignored as well', () => {
+    it('a values file committed to git is an error even if it is ignored as well: rotate, unstage, rewrite history', () => {
       const pr = project(smallManifest(), {'.env.production': cleanValues()})
+      const file = pr.path('.env.production')
       git(pr.dir, 'init', '-q')
       git(pr.dir, 'add', '.env.production')
       git(pr.dir, 'commit', '-q', '-m', 'oops')
       const tracked = pr.check('production')
       expect(summary(tracked.findings)).to.deep.equal(['error git-tracked -'])
-      expect(tracked.findings[0].message).to.equal(`${pr.path('.env.production')} is committed to git: its values are in the repository history`)
-      expect(tracked.findings[0].hint).to.equal(`run \`git rm --cached ${pr.path('.env.production')}\`, add it to .gitignore, and rotate every value in it`)
+      expect(tracked.findings[0].message).to.equal(`${file} is committed to git: its values are in the repository history`)
+      expect(tracked.findings[0].hint).to.equal(`rotate every value in it (every clone has them), run \`git rm --cached ${file}\`, add it to .gitignore, and remove it from the history (e.g. with git filter-repo)`)
       writeFileSync(pr.path('.gitignore'), '.env.*\n')
-      expect(summary(pr.check('production').findings)).to.deep.equal(['error git-tracked -'])
+      const ignored = pr.check('production')
+      expect(summary(ignored.findings)).to.deep.equal(['error git-tracked -'])
+      expect(ignored.findings[0].hint).to.equal(`rotate every value in it (every clone has them), run \`git rm --cached ${file}\`, and remove it from the history (e.g. with git filter-repo)`)
     })
 
-    it('staged but not committed counts as tracked', () => {
+    it('committed once and since removed from the index: still in the history', () => {
       const pr = project(smallManifest(), {'.env.production': cleanValues()})
       git(pr.dir, 'init', '-q')
       git(pr.dir, 'add', '.env.production')
-      expect(summary(pr.check('production').findings)).to.deep.equal(['error git-tracked -'])
+      git(pr.dir, 'commit', '-q', '-m', 'oops')
+      git(pr.dir, 'rm', '-q', '--cached', '.env.production')
+      git(pr.dir, 'commit', '-q', '-m', 'untrack')
+      writeFileSync(pr.path('.gitignore'), '.env.*\n')
+      const r = pr.check('production')
+      expect(summary(r.findings)).to.deep.equal(['error git-tracked -'])
+      expect(r.findings[0].message).to.equal(`${pr.path('.env.production')} was committed to git before: its values are still in the repository history`)
+      expect(r.findings[0].hint).to.equal('rotate every value in it (every clone has them) and remove it from the history (e.g. with git filter-repo)')
+    })
+
+    it('staged but not committed: unstage it, nothing to rotate', () => {
+      const pr = project(smallManifest(), {'.env.production': cleanValues()})
+      const file = pr.path('.env.production')
+      git(pr.dir, 'init', '-q')
+      git(pr.dir, 'add', '.env.production')
+      const r = pr.check('production')
+      expect(summary(r.findings)).to.deep.equal(['error git-staged -'])
+      expect(r.findings[0].message).to.equal(`${file} is staged in git (not committed yet): the next commit would put its values in the history`)
+      expect(r.findings[0].hint).to.equal(`run \`git rm --cached ${file}\` and add it to .gitignore; nothing to rotate, as it was never committed (unless its values were shared another way)`)
     })
 
     it('a values file in a subdirectory of the repository is checked where it is', () => {
@@ -565,7 +586,7 @@ ${rule}`)
     it('oneOf: none set is an error naming the keys and the description', () => {
       const r = project(payments(oneOf), {'.env.production': cleanValues()}).check('production')
       expect(r.findings).to.deep.equal([
-        {severity: 'error', rule: 'one-of', message: 'none of STRIPE_KEY, PADDLE_KEY is set (a payment provider)', hint: 'set one of them in the production values file'},
+        {severity: 'error', rule: 'one-of', message: 'none of STRIPE_KEY, PADDLE_KEY is set (a payment provider)', hint: `set one of them in ${current().path('.env.production')}`},
       ])
     })
 
@@ -599,7 +620,7 @@ ${rule}`)
           severity: 'error',
           rule: 'requires',
           message: 'needs REDIS_URL, or USE_PG_QUEUE=true (a job queue backend)',
-          hint: 'set REDIS_URL (or another alternative) in the production values file',
+          hint: `set REDIS_URL (or another alternative) in ${current().path('.env.production')}`,
         },
       ])
     })
