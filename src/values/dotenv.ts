@@ -176,7 +176,7 @@ function readsBack(form: string, value: string): boolean {
 }
 
 /** The dotenv form of a value, or a clear error naming the key; `fix` says what to do instead. */
-export function encodeOrThrow(key: string, value: string, fix = `change the value or keep ${key} out of the values file`, exitCode?: number): string {
+export function encodeOrThrow(key: string, value: string, fix: string, exitCode?: number): string {
   const encoded = encodeValue(value)
   if (encoded === undefined) {
     throw new EnvsyncError(`the value of ${key} cannot be written as dotenv: no quoting style holds it`, {
@@ -194,6 +194,7 @@ export function encodeOrThrow(key: string, value: string, fix = `change the valu
  * again and compared, so a write can never change a value it was not asked to.
  */
 export function applyChanges(doc: EnvDocument, changes: Map<string, string | null>, file: string): string {
+  const keepOut = (key: string) => `change the value or keep ${key} out of ${file}`
   const last = new Map<string, EnvEntry>()
   for (const e of doc.entries) last.set(e.key, e)
   const edits: {start: number; end: number; text: string}[] = []
@@ -205,7 +206,7 @@ export function applyChanges(doc: EnvDocument, changes: Map<string, string | nul
       const next = doc.text.indexOf('\n', e.valueEnd)
       edits.push({start: lineStart, end: next === -1 ? doc.text.length : next + 1, text: ''})
     } else if (last.get(e.key) === e) {
-      edits.push({start: e.valueStart, end: e.valueEnd, text: encodeOrThrow(e.key, change)})
+      edits.push({start: e.valueStart, end: e.valueEnd, text: encodeOrThrow(e.key, change, keepOut(e.key))})
     }
   }
   let text = doc.text
@@ -215,7 +216,7 @@ export function applyChanges(doc: EnvDocument, changes: Map<string, string | nul
   const added = [...changes].filter(([k, v]) => v !== null && !last.has(k))
   if (added.length > 0) {
     if (text.length > 0 && !text.endsWith('\n')) text += '\n'
-    for (const [k, v] of added) text += `${k}=${encodeOrThrow(k, v!)}\n`
+    for (const [k, v] of added) text += `${k}=${encodeOrThrow(k, v!, keepOut(k))}\n`
   }
 
   const expected = envValues(doc)
