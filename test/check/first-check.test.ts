@@ -75,21 +75,24 @@ describe('check: the first run after init (real binary)', function () {
 
     // Filled in (from inside the project, where the file is .env.development), the list is gone.
     const file = path.join(project, '.env.development')
+    // The random part of each value is the canary (hosts such as db.internal are not secret).
+    const random: string[] = []
+    const r32 = () => (random.push(draw('alnum:32')), random.at(-1)!)
     const filled = {
-      DATABASE_URL: pgUrl(),
-      REDIS_URL: `redis://:${draw('alnum:32')}@cache.internal:6379/0`,
-      SMTP_PASSWORD: draw('alnum:24'),
-      STRIPE_SECRET_KEY: `sk_test_${draw('alnum:32')}`,
-      STRIPE_WEBHOOK_SECRET: `whsec_${draw('alnum:32')}`,
-      AWS_ACCESS_KEY_ID: `AKIA${draw('alnum:16').toUpperCase()}`,
-      AWS_SECRET_ACCESS_KEY: draw('alnum:40'),
+      DATABASE_URL: `postgres://shop:${r32()}@db.internal:5432/shop`,
+      REDIS_URL: `redis://:${r32()}@cache.internal:6379/0`,
+      SMTP_PASSWORD: r32(),
+      STRIPE_SECRET_KEY: `sk_test_${r32()}`,
+      STRIPE_WEBHOOK_SECRET: `whsec_${r32()}`,
+      AWS_ACCESS_KEY_ID: `AKIA${r32().slice(0, 16).toUpperCase()}`,
+      AWS_SECRET_ACCESS_KEY: `${r32()}${r32()}`,
     }
     writeFileSync(file, Object.entries(filled).map(([k, v]) => `${k}=${v}\n`).join(''), {flag: 'a'})
     const done = await runBin(['check', 'development'], {cwd: project})
     expect(done.stdout).to.not.include('To fill in')
-    expect(done.stdout).to.match(/^✓ development: \d+ secrets checked in \.env\.development — 0 errors, 0 warnings\n$/)
+    expect(done.stdout.split('\n').at(-2)).to.match(/^✓ development: \d+ secrets checked in \.env\.development — 0 errors, 0 warnings$/)
     expect(done.exitCode).to.equal(0)
-    assertNoLeak(Object.values(filled), done.stdout, done.stderr)
+    assertNoLeak(random, done.stdout, done.stderr)
   })
 
   describe('to-do or finding', () => {
