@@ -5,6 +5,7 @@ import {fillHint} from '../values/generate.js'
 import {readValues, type ValuesFile} from '../values/store.js'
 import {describeFormat, formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
+import {dockerDeliveryNotes} from './delivery.js'
 import {gitFindings} from './git.js'
 import {checkRule, minLengthOf, specRules, valueRules, type Finding} from './rules.js'
 import {sameValueFindings} from './weak.js'
@@ -121,7 +122,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
     findings,
     todo,
     todoHint: todo.length > 0 ? fillHint(manifest, env, todo.map((t) => t.key), store.display) : undefined,
-    notes: [],
+    notes: dockerDeliveryNotes(manifest, env),
   }
 }
 

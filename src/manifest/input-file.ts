@@ -11,9 +11,9 @@ import {displayPath} from '../paths.js'
  */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024
 
-export type InputKind = 'manifest' | 'values file'
+export type InputKind = 'manifest' | 'values file' | 'compose file'
 
-const PREFIX: Record<InputKind, string> = {manifest: 'MANIFEST', 'values file': 'VALUES'}
+const PREFIX: Record<InputKind, string> = {manifest: 'MANIFEST', 'values file': 'VALUES', 'compose file': 'COMPOSE'}
 
 /**
  * Reads a manifest or values file, or undefined when there is none. Only a regular file is read:

@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import {EnvsyncError, formatLocation, type SourceLocation} from '../errors.js'
-import {displayPath} from '../paths.js'
+import {displayPath, projectPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {composeSecretName, type DockerConfig} from '../targets/docker.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
@@ -11,6 +11,7 @@ import type {Destination, TargetKind} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {didYouMean} from './suggest.js'
+import {userComposeServices} from './user-compose.js'
 
 /** A destination with what should be there: the value of every manifest key that has one. */
 export interface Resolved {
@@ -74,7 +75,8 @@ export function valueOf(spec: SecretDef, store: ValuesFile, kind?: TargetKind): 
 
 /**
  * Manifest + local values → every destination of an environment, each with its desired values.
- * Pure apart from reading nothing: the store is passed in.
+ * Reads nothing but the project's own compose file (the services Docker delivers to): the store
+ * is passed in.
  */
 export function resolveDestinations(manifest: Manifest, env: string, store: ValuesFile, filter: ResolveFilter = {}): Resolved[] {
   const targets = manifest.environment(env).targets ?? {}
@@ -107,13 +109,16 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       const cfg = targets.docker!
       // One directory and one override for every service: --service narrows what is pushed
       // (the other keys are left as they are), never what the directory and override hold.
-      const services = cfg.services ?? manifest.serviceNames
+      const services = dockerServices(manifest, env)
       const keys = secrets.filter((s) => s.services.some((svc) => services.includes(svc)))
-      if (!keys.some((s) => s.services.some((svc) => services.includes(svc) && wanted(svc)))) continue
+      // Nothing left for the directory: still visited (optional) while envsync has keys there.
+      if (keys.length > 0 ? !keys.some((s) => s.services.some((svc) => services.includes(svc) && wanted(svc))) : !manifest.serviceNames.every(wanted)) continue
       const onServices = (s: SecretDef) => s.services.filter((svc) => services.includes(svc))
+      const delivery = new Map(keys.map((s) => [s.key, dockerDelivery(manifest, env, s)]))
+      const files = keys.filter((s) => delivery.get(s.key)!.how === 'files')
       // Compose secret names are lowercase, and a case-insensitive disk holds one file for both.
       const byName = new Map<string, string>()
-      for (const s of keys.filter((k) => k.sensitive)) {
+      for (const s of files) {
         const other = byName.get(composeSecretName(s.key))
         if (other) {
           throw new EnvsyncError(`${other} and ${s.key} would be the same Docker secret "${composeSecretName(s.key)}"`, {
@@ -131,12 +136,13 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         dir: dockerDir(manifest, env),
         fileMode: Number.parseInt(cfg.fileMode, 8),
         composeFile: composeFile(manifest, env),
-        secretKeys: new Map(keys.filter((s) => s.sensitive).map((s) => [s.key, onServices(s)])),
-        configKeys: new Map(keys.filter((s) => !s.sensitive).map((s) => [s.key, onServices(s)])),
+        secretKeys: new Map(files.map((s) => [s.key, onServices(s)])),
+        fileVariables: new Map(files.map((s) => [s.key, (delivery.get(s.key) as {variable: string}).variable])),
+        configKeys: new Map(keys.filter((s) => !files.includes(s)).map((s) => [s.key, onServices(s)])),
       }
       insideProject(manifest, config.dir, 'the Docker secrets directory', [...at, cfg.dir === undefined ? '' : 'dir'].filter(Boolean))
       insideProject(manifest, config.composeFile, 'the compose override', [...at, cfg.compose === undefined ? '' : 'compose'].filter(Boolean), true)
-      const r = resolved(kind, `docker:${config.dir}`, `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store)
+      const r = resolved(kind, dockerId(manifest, env), `docker ${path.relative(manifest.dir, config.dir) || '.'}`, env, services, config, keys, store)
       for (const s of keys) if (!onServices(s).some(wanted)) r.desired.delete(s.key)
       out.push(r)
     }
@@ -230,10 +236,36 @@ export function manifestKeysOf(r: Resolved): string[] {
 /** A record's own value (a service named "constructor" is not Object's). */
 const ownValue = (record: Record<string, string>, key: string): string => (Object.hasOwn(record, key) ? record[key] : '')
 
+/** The Docker destination's id: its directory relative to the manifest, so a moved checkout keeps its records. */
+export const dockerId = (manifest: Manifest, env: string) => `docker:${projectPath(manifest.dir, dockerDir(manifest, env))}`
+
+/**
+ * The services the Docker target delivers to: those it names, else those of the project's own
+ * compose file (the override may name no other), else every service of the manifest.
+ */
+export function dockerServices(manifest: Manifest, env: string): string[] {
+  const named = manifest.environment(env).targets?.docker?.services
+  if (named) return named
+  const user = userComposeServices(manifest.dir, composeFile(manifest, env))
+  return user ? manifest.serviceNames.filter((s) => user.services.includes(s)) : manifest.serviceNames
+}
+
+/**
+ * How a key reaches a Docker container: as a secret file (`files`, with the variable that names
+ * it) or a plain environment variable from its service's env file. A secret follows its own
+ * `docker.delivery`, else the target's (files by default); plain config is env unless it says files.
+ */
+export function dockerDelivery(manifest: Manifest, env: string, s: SecretDef): DockerDelivery {
+  const target = manifest.environment(env).targets?.docker
+  const how = s.docker?.delivery ?? (s.sensitive ? (target?.delivery ?? 'files') : 'env')
+  return how === 'env' ? {how} : {how, variable: s.docker?.fileVariable ?? `${s.key}${target?.fileSuffix ?? '_FILE'}`}
+}
+export type DockerDelivery = {how: 'files'; variable: string} | {how: 'env'}
+
 /** The Docker target's directory of an environment, absolute. */
 export const dockerDir = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.dir ?? `secrets/${env}`)
 /** Each environment its own override by default: one file shared by two would hold only the last push's secrets. */
-const composeFile = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.compose ?? `docker-compose.${env}.secrets.yml`)
+export const composeFile = (manifest: Manifest, env: string) => path.resolve(manifest.dir, manifest.environment(env).targets?.docker?.compose ?? `docker-compose.${env}.secrets.yml`)
 
 /**
  * A place envsync writes must be inside the project and not the project itself (a Docker dir of

@@ -62,6 +62,8 @@ export const fileModeProblem = (mode: string): string | undefined => {
   return undefined
 }
 
+const delivery = z.enum(['files', 'env'])
+
 export const DockerTarget = z.strictObject({
   dir: z.string().min(1).optional().describe('Directory of secret files, relative to the manifest, inside the project. Default ./secrets/<environment>.'),
   fileMode: z
@@ -75,7 +77,15 @@ export const DockerTarget = z.strictObject({
     .min(1)
     .optional()
     .describe('The generated compose override file, relative to the manifest. Default docker-compose.<environment>.secrets.yml (one per environment).'),
-  services: serviceList.optional(),
+  services: serviceList
+    .optional()
+    .describe("Services that get the override. Default: the services of the project's compose file (compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml beside the manifest), else every service."),
+  delivery: delivery.optional().describe('How sensitive keys reach a container: files (default, a secret file at /run/secrets/<key> and <KEY>_FILE naming it) or env (a plain environment variable, from the env file). A secret may say otherwise (its docker.delivery); plain config is always env.'),
+  fileSuffix: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/, {message: 'letters, digits and _ (e.g. "_FILE" or "__FILE")'})
+    .optional()
+    .describe('Ends the variable that names a secret file: <KEY><fileSuffix>. Default _FILE; Grafana and some images read __FILE.'),
 })
 
 export const KubernetesTarget = z.strictObject({
@@ -125,6 +135,12 @@ const TargetOverrides = z.strictObject({
   render: z.string().optional(),
 })
 
+/** How one key reaches a Docker container, when not as its target and sensitivity say. */
+const SecretDocker = z.strictObject({
+  delivery: delivery.optional().describe('files: a secret file at /run/secrets/<key>, named by a variable; env: a plain environment variable. Default: the docker target\'s delivery for a secret, env for plain config.'),
+  fileVariable: key.optional().describe('The variable naming the secret file, e.g. GF_SECURITY_ADMIN_PASSWORD__FILE. Default <KEY><fileSuffix>.'),
+})
+
 export const SecretSpec = z.strictObject({
   description: z.string().optional(),
   services: serviceList.describe('Services that receive the key.'),
@@ -146,6 +162,7 @@ export const SecretSpec = z.strictObject({
     .union([z.literal(true), z.string().regex(FILE_NAME_PATTERN, {message: 'a file name such as "tls.key" or "credentials.json": letters, digits, ., _ and -'})])
     .optional()
     .describe('File-shaped secret (a PEM key, a JSON credential): Render stores it as a secret file, /etc/secrets/<name>; true = named as the key. Other targets are unchanged.'),
+  docker: SecretDocker.optional().describe('How the Docker target delivers this key: as a file or a plain environment variable.'),
 })
 
 const KeyCondition = z.union([

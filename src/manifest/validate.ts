@@ -3,6 +3,7 @@ import {formatMatches, formatOutcomes} from '../check/format.js'
 import {BACKTRACK_HINT, compileRegex, REGEX_TIME_LIMIT_MS, type RegexOutcome} from '../check/regex.js'
 import {recipeFor, recipeLength} from '../values/recipes.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
+import {dockerDelivery} from './resolve.js'
 import {didYouMean} from './suggest.js'
 
 type Path = (string | number)[]
@@ -87,6 +88,7 @@ export function validateReferences(m: Manifest): Problem[] {
         if (!services.includes(svc)) problem(at(kind, 'services', svc), `unknown service "${svc}"`, didYouMean(svc, services), true)
       }
     }
+    if (targets.docker) dockerProblems(m, env, problem)
     if (targets.railway) {
       for (const s of m.secrets.filter((x) => m.appliesTo(x, env) && /^RAILWAY_/.test(x.key))) {
         problem(['secrets', s.key], `${s.key}: names starting with RAILWAY_ are reserved by Railway, which overrides them`, 'rename the key', true)
@@ -126,6 +128,32 @@ export function validateReferences(m: Manifest): Problem[] {
     }
   })
   return problems
+}
+
+/**
+ * Docker delivery settings that cannot take effect: a file variable on a key delivered as plain
+ * environment, a fileSuffix beside `delivery: env` that no key uses, and two keys naming their files with one variable in a
+ * service (Compose would keep one).
+ */
+function dockerProblems(m: Manifest, env: string, problem: (path: Path, message: string, suggestion?: string, key?: boolean) => void): void {
+  const target = m.data.environments[env].targets!.docker!
+  const keys = m.secrets.filter((s) => m.appliesTo(s, env))
+  const variables = new Map<string, string>()
+  for (const s of keys) {
+    const how = dockerDelivery(m, env, s)
+    if (how.how === 'env') {
+      if (s.docker?.fileVariable) problem(['secrets', s.key, 'docker', 'fileVariable'], `${s.key} is delivered to Docker as plain environment${s.docker.delivery ? '' : s.sensitive ? ` (the ${env} docker target's delivery is env)` : ' (plain config)'}, so fileVariable never applies`, 'remove fileVariable, or set `delivery: files` beside it', true)
+      continue
+    }
+    for (const service of s.services) {
+      const other = variables.get(`${service}/${how.variable}`)
+      if (other) problem(['secrets', s.key, 'docker'], `${other} and ${s.key} both name their file with ${how.variable} in service ${service}`, 'give one of them its own `fileVariable`', true)
+      variables.set(`${service}/${how.variable}`, s.key)
+    }
+  }
+  if (target.delivery === 'env' && target.fileSuffix !== undefined && !keys.some((s) => dockerDelivery(m, env, s).how === 'files' && !s.docker?.fileVariable)) {
+    problem(['environments', env, 'targets', 'docker', 'fileSuffix'], `fileSuffix "${target.fileSuffix}" names no file: the ${env} docker target delivers as plain environment (delivery: env)`, 'remove fileSuffix, or set `delivery: files`', true)
+  }
 }
 
 /**

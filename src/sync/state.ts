@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
 import {appendFileNoFollow, lockSync, makeDir, readFileNoFollow, refuseSymlink, removeStaleTemps, symlinkRefused, writeFileAtomic} from '../files.js'
-import {displayPath} from '../paths.js'
+import {displayPath, projectPath} from '../paths.js'
 
 /**
  * Local sync state beside the manifest, in .envsync/ (git-ignored):
@@ -18,13 +18,17 @@ import {displayPath} from '../paths.js'
  *   Updated per destination as its writes land (under ownership.lock), so an interrupted run
  *   forgets nothing it wrote. A file that cannot be read as such is refused, never taken as empty.
  * - audit.log: one JSON line per destination written.
+ * Destinations are named by ids without absolute paths (the Docker directory relative to the
+ * manifest), so moving or re-cloning the checkout keeps the records.
  * None of them is read or written through a symbolic link.
  */
 export class SyncState {
   readonly dir: string
+  readonly #root: string
   #records?: Map<string, OwnershipRecord>
 
   constructor(manifestDir: string) {
+    this.#root = manifestDir
     this.dir = path.join(manifestDir, '.envsync')
   }
 
@@ -74,7 +78,7 @@ export class SyncState {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
       throw stateError(file, error)
     }
-    return parseOwnership(file, text)
+    return migrateIds(this.#root, parseOwnership(file, text))
   }
 
   /** Keys envsync put in a destination, with the keyed fingerprint of what it last pushed. */
@@ -117,6 +121,23 @@ export class SyncState {
 interface OwnershipRecord {
   keys: string[]
   pushed?: Record<string, string>
+}
+
+/**
+ * Records written before ids were relative name the Docker directory by its absolute path
+ * (`docker:/home/me/shop/secrets/staging`): while the checkout is where it was, such a record is
+ * the relative id's (`docker:secrets/staging`), merged with any record already under it, and the
+ * next write saves it so. A path outside the project is left as it is.
+ */
+function migrateIds(root: string, records: Map<string, OwnershipRecord>): Map<string, OwnershipRecord> {
+  const out = new Map<string, OwnershipRecord>()
+  for (const [id, record] of records) {
+    const m = /^docker:(.*)$/s.exec(id)
+    const now = m && path.isAbsolute(m[1]) ? `docker:${projectPath(root, m[1])}` : id
+    const other = out.get(now)
+    out.set(now, other ? {keys: [...new Set([...other.keys, ...record.keys])], pushed: {...record.pushed, ...other.pushed}} : record)
+  }
+  return out
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')

@@ -12,9 +12,10 @@ import {encodeOrThrow, envValues, parseEnv} from '../values/dotenv.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
 
 /**
- * Docker: one directory per environment with a file per sensitive key (content byte-exact, no
- * added newline, mode fileMode), a `<service>.env` file per service for non-sensitive config, and
- * a compose override that mounts the files as secrets. What envsync owns is recorded in the
+ * Docker: one directory per environment with a file per key delivered as a file (content
+ * byte-exact, no added newline, mode fileMode), a `<service>.env` file per service for the keys
+ * delivered as plain environment (config, and secrets the manifest delivers so), and a compose
+ * override that mounts the files as secrets and points `env_file:` at the env files. What envsync owns is recorded in the
  * directory itself (OWNERSHIP_FILE), so another checkout sees the same.
  *
  * The directory is envsync's: a push holds its lock file (LOCK_FILE) from the re-read to the
@@ -28,9 +29,11 @@ export interface DockerConfig {
   dir: string
   fileMode: number
   composeFile: string
-  /** Sensitive key → services that mount it. */
+  /** Key delivered as a secret file → services that mount it. */
   secretKeys: Map<string, string[]>
-  /** Non-sensitive key → services whose env file holds it. */
+  /** Key delivered as a secret file → the variable naming the file in the container (JWT_SECRET_FILE). */
+  fileVariables: Map<string, string>
+  /** Key delivered as plain environment → services whose env file holds it. */
   configKeys: Map<string, string[]>
 }
 
@@ -95,7 +98,7 @@ export class DockerTarget implements Target<DockerConfig> {
         const file = path.join(c.dir, change.key)
         if (entries.get(change.key)?.isSymbolicLink()) throw symlinkRefused(file)
         if (c.configKeys.has(change.key)) {
-          // A key that was sensitive before: its old secret file goes (when envsync wrote it).
+          // A key delivered as a file before: its old secret file goes (when envsync wrote it).
           if (owned.has(change.key)) removeIfExists(file)
         } else if (change.action !== 'remove') {
           writes.push({file, value: Buffer.from(change.value!.reveal(), 'utf8')})
@@ -143,7 +146,7 @@ function readDir(c: DockerConfig): LiveState {
     if (!entry.isFile()) continue
     const file = path.join(dir, entry.name)
     if (KEY_FILE.test(entry.name)) {
-      // A config key's value lives in the env files (this file is left from when it was sensitive).
+      // An env-delivered key's value lives in the env files (this file is left from when it was a file).
       if (configKeys.has(entry.name)) continue
       if (secretKeys.has(entry.name)) {
         // A secret file the containers cannot use as the manifest says (wrong mode, not mounted
@@ -157,7 +160,7 @@ function readDir(c: DockerConfig): LiveState {
       envFiles.set(ENV_FILE.exec(entry.name)![1], envValues(parseEnv(readFileSync(file, 'utf8'), file)))
     }
   }
-  // A config key is live when every service that should have it has the same value (and the
+  // An env-delivered key is live when every service that should have it has the same value (and the
   // override gives each of them its env file).
   for (const [key, services] of configKeys) {
     const seen = services.map((s) => envFiles.get(s)?.get(key))
@@ -165,7 +168,7 @@ function readDir(c: DockerConfig): LiveState {
     if (wired && seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
   }
   // Keys in env files that the manifest no longer maps (removed), or never did (added by hand).
-  // A sensitive key found in an env file is not its live value: push writes its file instead.
+  // A file-delivered key found in an env file is not its live value: push writes its file instead.
   for (const env of envFiles.values()) {
     for (const [key, v] of env) if (!configKeys.has(key) && !secretKeys.has(key) && !values.has(key)) values.set(key, new Secret(v))
   }
@@ -237,6 +240,7 @@ function own(o: unknown, key: string): unknown {
   return typeof o === 'object' && o !== null && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined
 }
 
+const fileVariable = (c: DockerConfig, key: string) => c.fileVariables.get(key) ?? `${key}_FILE`
 const envFile = (c: DockerConfig, service: string) => path.join(c.dir, `${service}.env`)
 const keysFor = (m: Map<string, string[]>, service: string) => [...m].filter(([, services]) => services.includes(service)).map(([k]) => k).sort()
 const configOf = (c: DockerConfig, service: string) => keysFor(c.configKeys, service)
@@ -249,7 +253,7 @@ const servicesOf = (c: DockerConfig) => new Set([...c.secretKeys.values(), ...c.
  * that no longer has config) gets the changed values of its keys and keeps everything else it
  * holds — values outside the push (--only, placeholders held back by --force, keys without a
  * local value) and lines added by hand (unmanaged until --prune). Drops keys that are removed,
- * sensitive now, or moved to other services. A file whose values do not change is not rewritten;
+ * delivered as files now, or moved to other services. A file whose values do not change is not rewritten;
  * one left without values is removed.
  */
 function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
@@ -277,8 +281,8 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
       removeIfExists(file)
       continue
     }
-    const lines = [`# ${service} config for ${c.project}, written by envsync (non-sensitive values only)`]
-    for (const [key, value] of next) lines.push(`${key}=${encodeOrThrow(key, value, `mark ${key} sensitive (a secret file holds any value)`, 1)}`)
+    const lines = [`# ${service} environment for ${c.project}, written by envsync (keys delivered as plain environment)`]
+    for (const [key, value] of next) lines.push(`${key}=${encodeOrThrow(key, value, `deliver ${key} as a file (\`docker: {delivery: files}\` on the key): a secret file holds any value`, 1)}`)
     writeFileAtomic(file, lines.join('\n') + '\n', c.fileMode)
   }
 }
@@ -296,7 +300,7 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 
 /**
  * A secret file reaches the containers as the manifest says: its mode, the override's secret
- * pointing at it, mounted with its `<KEY>_FILE` variable by exactly the services that receive it.
+ * pointing at it, mounted with its variable (`<KEY>_FILE` by default) by exactly the services that receive it.
  */
 function secretDelivered(c: DockerConfig, key: string, file: string, override: unknown): boolean {
   if ((statSync(file).mode & 0o777) !== c.fileMode) return false
@@ -309,7 +313,7 @@ function secretDelivered(c: DockerConfig, key: string, file: string, override: u
     const spec = own(services, service)
     const mounted = asList(own(spec, 'secrets')).some((s) => s === name || own(s, 'source') === name)
     if (mounted !== receivers.has(service)) return false
-    if (mounted && own(own(spec, 'environment'), `${key}_FILE`) !== `/run/secrets/${name}`) return false
+    if (mounted && own(own(spec, 'environment'), fileVariable(c, key)) !== `/run/secrets/${name}`) return false
     receivers.delete(service)
   }
   return receivers.size === 0
@@ -364,7 +368,7 @@ const isFile = (file: string) => {
 
 /**
  * The compose override: top-level `secrets:` with `file:`, each service's `secrets:` list and
- * `<KEY>_FILE` variables, and its env file. Combine with the user's own:
+ * the variables naming the files (`<KEY>_FILE` by default), and its env file. Combine with the user's own:
  * `docker compose -f docker-compose.yml -f docker-compose.<env>.secrets.yml up`.
  * Only files that exist are mounted (a key without a local value, a placeholder held back):
  * Compose refuses to start on a missing secret file or env file.
@@ -385,7 +389,7 @@ export function composeOverride(c: DockerConfig, exists: (file: string) => boole
     body.push(`  ${service}:`)
     if (secrets.length > 0) {
       body.push('    secrets:', ...secrets.map((k) => `      - ${composeSecretName(k)}`))
-      body.push('    environment:', ...secrets.map((k) => `      ${k}_FILE: /run/secrets/${composeSecretName(k)}`))
+      body.push('    environment:', ...secrets.map((k) => `      ${fileVariable(c, k)}: /run/secrets/${composeSecretName(k)}`))
     }
     if (config.length > 0) body.push('    env_file:', `      - ${yamlPath(rel(c.composeFile, envFile(c, service)))}`)
   }

@@ -46,12 +46,8 @@ describe('docker target through the binary', function () {
   afterEach(function () {
     // The leak check runs even for tests that passed their own assertions.
     try {
-      if (this.currentTest?.state !== 'failed') {
-        assertNoLeak(p.canaries, ...p.outputs, p.auditLog)
-        // Nothing but secret files may hold a value: not the override, not ownership records.
-        const metadata = [p.composeFile, p.project.path('.envsync/ownership.json'), `${p.secretsDir}/.envsync-owned.json`]
-        assertNoLeak(p.canaries, ...metadata.filter(existsSync).map((f) => readFileSync(f, 'utf8')))
-      }
+      // Nothing but secret files may hold a value: not the override, not ownership records.
+      if (this.currentTest?.state !== 'failed') p.assertNoLeaks()
     } finally {
       p.cleanup()
     }

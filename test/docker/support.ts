@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {stringify} from 'yaml'
 
 import {readValues, writeValues} from '../../src/values/store.js'
-import {canary} from '../helpers/canary.js'
+import {assertNoLeak, canary} from '../helpers/canary.js'
 import {ROOT, runBin, type CliResult} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
 
@@ -16,6 +16,7 @@ export interface SecretEntry {
   services: string[]
   sensitive?: boolean
   required?: boolean
+  docker?: {delivery?: 'files' | 'env'; fileVariable?: string}
 }
 
 export interface DockerOptions {
@@ -23,6 +24,8 @@ export interface DockerOptions {
   fileMode?: string
   compose?: string
   services?: string[]
+  delivery?: 'files' | 'env'
+  fileSuffix?: string
 }
 
 export interface ManifestShape {
@@ -143,6 +146,13 @@ export class DockerProject {
     const files = [this.composeFile, this.project.path('.envsync/ownership.json')]
     if (existsSync(this.secretsDir)) for (const f of readdirSync(this.secretsDir)) files.push(path.join(this.secretsDir, f))
     return files.filter((f) => existsSync(f) && statSync(f).isFile()).map((f) => readFileSync(f, 'latin1')).join('\n')
+  }
+
+  /** No value in anything printed, the audit log, the override or the ownership records (only secret and env files hold values). */
+  assertNoLeaks(): void {
+    assertNoLeak(this.canaries, ...this.outputs, this.auditLog)
+    const metadata = [this.composeFile, this.project.path('.envsync/ownership.json'), `${this.secretsDir}/.envsync-owned.json`]
+    assertNoLeak(this.canaries, ...metadata.filter(existsSync).map((f) => readFileSync(f, 'utf8')))
   }
 
   cleanup(): void {
