@@ -79,14 +79,14 @@ function indexPending(): void {
 }
 
 /** Every known form found in the text, as [start, end) ranges, the longest at each position. */
-function knownRanges(text: string): [number, number][] {
+function knownRanges(text: string, shown?: ReadonlySet<string>): [number, number][] {
   indexPending()
   const ranges: [number, number][] = []
   for (let i = 0; i + PREFIX <= text.length; i++) {
     const candidates = index.get(text.slice(i, i + PREFIX))
     if (!candidates) continue
     let end = -1
-    for (const form of candidates) if (form.length > end - i && text.startsWith(form, i) && !names.has(form)) end = i + form.length
+    for (const form of candidates) if (form.length > end - i && text.startsWith(form, i) && !names.has(form) && !shown?.has(form)) end = i + form.length
     if (end > 0) ranges.push([i, end])
   }
   return ranges
@@ -105,8 +105,11 @@ const PATTERNS: [RegExp, string][] = [
   ],
 ]
 
-/** The text with every known value and credential-looking part replaced by [redacted]. */
-export function redact(text: string): string {
+/**
+ * The text with every known value and credential-looking part replaced by [redacted]. `shown`:
+ * values that may appear as they are (plain config a plan shows); other values inside still go.
+ */
+export function redact(text: string, shown?: ReadonlySet<string>): string {
   if (!text) return text
   let out = text
   // Shapes first: a known value that is part of a URL ("https://" as someone's value) must not
@@ -115,7 +118,7 @@ export function redact(text: string): string {
   // Overlapping ranges merge into one [redacted].
   let result = ''
   let at = 0
-  for (const [start, end] of knownRanges(out)) {
+  for (const [start, end] of knownRanges(out, shown)) {
     if (end <= at) continue
     if (start >= at) result += out.slice(at, start) + REDACTED
     at = end

@@ -19,6 +19,11 @@ export interface KeyPlan {
   pruned?: boolean
   /** 'missing' because its value is a placeholder, which is never pushed. */
   heldBack?: boolean
+  /** Plain config (`sensitive: false`): the values themselves, redacted, beside the fingerprints. */
+  localValue?: string
+  liveValue?: string
+  /** An update of a key other field managers hold (Kubernetes): push needs --force-conflicts. */
+  conflict?: string[]
 }
 
 export interface DestinationPlan {
@@ -51,11 +56,13 @@ export interface PlanInput {
   /** Keys left out of desired because their value is a placeholder. */
   heldBack?: Set<string>
   fingerprint: (s: Secret) => string
+  /** The text a plan may show of a key's value (plain config); undefined: a fingerprint only. */
+  shown?: (key: string, value: Secret) => string | undefined
 }
 
 /** Pure: desired + live + ownership → per-key actions and the changes to apply. */
 export function planDestination(input: PlanInput): DestinationPlan {
-  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint, pushed, heldBack} = input
+  const {destination, desired, manifestKeys, live, owned, prune, only, fingerprint, pushed, heldBack, shown} = input
   const keys: KeyPlan[] = []
   const changes: Change[] = []
   const inScope = (k: string) => !only || only.has(k)
@@ -65,27 +72,30 @@ export function planDestination(input: PlanInput): DestinationPlan {
     const want = desired.get(key)
     const have = live.values.get(key)
     const liveFp = have === undefined ? undefined : have === WRITE_ONLY ? 'write-only' : fingerprint(have)
+    const liveValue = have === undefined || have === WRITE_ONLY ? undefined : shown?.(key, have)
     if (!want) {
-      keys.push({key, action: 'missing', live: liveFp, ...(heldBack?.has(key) ? {heldBack: true} : {})})
+      keys.push({key, action: 'missing', live: liveFp, ...values(undefined, liveValue), ...(heldBack?.has(key) ? {heldBack: true} : {})})
       continue
     }
     const local = fingerprint(want)
+    const both = values(shown?.(key, want), liveValue)
     if (have === undefined) {
-      keys.push({key, action: 'add', local})
+      keys.push({key, action: 'add', local, ...both})
       changes.push({key, action: 'add', value: want})
     } else if (have === WRITE_ONLY) {
       // Unreadable live value: rewrite it only if the local value changed since envsync pushed it.
       const last = pushed?.get(key)
-      if (last === undefined) keys.push({key, action: 'unknown', local, live: liveFp})
-      else if (last === local) keys.push({key, action: 'unchanged', local, live: liveFp})
+      if (last === undefined) keys.push({key, action: 'unknown', local, live: liveFp, ...both})
+      else if (last === local) keys.push({key, action: 'unchanged', local, live: liveFp, ...both})
       else {
-        keys.push({key, action: 'update', local, live: liveFp})
+        keys.push({key, action: 'update', local, live: liveFp, ...both})
         changes.push({key, action: 'update', value: want})
       }
     } else if (have.equals(want)) {
-      keys.push({key, action: 'unchanged', local, live: liveFp})
+      keys.push({key, action: 'unchanged', local, live: liveFp, ...both})
     } else {
-      keys.push({key, action: 'update', local, live: liveFp})
+      const conflict = live.conflicts?.get(key)
+      keys.push({key, action: 'update', local, live: liveFp, ...both, ...(conflict ? {conflict} : {})})
       changes.push({key, action: 'update', value: want})
     }
   }
@@ -117,6 +127,11 @@ export function planDestination(input: PlanInput): DestinationPlan {
   const pushedAfter = new Map([...(pushed ?? [])].filter(([k]) => after.has(k)))
   for (const [k, v] of desiredAfter) if (settled.has(k)) pushedAfter.set(k, fingerprint(v))
   return {destination, exists: live.exists, keys, changes, desired: desiredAfter, owned: after, pushed: pushedAfter, live}
+}
+
+/** The shown values of a key, only the sides there are. */
+function values(localValue: string | undefined, liveValue: string | undefined): Pick<KeyPlan, 'localValue' | 'liveValue'> {
+  return {...(localValue === undefined ? {} : {localValue}), ...(liveValue === undefined ? {} : {liveValue})}
 }
 
 export function countActions(plan: DestinationPlan): Record<KeyAction, number> {

@@ -7,7 +7,9 @@ import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import type {Destination, TargetKind} from '../targets/target.js'
+import {plural} from '../ui/style.js'
 import {readValues, type ValuesFile} from '../values/store.js'
+import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {SyncState} from './state.js'
@@ -45,12 +47,14 @@ export interface PushOptions extends SyncOptions, ApplyOptions {
  */
 export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
   const store = readValues(manifest.valuesFile(env))
-  const sync = {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)}
+  const prepared = prepare(manifest, env, {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)})
+  // What would fail for certain stops the push before anything is written anywhere.
+  if (!options.dryRun) await preflight(prepared)
   if (!options.confirm && !options.dryRun) {
-    const {plan, report} = await planAndApply(manifest, env, sync)
+    const {plan, report} = await applyAsPlanned(prepared, env, options)
     return planTotals(plan.plans).changes > 0 ? {plan, report} : {plan}
   }
-  const plan = await planSync(manifest, env, sync)
+  const plan = await planPrepared(prepared, env)
   if (options.dryRun || planTotals(plan.plans).changes === 0) return {plan}
   await options.confirm!(plan)
   return {plan, report: await applySync(plan, options)}
@@ -67,7 +71,10 @@ export interface SyncPlan {
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
 export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
-  const {resolved, planOne, targets, state, warnings} = prepare(manifest, env, options)
+  return planPrepared(prepare(manifest, env, options), env)
+}
+
+async function planPrepared({resolved, planOne, targets, state, warnings}: Prepared, env: string): Promise<SyncPlan> {
   const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
   return {environment: env, plans, targets, state, warnings}
 }
@@ -78,7 +85,10 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
  * writes. Per destination it is the same read → plan → apply as planSync + applySync.
  */
 export async function planAndApply(manifest: Manifest, env: string, options: SyncOptions & ApplyOptions = {}): Promise<{plan: SyncPlan; report: SyncReport}> {
-  const {resolved, planOne, targets, state, warnings} = prepare(manifest, env, options)
+  return applyAsPlanned(prepare(manifest, env, options), env, options)
+}
+
+async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
   const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings}
   const run = new ApplyRun(plan, options)
   await mapLimitPerGroup(resolved, byKind, CONCURRENCY, async (r, index) => {
@@ -86,6 +96,16 @@ export async function planAndApply(manifest: Manifest, env: string, options: Syn
     return run.apply(index)
   })
   return {plan, report: await run.settle()}
+}
+
+type Prepared = ReturnType<typeof prepare>
+
+/** Each target's preflight over its destinations (a Kubernetes namespace push will not create). */
+async function preflight({resolved, targets}: Prepared): Promise<void> {
+  for (const kind of new Set(resolved.map((r) => r.destination.kind))) {
+    const target = await targets.get(kind)
+    await target.preflight?.(resolved.filter((r) => r.destination.kind === kind).map((r) => r.destination))
+  }
 }
 
 /** Destinations to visit, and how to read and plan one of them. */
@@ -109,6 +129,7 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
     }
   }
   const key = state.fingerprintKey()
+  const shownIn = plainValues(manifest, env, store)
   const targets = new Targets(options.kubernetes)
   const planOne = async (r: Resolved): Promise<DestinationPlan> => {
     const target = await targets.get(r.destination.kind)
@@ -126,6 +147,7 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
         only: only && liveNames(r, only),
         heldBack: liveNames(r, exclude),
         fingerprint: (s) => s.fingerprint(key),
+        shown: shownIn(live),
       })
     } catch (error) {
       const empty = {exists: false, values: new Map()}
@@ -144,7 +166,7 @@ function checkBeforePush(manifest: Manifest, env: string, force: boolean, store:
   const result = runCheck(manifest, env, store)
   if (result.errors > 0 && !force) {
     const first = result.findings.find((f) => f.severity === 'error')!
-    throw new EnvsyncError(`check found ${result.errors} error(s) in ${env}; nothing was pushed (first: ${first.message})`, {
+    throw new EnvsyncError(`check found ${plural(result.errors, 'error')} in ${env}; nothing was pushed (first: ${first.message})`, {
       code: 'CHECK_FAILED',
       exitCode: ExitCode.failed,
       suggestion: `run \`envsync check ${env}\` and fix them, or pass --force to push anyway (placeholders are never pushed)`,

@@ -73,6 +73,8 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
   private kubeconfig?: {config?: Kubeconfig; error?: unknown}
   private readonly clients = new Map<string, Promise<Client>>()
   private readonly namespaces = new Map<string, Promise<void>>()
+  /** Whether a namespace exists, asked once per context and run (undefined: RBAC does not let us ask). */
+  private readonly namespaceChecks = new Map<string, Promise<boolean | undefined>>()
   private readonly transport = new Transport()
 
   constructor(private readonly options: KubernetesOptions = {}) {}
@@ -82,21 +84,69 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
   }
 
   async read(dest: Destination<KubernetesConfig>): Promise<LiveState> {
-    const {core, namespace} = await this.client(dest.config)
+    const client = await this.client(dest.config)
+    const {core, namespace, context} = client
+    // A namespace check push's preflight already made answers for the cluster: a cluster that did
+    // not answer it is one error for every Secret there, without a second round of retries.
+    await this.namespaceChecks.get(`${context}/${namespace}`)
+    let secret: K8s.V1Secret
     try {
-      const secret = await core.readNamespacedSecret({name: dest.config.name, namespace})
-      const values: LiveState['values'] = new Map()
-      for (const [k, v] of Object.entries(secret.data ?? {})) values.set(k, Secret.fromBytes(Buffer.from(v, 'base64')))
-      return {exists: true, values, owned: ownedKeys(secret)}
+      secret = await core.readNamespacedSecret({name: dest.config.name, namespace})
     } catch (error) {
-      if (statusOf(error) === 404) return {exists: false, values: new Map(), owned: new Set()}
-      throw explain(error, dest, namespace)
+      if (statusOf(error) !== 404) throw explain(error, dest, namespace)
+      // No Secret: a new one, unless its namespace is missing too and push will not create it.
+      if (!this.createsNamespace(dest) && (await this.namespaceExists(client)) === false) throw noNamespace([namespace])
+      return {exists: false, values: new Map(), owned: new Set()}
     }
+    const values: LiveState['values'] = new Map()
+    for (const [k, v] of Object.entries(secret.data ?? {})) values.set(k, Secret.fromBytes(Buffer.from(v, 'base64')))
+    return {exists: true, values, owned: ownedKeys(secret), conflicts: this.options.forceConflicts ? undefined : otherManagers(secret)}
+  }
+
+  /** Push refuses up front, before any destination is written, a namespace it will not create. */
+  async preflight(dests: Destination<KubernetesConfig>[]): Promise<void> {
+    const missing = new Set<string>()
+    for (const dest of dests) {
+      if (this.createsNamespace(dest)) continue
+      try {
+        const client = await this.client(dest.config)
+        if ((await this.namespaceExists(client)) === false) missing.add(client.namespace)
+      } catch {
+        // A kubeconfig or cluster problem: each read reports it, once for all of them.
+      }
+    }
+    if (missing.size > 0) throw noNamespace([...missing].sort())
+  }
+
+  private createsNamespace(dest: Destination<KubernetesConfig>): boolean {
+    return dest.config.createNamespace || this.options.createNamespace === true
+  }
+
+  private namespaceExists({core, context, namespace}: Client & {context: string}): Promise<boolean | undefined> {
+    const key = `${context}/${namespace}`
+    let check = this.namespaceChecks.get(key)
+    if (!check) {
+      check = core.readNamespace({name: namespace}).then(
+        () => true,
+        (error) => {
+          const status = statusOf(error)
+          if (status === 404) return false
+          if (status === 401 || status === 403) return undefined
+          throw explain(error, undefined, namespace)
+        },
+      )
+      this.namespaceChecks.set(key, check)
+    }
+    return check
   }
 
   async apply(dest: Destination<KubernetesConfig>, input: ApplyInput): Promise<void> {
-    const {core, namespace, k8s, context} = await this.client(dest.config)
+    const client = await this.client(dest.config)
+    const {core, namespace, k8s} = client
     checkLimits(dest, input)
+    // What the plan showed as conflicts, refused with the plan's words before anything is sent.
+    const conflicts = new Map(input.changes.filter((c) => c.action === 'update' && input.live.conflicts?.has(c.key)).map((c) => [c.key, input.live.conflicts!.get(c.key)!]))
+    if (conflicts.size > 0) throw conflictError(`secret ${namespace}/${dest.config.name}`, conflicts)
     const body = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -105,7 +155,7 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
       data: Object.fromEntries([...input.desired].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, Buffer.from(v.reveal(), 'utf8').toString('base64')])),
     }
     try {
-      if (dest.config.createNamespace || this.options.createNamespace) await this.ensureNamespace(core, context, namespace)
+      if (this.createsNamespace(dest)) await this.ensureNamespace(client)
       // Server-side apply removes only fields envsync alone owns. Keys to remove that another
       // manager also holds (a kubectl edit, or --prune of keys never ours) go explicitly first.
       const removals = input.changes.filter((c) => c.action === 'remove').map((c) => c.key)
@@ -124,20 +174,17 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
     }
   }
 
-  /** Once per namespace, cluster and run: GET it, create it when missing (409: someone else just did). */
-  private ensureNamespace(core: K8s.CoreV1Api, context: string, name: string): Promise<void> {
+  /** Once per namespace, cluster and run: create it unless it is known to exist (409: someone else just did). */
+  private ensureNamespace(client: Client & {context: string}): Promise<void> {
+    const {core, context, namespace: name} = client
     let ready = this.namespaces.get(`${context}/${name}`)
     if (!ready) {
       ready = (async () => {
+        if ((await this.namespaceExists(client)) === true) return
         try {
-          await core.readNamespace({name})
-        } catch (error) {
-          if (statusOf(error) !== 404) throw error
-          try {
-            await core.createNamespace({body: {metadata: {name, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
-          } catch (createError) {
-            if (statusOf(createError) !== 409) throw createError
-          }
+          await core.createNamespace({body: {metadata: {name, labels: {'app.kubernetes.io/managed-by': 'envsync'}}}})
+        } catch (createError) {
+          if (statusOf(createError) !== 409) throw createError
         }
       })()
       this.namespaces.set(`${context}/${name}`, ready)
@@ -188,26 +235,51 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
   }
 }
 
-function explain(error: unknown, dest: Destination<KubernetesConfig>, namespace: string): EnvsyncError {
+/** The one wording of a missing namespace: diff's plan, push's preflight, a write that met one. */
+function noNamespace(names: string[]): EnvsyncError {
+  const list = names.join(', ')
+  return new EnvsyncError(`${names.length === 1 ? `namespace ${list} does not exist` : `namespaces ${list} do not exist`}; push needs --create-namespace or createNamespace: true`, {
+    code: 'K8S_NO_NAMESPACE',
+    exitCode: 1,
+    suggestion: `create it (kubectl create namespace ${names[0]}), set \`createNamespace: true\` in the kubernetes target, or pass --create-namespace to push`,
+  })
+}
+
+/** Keys another field manager holds, as push refuses them (diff's plan notes each such key). */
+function conflictError(where: string, conflicts: Map<string, string[]>): EnvsyncError {
+  const keys = [...conflicts].map(([key, managers]) => `${key} (${managers.join(', ')})`)
+  return new EnvsyncError(`${where}: ${keys.length === 1 ? 'a key is' : 'keys are'} owned by another field manager: ${keys.join(', ')}; push needs --force-conflicts`, {
+    code: 'K8S_CONFLICT',
+    exitCode: 1,
+    suggestion: 'another tool set these keys (kubectl edit, kubectl apply, helm…); pass --force-conflicts to take them over',
+  })
+}
+
+function explain(error: unknown, dest: Destination<KubernetesConfig> | undefined, namespace: string): EnvsyncError {
   if (error instanceof EnvsyncError) return error
   const status = statusOf(error)
   const body = bodyOf(error)
-  const where = `secret ${namespace}/${dest.config.name}`
+  const where = dest ? `secret ${namespace}/${dest.config.name}` : `namespace ${namespace}`
   const fail = (message: string, code: string, suggestion?: string) => new EnvsyncError(message, {code, exitCode: 1, suggestion})
   if (status === undefined) {
     // Not an answer from the API server: the client or its credential plugin failed.
     return fail(`Kubernetes client error for ${where}: ${(error as Error)?.message ?? String(error)}`, 'K8S_UNREACHABLE', 'check the kubeconfig user (exec plugin, certificates); rerunning push converges')
   }
   if (status === 409 && body.reason === 'Conflict') {
-    const fields = (body.details?.causes ?? []).map((c) => `${c.field ?? ''} (${c.message ?? ''})`.trim())
-    return fail(`${where}: fields are owned by another field manager: ${fields.join('; ') || body.message}`, 'K8S_CONFLICT', 'another tool manages these keys; pass --force-conflicts to take them over')
+    // Causes read `.data.KEY` / `conflict with "kubectl-edit" using v1`: the plan's words.
+    const conflicts = new Map<string, string[]>()
+    for (const c of body.details?.causes ?? []) {
+      const key = /^\.data\.(.+)$/.exec(c.field ?? '')?.[1] ?? c.field ?? '?'
+      const manager = /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? c.message ?? '?'
+      conflicts.set(key, [...(conflicts.get(key) ?? []), manager])
+    }
+    if (conflicts.size > 0) return conflictError(where, conflicts)
+    return fail(`${where}: fields are owned by another field manager: ${body.message ?? ''}`, 'K8S_CONFLICT', 'pass --force-conflicts to take them over')
   }
   if (status === 422 && /immutable/i.test(body.message ?? '')) {
-    return fail(`${where} is immutable: its data cannot change`, 'K8S_IMMUTABLE', `delete it (kubectl delete secret -n ${namespace} ${dest.config.name}) and push again, or use a new secretName`)
+    return fail(`${where} is immutable: its data cannot change`, 'K8S_IMMUTABLE', `delete it (kubectl delete secret -n ${namespace} ${dest?.config.name}) and push again, or use a new secretName`)
   }
-  if (status === 404) {
-    return fail(`namespace "${namespace}" does not exist`, 'K8S_NO_NAMESPACE', 'create it, set `createNamespace: true` in the kubernetes target, or pass --create-namespace')
-  }
+  if (status === 404) return noNamespace([namespace])
   if (status === 401 || status === 403) {
     return fail(`the Kubernetes API refused access to ${where} (${status} ${body.reason ?? ''})`, 'K8S_FORBIDDEN', 'check the kubeconfig credentials and RBAC: envsync needs get and patch on secrets')
   }
@@ -329,6 +401,24 @@ function ownedKeys(secret: K8s.V1Secret): Set<string> {
     for (const field of Object.keys(data)) if (field.startsWith('f:')) owned.add(field.slice(2))
   }
   return owned
+}
+
+/**
+ * Keys of the data field other field managers hold (kubectl-edit, kubectl-client-side-apply,
+ * helm), with their names: server-side apply refuses to change them without force.
+ */
+function otherManagers(secret: K8s.V1Secret): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const entry of secret.metadata?.managedFields ?? []) {
+    if (entry.manager === FIELD_MANAGER || !entry.manager) continue
+    const data = (entry.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:data'] ?? {}
+    for (const field of Object.keys(data)) {
+      if (!field.startsWith('f:')) continue
+      const managers = out.get(field.slice(2)) ?? []
+      if (!managers.includes(entry.manager)) out.set(field.slice(2), [...managers, entry.manager])
+    }
+  }
+  return out
 }
 
 /** What the Secret holds after the apply: our keys plus the live ones we leave alone. */

@@ -33,6 +33,11 @@ export interface LiveState {
    * Docker directory's ownership file). Undefined: the engine uses its local record.
    */
   owned?: Set<string>
+  /**
+   * Keys another tool holds, with its names (Kubernetes managedFields: kubectl edit, helm…): a new
+   * value there is a conflict the platform refuses unless forced.
+   */
+  conflicts?: Map<string, string[]>
 }
 
 export type ChangeAction = 'add' | 'update' | 'remove'
@@ -63,6 +68,11 @@ export interface Target<C = unknown> {
    * such as one redeploy per changed service (Railway, Render).
    */
   finish?(applied: Destination<C>[]): Promise<void>
+  /**
+   * Before push writes anything anywhere: what would fail for certain (a Kubernetes namespace push
+   * will not create). Throws EnvsyncError; problems a read reports anyway are left to the read.
+   */
+  preflight?(destinations: Destination<C>[]): Promise<void>
   /** Requests made so far (for benchmarks and "in-sync costs one read" tests). */
   readonly requests?: number
 }

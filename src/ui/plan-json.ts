@@ -5,9 +5,10 @@ import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {sharedErrors} from './render-plan.js'
 
 /**
- * The plan as --json prints it: actions and fingerprints per key, never values. An error several
- * destinations share (a broken kubeconfig) is in `errors` once, with their ids; a destination's
- * own read error stays in its `error`.
+ * The plan as --json prints it: actions and fingerprints per key, and the values of plain config
+ * only (`localValue`/`liveValue`, as the text shows them), never a secret's. An error several
+ * destinations share (a broken kubeconfig, an unreachable cluster) is in `errors` once, with
+ * their ids; a destination's own read error stays in its `error`.
  */
 export function planJson(plan: SyncPlan) {
   const shared = sharedErrors(plan.plans)
@@ -28,9 +29,9 @@ export function planJson(plan: SyncPlan) {
     })),
     ...(shared.size > 0
       ? {
-          errors: [...shared].map(([error, group]) => ({
+          errors: [...new Set(shared.values())].map((group) => ({
             kind: group[0].destination.kind,
-            ...asEnvsyncError(error).toJSON(),
+            ...asEnvsyncError(group[0].error).toJSON(),
             destinations: group.map((p) => p.destination.id),
           })),
         }

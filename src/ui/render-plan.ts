@@ -1,4 +1,4 @@
-import {countActions, planTotals, type DestinationPlan, type KeyAction} from '../sync/plan.js'
+import {countActions, planTotals, type DestinationPlan, type KeyAction, type KeyPlan} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {plural, style, table} from './style.js'
 import {redact} from '../redact.js'
@@ -20,7 +20,7 @@ function colour(action: KeyAction, text: string): string {
   return text
 }
 
-/** The one way a plan is shown, by diff and push alike. Fingerprints only, never values. */
+/** The one way a plan is shown, by diff and push alike. Fingerprints, and plain config's values only. */
 export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): string[] {
   const lines: string[] = []
   const shared = sharedErrors(plan.plans)
@@ -36,13 +36,19 @@ export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): s
 }
 
 /**
- * Errors several destinations share: a target that cannot start (a broken kubeconfig) fails every
- * destination with one error object. Shown and serialised once, with the destinations it stopped.
+ * Errors several destinations share: one cause (a broken kubeconfig, an unreachable cluster, a
+ * missing namespace) fails every destination it reaches with the same error. Shown and serialised
+ * once, with the destinations it stopped. Each member's error maps to its group.
  */
 export function sharedErrors(plans: DestinationPlan[]): Map<Error, DestinationPlan[]> {
+  const byCause = new Map<string, DestinationPlan[]>()
+  for (const p of plans) {
+    if (!p.error) continue
+    const cause = JSON.stringify([p.destination.kind, (p.error as {code?: string}).code, p.error.message, (p.error as {suggestion?: string}).suggestion])
+    byCause.set(cause, [...(byCause.get(cause) ?? []), p])
+  }
   const groups = new Map<Error, DestinationPlan[]>()
-  for (const p of plans) if (p.error) groups.set(p.error, [...(groups.get(p.error) ?? []), p])
-  for (const [error, group] of groups) if (group.length < 2) groups.delete(error)
+  for (const group of byCause.values()) if (group.length > 1) for (const p of group) groups.set(p.error!, group)
   return groups
 }
 
@@ -63,22 +69,45 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
     return [`${head}  ${style.red('cannot read')}: ${redact(p.error.message)}`, ...(suggestion ? [style.dim(`  → ${redact(suggestion)}`)] : [])]
   }
   const c = countActions(p)
-  const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`].filter(Boolean)
+  const conflicts = p.keys.filter((k) => k.conflict).length
+  const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`, conflicts && style.red(`${plural(conflicts, 'conflict')}: push needs --force-conflicts`)].filter(Boolean)
   const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
   const lines = [`${head}${p.exists ? '' : style.dim(' (new)')}  ${status}`]
   const rows = p.keys
     .filter((k) => verbose || k.heldBack || (k.action !== 'unchanged' && k.action !== 'missing'))
     .map((k) => [
       colour(k.action, `  ${SYMBOL[k.action]} ${k.key}`),
-      k.local ? `local ${k.local}` : '',
-      k.live ? `live ${k.live}` : '',
-      style.dim(k.pruned ? 'not envsync’s: removed because of --prune' : k.heldBack ? 'a placeholder: never pushed (set a real value)' : (NOTE[k.action] ?? '')),
+      ...shownValues(k),
+      k.conflict ? style.red(`owned by ${k.conflict.join(', ')}: push needs --force-conflicts`) : style.dim(k.pruned ? 'not envsync’s: removed because of --prune' : k.heldBack ? 'a placeholder: never pushed (set a real value)' : (NOTE[k.action] ?? '')),
     ])
   if (rows.length > 0) lines.push(...table(rows))
   if (!verbose && c.unchanged > 0) lines.push(style.dim(`  = ${plural(c.unchanged, 'key')} unchanged`))
   const withoutValue = c.missing - p.keys.filter((k) => k.heldBack).length
   if (!verbose && withoutValue > 0) lines.push(style.dim(`  · ${plural(withoutValue, 'key')} without a local value, left as live (-v lists them)`))
   return lines
+}
+
+/** The local and live columns: plain config's values (`info → debug`), else fingerprints. */
+function shownValues(k: KeyPlan): [string, string] {
+  const local = k.localValue === undefined ? (k.local ? `local ${k.local}` : '') : `local ${quoted(k.localValue)}`
+  const live = k.liveValue === undefined ? (k.live ? `live ${k.live}` : '') : `live ${quoted(k.liveValue)}`
+  if (k.action === 'update' && k.localValue !== undefined && k.liveValue !== undefined) return [`${quoted(k.liveValue)} → ${quoted(k.localValue)}`, '']
+  return [local, live]
+}
+
+const SHOWN_MAX = 40
+
+/**
+ * A plain value on one line: as is when it is one plain word, else JSON-quoted (newlines, tabs,
+ * quotes and edge spaces visible); a long one cut, with its length.
+ */
+function quoted(value: string): string {
+  const chars = [...value]
+  const cut = chars.length > SHOWN_MAX ? chars.slice(0, SHOWN_MAX - 8).join('') : value
+  const bare = /^[^\s"'\\\p{C}]+$/u.test(cut) && !cut.includes('→')
+  const text = bare ? cut : JSON.stringify(cut)
+  if (cut === value) return text
+  return `${bare ? `${text}…` : `${text.slice(0, -1)}…"`} (${chars.length} chars)`
 }
 
 function summary(plan: SyncPlan): string {

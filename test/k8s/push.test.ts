@@ -216,7 +216,7 @@ describeK8s('kubernetes target (real kube-apiserver)', (k8s) => {
     writeValues(c, {JWT_SECRET: secret(), DB_PASSWORD: secret()})
     const r = await push(c)
     expect(r.exitCode).to.equal(1)
-    expect(r.stdout + r.stderr).to.include(`namespace "${c.namespace}" does not exist`)
+    expect(r.stdout + r.stderr).to.include(`namespace ${c.namespace} does not exist; push needs --create-namespace`)
     expect(r.stdout + r.stderr).to.include('createNamespace')
     expect((await c.cluster.kubectl(['get', 'namespace', c.namespace])).code).to.not.equal(0)
     const created = await push(c, '--create-namespace')
@@ -286,6 +286,7 @@ describeK8s('kubernetes: the API server stops in the middle of a push', () => {
         },
         confirm: async () => true,
         checkbox: async () => [],
+        select: async () => expect.fail('push asks no menu question'),
       })
       r = await runSource(Push, ['staging'])
     } finally {
@@ -345,12 +346,12 @@ describeK8s('kubernetes: property — random awkward values round-trip through a
           const store = readValues(p.path('.env.staging'))
           writeValues(store, new Map([['JWT_SECRET', secret()], ['DB_PASSWORD', secret()], ...values.map((v, i): [string, string] => [keys[i], v])]))
           const m = loadManifest(p.manifest)
-          const report = await applySync(await planSync(m, 'staging', {service: 'api'}))
+          const report = await applySync(await planSync(m, 'staging', {services: ['api']}))
           expect(report.failed, JSON.stringify(report.destinations.map((d) => d.error))).to.equal(0)
           const r = await k8s.cluster.kubectl(['get', 'secret', 'shop-api', '-n', namespace, '-o', 'json'])
           const data = JSON.parse(r.stdout).data as Record<string, string>
           values.forEach((v, i) => expect(Buffer.from(data[keys[i]] ?? '', 'base64').toString('utf8'), JSON.stringify(v)).to.equal(v))
-          const again = await planSync(loadManifest(p.manifest), 'staging', {service: 'api'})
+          const again = await planSync(loadManifest(p.manifest), 'staging', {services: ['api']})
           expect(again.plans.flatMap((pl) => pl.changes)).to.deep.equal([])
         }),
         {numRuns: 40},

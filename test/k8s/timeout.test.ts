@@ -48,6 +48,13 @@ current-context: x
   )
 }
 
+/** The namespace exists: a Secret not found costs one GET of its namespace (is that missing too?). */
+function namespaceFound(req: {method?: string; url?: string}, res: {writeHead(status: number, headers: Record<string, string>): {end(body: string): void}}): boolean {
+  if (req.method !== 'GET' || req.url?.split('?')[0] !== '/api/v1/namespaces/apps') return false
+  res.writeHead(200, {'content-type': 'application/json'}).end('{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"apps"}}')
+  return true
+}
+
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as net.AddressInfo).port
@@ -132,6 +139,7 @@ describe('kubernetes: every request bounded and retried', function () {
     server = track(
       https.createServer(cert, (req, res) => {
         seen.push(`${req.method} ${req.url}`)
+        if (namespaceFound(req, res)) return
         if (failures++ < 3) {
           res.writeHead(failures === 2 ? 500 : 503, {'content-type': 'application/json'}).end('{"kind":"Status","code":503}')
           return
@@ -145,7 +153,7 @@ describe('kubernetes: every request bounded and retried', function () {
     const result = JSON.parse(r.stdout).result
     expect(result.destinations.map((d: {exists: boolean; unreadable?: boolean}) => [d.exists, d.unreadable])).to.deep.equal([[false, undefined], [false, undefined]])
     expect(seen.filter((s) => s.startsWith('GET /api/v1/namespaces/apps/secrets/'))).to.have.length(5)
-    expect(result.requests).to.equal(5)
+    expect(result.requests).to.equal(6)
   })
 
   it('a POST (namespace creation) that gets no answer is not sent again: it may have been applied', async () => {
@@ -170,6 +178,7 @@ describe('kubernetes: every request bounded and retried', function () {
       https.createServer(cert, (req, res) => {
         seen.push(`${req.method} ${req.url?.split('?')[0]}`)
         if (req.method === 'PATCH') return // never answered
+        if (namespaceFound(req, res)) return
         res.writeHead(404, {'content-type': 'application/json'}).end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}')
       }),
     )
