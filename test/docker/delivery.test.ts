@@ -213,8 +213,8 @@ describe('docker delivery: files or plain environment, only the services compose
 
   describe('the manifest says it strictly', () => {
     const invalid: [string, string, RegExp][] = [
-      ['an unknown key under a secret’s docker', 'docker: {delivry: env}', /delivery/],
-      ['a delivery that is neither files nor env', 'docker: {delivery: environment}', /files|env/],
+      ['an unknown key under a secret’s docker', 'docker: {delivry: env}', /unknown key "delivry"[\s\S]*did you mean "delivery"/],
+      ['a delivery that is neither files nor env', 'docker: {delivery: environment}', /docker\.delivery must be one of "files", "env"/],
       ['fileVariable on a key delivered as plain environment', 'docker: {delivery: env, fileVariable: JWT_FILE}', /fileVariable never applies/],
       ['fileVariable that is not a variable name', 'docker: {fileVariable: "1-bad"}', /environment variable names/],
     ]
