@@ -7,17 +7,18 @@ import {WRITE_ONLY, type LiveValue} from '../../src/targets/target.js'
 const dest = {id: 'docker:/x', kind: 'docker' as const, label: 'docker x', environment: 'production', services: ['backend'], config: {}}
 const s = (v: string) => new Secret(v)
 
-function plan(opts: {desired?: Record<string, string>; manifest?: string[]; live?: Record<string, string | typeof WRITE_ONLY>; owned?: string[]; prune?: boolean; only?: string[]}) {
+function plan(opts: {desired?: Record<string, string>; manifest?: string[]; live?: Record<string, string | typeof WRITE_ONLY>; owned?: string[]; prune?: boolean; only?: string[]; conflicts?: Record<string, string[]>; plain?: string[]}) {
   const desired = new Map(Object.entries(opts.desired ?? {}).map(([k, v]) => [k, s(v)]))
   const input: PlanInput = {
     destination: dest,
     desired,
     manifestKeys: new Set(opts.manifest ?? desired.keys()),
-    live: {exists: true, values: new Map(Object.entries(opts.live ?? {}).map(([k, v]): [string, LiveValue] => [k, v === WRITE_ONLY ? WRITE_ONLY : s(v)]))},
+    live: {exists: true, values: new Map(Object.entries(opts.live ?? {}).map(([k, v]): [string, LiveValue] => [k, v === WRITE_ONLY ? WRITE_ONLY : s(v)])), conflicts: opts.conflicts && new Map(Object.entries(opts.conflicts))},
     owned: new Set(opts.owned ?? []),
     prune: opts.prune ?? false,
     only: opts.only ? new Set(opts.only) : undefined,
     fingerprint: (x) => x.fingerprint('k'),
+    shown: (key, value) => (opts.plain?.includes(key) ? value.reveal() : undefined),
   }
   return planDestination(input)
 }
@@ -62,6 +63,21 @@ describe('sync/plan', () => {
     const p = plan({desired: {A: 'x'}, live: {A: 'x'}, owned: ['A']})
     expect(p.changes).to.deep.equal([])
     expect(countActions(p)).to.include({unchanged: 1, add: 0, update: 0, remove: 0})
+  })
+
+  it('a key another field manager holds is a conflict only where push would change it', () => {
+    const p = plan({desired: {A: 'new', B: 'same'}, live: {A: 'old', B: 'same', C: 'x'}, owned: ['A'], conflicts: {A: ['kubectl-edit'], B: ['helm'], C: ['helm']}})
+    expect(p.keys.map((k) => [k.key, k.action, k.conflict])).to.deep.equal([['A', 'update', ['kubectl-edit']], ['B', 'unchanged', undefined], ['C', 'unmanaged', undefined]])
+  })
+
+  it('plain config carries its values, both sides; secrets only fingerprints', () => {
+    const p = plan({desired: {LOG_LEVEL: 'debug', TOKEN: 'VAL_T2'}, manifest: ['LOG_LEVEL', 'TOKEN', 'MODE'], live: {LOG_LEVEL: 'info', TOKEN: 'VAL_T1', MODE: 'fast'}, plain: ['LOG_LEVEL', 'MODE']})
+    expect(p.keys.map((k) => [k.key, k.action, k.localValue, k.liveValue])).to.deep.equal([
+      ['LOG_LEVEL', 'update', 'debug', 'info'],
+      ['MODE', 'missing', undefined, 'fast'],
+      ['TOKEN', 'update', undefined, undefined],
+    ])
+    expect(JSON.stringify(p.keys)).to.not.include('VAL_')
   })
 
   it('treats values byte-exact: a trailing newline or space is a difference', () => {
