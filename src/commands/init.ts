@@ -1,10 +1,11 @@
 import * as Flags from '@oclif/core/flags'
 
 import {EnvsyncError} from '../errors.js'
-import {answersFromFlags, askAnswers, manifestExists, refuseOverwrite, writeProject} from '../init/init.js'
+import {answersFromFlags, askAnswers, manifestExists, refuseOverwrite, startingPoint, writeProject} from '../init/init.js'
 import {BaseCommand} from '../ui/base-command.js'
+import {listFlag} from '../ui/list-flag.js'
 import {canPrompt, prompter} from '../ui/prompt.js'
-import {renderInit} from '../ui/render-init.js'
+import {renderInit, renderInitSummary} from '../ui/render-init.js'
 
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up envsync in a project: manifest, generated values, env.template, .gitignore.'
@@ -16,41 +17,47 @@ export default class Init extends BaseCommand<typeof Init> {
     {
       description: 'No questions (CI, scripts)',
       command:
-        '<%= config.bin %> init --yes --project shop --services backend,frontend --public frontend --environments development,production --targets development=docker,production=docker+kubernetes --protected production',
+        '<%= config.bin %> init --yes --project shop --services backend,frontend,worker --public frontend --environments development,production --secrets recommended,DATABASE_URL --targets development=docker,production=docker+kubernetes --protected production',
     },
     {description: 'Set up a demo project in ./demo', command: '<%= config.bin %> init --yes --dir demo'},
+    {description: 'Redo the setup, starting from the existing envsync.yaml', command: '<%= config.bin %> init --force'},
   ]
 
   static flags = {
     yes: Flags.boolean({char: 'y', description: 'Ask nothing: take flags and defaults.', default: false}),
-    force: Flags.boolean({description: 'Replace an existing envsync.yaml (values files are kept).', default: false}),
+    force: Flags.boolean({description: 'Replace an existing envsync.yaml, starting from it: its services, environments, targets and secrets are the defaults (values files are kept).', default: false}),
     dir: Flags.string({description: 'Project directory (created if missing).', default: '.'}),
     project: Flags.string({description: 'Project name (lowercase, digits, -). Default: the directory name.'}),
-    services: Flags.string({description: 'Comma-separated services. Default: backend,frontend.'}),
-    public: Flags.string({description: 'Comma-separated services bundled into browsers. Default: those named frontend, web, client, spa.'}),
-    environments: Flags.string({description: 'Comma-separated environments. Default: development,staging,production.'}),
-    secrets: Flags.string({description: 'Comma-separated catalogue keys, "recommended" (default) or "all".'}),
-    targets: Flags.string({
+    services: listFlag({description: 'Services, repeated or comma-separated. Default: backend,frontend.'}),
+    public: listFlag({description: 'Services bundled into browsers, repeated or comma-separated. Default: those named frontend, web, client, spa.'}),
+    environments: listFlag({description: 'Environments, repeated or comma-separated. Default: development,staging,production.'}),
+    secrets: listFlag({description: 'Catalogue keys and the groups "recommended" (default) and "all", mixed: --secrets recommended,DATABASE_URL.'}),
+    targets: listFlag({
       description:
-        'Where environments deploy: kinds for all ("docker", "docker+kubernetes"), env=kind[+kind] for one ("production=docker+kubernetes"), or both ("docker,production=kubernetes"). Kinds: docker, kubernetes, railway, render. Default: docker.',
+        'Where environments deploy: kinds for all ("docker", "docker+kubernetes"), env=kind[+kind] for one ("production=docker+kubernetes"), or both ("docker,production=kubernetes"); repeated or comma-separated. Kinds: docker, kubernetes, railway, render. Default: docker.',
     }),
-    protected: Flags.string({
-      description: 'Comma-separated environments whose push needs the environment name typed, or "none". Default: those named like production (production, prod, prd, live, prod-eu…).',
+    protected: listFlag({
+      description: 'Environments whose push needs the environment name typed, repeated or comma-separated, or "none". Default: those named like production (production, prod, prd, live, prod-eu…).',
     }),
   }
 
   async run(): Promise<void> {
     const {dir, force, yes} = this.flags
     if (manifestExists(dir) && !force) throw refuseOverwrite(dir)
-    let answers
-    if (yes) answers = answersFromFlags(this.flags, dir)
-    else if (!this.json && canPrompt()) answers = await askAnswers(await prompter(), this.flags, dir)
-    else {
-      throw new EnvsyncError('init needs answers, and there is no terminal to ask them in', {
-        code: 'NOT_INTERACTIVE',
-        suggestion: 'pass --yes, with --project, --services, --public, --environments, --secrets and --targets as needed',
-      })
+    if (!yes && this.json) {
+      // --json is for scripts: one envelope on stdout, never a question drawn over it.
+      throw new EnvsyncError('init --json asks no questions', {code: 'NOT_INTERACTIVE', suggestion: `pass --yes with --json, and ${FLAGS_HINT}`})
     }
+    if (!yes && !canPrompt()) {
+      throw new EnvsyncError('init needs answers, and there is no terminal to ask them in', {code: 'NOT_INTERACTIVE', suggestion: `pass --yes, with ${FLAGS_HINT}`})
+    }
+    const p = yes ? undefined : await prompter()
+    const previous = force && manifestExists(dir) ? await startingPoint(dir, p) : undefined
+    const answers = p
+      ? await askAnswers(p, this.flags, dir, {previous, show: (summary) => this.log(renderInitSummary(summary).join('\n'))})
+      : answersFromFlags(this.flags, dir, previous)
     await this.finish(writeProject(dir, answers, force), renderInit)
   }
 }
+
+const FLAGS_HINT = '--project, --services, --public, --environments, --secrets and --targets as needed'

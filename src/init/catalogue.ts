@@ -1,14 +1,21 @@
 /**
  * Secrets `envsync init` offers, with what a careful runbook says about each: recipe, rotation,
- * format and which kind of service receives it.
+ * format and which role of service receives it.
  */
+
+/** Who receives a catalogue secret. */
 export type Role =
-  /** The main API service (first non-public, non-observability service). */
+  /** API services only (tokens, sessions, payments). */
   | 'api'
-  /** Every server-side service (API and workers). */
+  /** Every server-side app: API, workers and services init cannot place. */
   | 'servers'
+  /** Dashboards and monitoring (Grafana). */
   | 'observability'
-  | 'public'
+  /** Database admin tools (pgAdmin). */
+  | 'db-admin'
+
+/** What a service is, read from its name: `backend` is an API, `jobs` a worker, `grafana` observability. */
+export type ServiceKind = 'api' | 'worker' | 'observability' | 'db-admin' | 'public' | 'other'
 
 export interface CatalogueEntry {
   key: string
@@ -38,7 +45,7 @@ export const catalogue: CatalogueEntry[] = [
   {key: 'REDIS_URL', description: 'Redis connection string', role: 'servers', group: 'data', format: 'redis-url'},
   {key: 'MINIO_ROOT_PASSWORD', description: 'MinIO root password', role: 'servers', group: 'data', generate: 'alnum:40', rotate: '1y'},
   {key: 'GRAFANA_ADMIN_PASSWORD', description: 'Grafana admin login', role: 'observability', group: 'ops', generate: 'password:24', rotate: '6mo'},
-  {key: 'PGADMIN_DEFAULT_PASSWORD', description: 'pgAdmin login', role: 'observability', group: 'ops', generate: 'password:24', rotate: '6mo'},
+  {key: 'PGADMIN_DEFAULT_PASSWORD', description: 'pgAdmin login', role: 'db-admin', group: 'ops', generate: 'password:24', rotate: '6mo'},
   {key: 'SMTP_PASSWORD', description: 'SMTP relay password (from the mail provider)', role: 'servers', group: 'mail', minLength: 16, rotate: '1y'},
   {key: 'STRIPE_SECRET_KEY', description: 'Stripe API secret key (sk_live_… / sk_test_…)', role: 'api', group: 'payments', format: 'regex:^(sk|rk)_(live|test)_[A-Za-z0-9]+$', rotate: '1y'},
   {key: 'STRIPE_WEBHOOK_SECRET', description: 'Stripe webhook signing secret (whsec_…)', role: 'api', group: 'payments', format: 'regex:^whsec_[A-Za-z0-9]+$'},
@@ -51,21 +58,59 @@ export function catalogueEntry(key: string): CatalogueEntry | undefined {
   return catalogue.find((e) => e.key === key)
 }
 
-const OBSERVABILITY = /^(observability|monitoring|grafana|metrics|ops)$/
+// Matched against each '-'-separated part of a service name: `api-gateway`, `grafana-2`, `billing-worker`.
+const KIND_WORDS: [ServiceKind, RegExp][] = [
+  ['db-admin', /^(pgadmin|adminer|dbadmin|phpmyadmin)$/],
+  ['observability', /^(observability|monitoring|grafana|metrics|prometheus|loki|ops)$/],
+  ['worker', /^(workers?|jobs?|queues?|cron|scheduler|consumer|tasks?|sidekiq|celery)$/],
+  ['api', /^(api|backend|server|app|core|gateway)$/],
+]
 
-/** Which of the project's services receive a catalogue secret. */
-export function servicesForRole(role: Role, services: {name: string; public: boolean}[]): string[] {
-  const observability = services.filter((s) => !s.public && OBSERVABILITY.test(s.name)).map((s) => s.name)
-  const servers = services.filter((s) => !s.public && !OBSERVABILITY.test(s.name)).map((s) => s.name)
-  const fallback = servers.length > 0 ? servers : services.filter((s) => !s.public).map((s) => s.name)
+export function serviceKind(service: {name: string; public: boolean}): ServiceKind {
+  if (service.public) return 'public'
+  const parts = service.name.split('-')
+  return KIND_WORDS.find(([, words]) => parts.some((p) => words.test(p)))?.[0] ?? 'other'
+}
+
+const KIND_HINT: Record<Exclude<Role, 'servers'>, string> = {
+  api: 'no API service (backend, api, server, app…)',
+  observability: 'no observability service (grafana, monitoring…)',
+  'db-admin': 'no database admin service (pgadmin, adminer…)',
+}
+
+/** Which services receive a secret; `fallback` says why when no service has the secret's role. */
+export interface Assignment {
+  services: string[]
+  fallback?: string
+}
+
+/**
+ * Which of the project's services receive a catalogue secret, by what each service is (its
+ * name), never by the order they were listed. Without a service of the secret's role it goes to
+ * the closest one (an unplaced server, then a worker), and says so.
+ */
+export function servicesForRole(role: Role, services: {name: string; public: boolean}[]): Assignment {
+  const of = (...kinds: ServiceKind[]) => services.filter((s) => kinds.includes(serviceKind(s))).map((s) => s.name)
+  const first = (...order: ServiceKind[][]): string[] => {
+    for (const kinds of order) {
+      const names = of(...kinds)
+      if (names.length > 0) return names.slice(0, 1)
+    }
+    return []
+  }
+  const found = (names: string[], fallback: () => string[]): Assignment => {
+    if (names.length > 0 || role === 'servers') return {services: names.length > 0 ? names : fallback()}
+    const to = fallback()
+    return to.length > 0 ? {services: to, fallback: `${KIND_HINT[role]}, so ${to.join(', ')} gets it`} : {services: []}
+  }
   switch (role) {
     case 'api':
-      return fallback.slice(0, 1)
+      return found(of('api'), () => first(['other'], ['worker'], ['observability', 'db-admin']))
     case 'servers':
-      return fallback
+      return found(of('api', 'worker', 'other'), () => of('observability', 'db-admin'))
     case 'observability':
-      return observability.length > 0 ? observability : fallback.slice(0, 1)
-    case 'public':
-      return services.filter((s) => s.public).map((s) => s.name)
+      return found(of('observability'), () => first(['api'], ['other'], ['worker'], ['db-admin']))
+    case 'db-admin':
+      return found(of('db-admin'), () => first(['observability'], ['api'], ['other'], ['worker']))
   }
 }

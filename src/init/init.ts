@@ -2,31 +2,34 @@ import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {EnvsyncError} from '../errors.js'
-import {parseManifest} from '../manifest/load.js'
+import {asEnvsyncError, EnvsyncError} from '../errors.js'
+import {loadManifest, parseManifest} from '../manifest/load.js'
+import type {Manifest} from '../manifest/manifest.js'
 import {NAME_PATTERN, targetKinds, type TargetKind} from '../manifest/schema.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {renderTemplate} from '../manifest/template.js'
 import {displayPath} from '../paths.js'
-import type {Prompter} from '../ui/prompt.js'
+import {aborted, type Prompter} from '../ui/prompt.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
 import {writeFileAtomic} from '../files.js'
-import {catalogue} from './catalogue.js'
-import {scaffoldManifest, type InitAnswers} from './scaffold.js'
+import {readValues} from '../values/store.js'
+import {YamlSource} from '../manifest/yaml-source.js'
+import {catalogue, catalogueEntry, serviceKind} from './catalogue.js'
+import {assignSecrets, scaffoldManifest, type InitAnswers, type RawManifest} from './scaffold.js'
 import {meansProduction} from '../manifest/manifest.js'
 
 export const MANIFEST_NAME = 'envsync.yaml'
 const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/']
 
-/** What flags said; anything missing is asked (interactive) or defaulted (--yes). */
+/** What flags said (list flags as given: repeated and/or comma lists); anything missing is asked or defaulted. */
 export interface InitFlags {
   project?: string
-  services?: string
-  public?: string
-  environments?: string
-  secrets?: string
-  targets?: string
-  protected?: string
+  services?: string[]
+  public?: string[]
+  environments?: string[]
+  secrets?: string[]
+  targets?: string[]
+  protected?: string[]
 }
 
 export interface InitResult {
@@ -37,26 +40,60 @@ export interface InitResult {
   template: string
   environments: {environment: string; file: string; generated: number}[]
   gitignore: string[]
+  /** What is left for the user, as commands that work from the directory init ran in. */
+  next: InitNext
 }
 
+export interface InitNext {
+  /** `cd <dir>`, shell-quoted, when the project is not the working directory. */
+  cd?: string
+  /** Required keys with no recipe and no value, to set by hand; values files missing the same keys share an entry. */
+  fill: {keys: string[]; files: string[]}[]
+  /** The first environment, for `envsync check`. */
+  environment: string
+}
+
+/** What a written project will be, shown before anything is written. */
+export interface InitSummary {
+  dir: string
+  files: {file: string; state: string}[]
+  services: {name: string; kind: string}[]
+  environments: {name: string; protected: boolean; targets: string[]}[]
+  secrets: {key: string; services: string[]; fallback?: string}[]
+}
+
+/** Answers split on commas and spaces: `api, web` and `--services api --services web` alike. */
 const list = (s: string) =>
   s
     .split(/[,\s]+/)
     .map((x) => x.trim())
     .filter(Boolean)
+const words = (values: string[]) => values.flatMap(list)
+
+/**
+ * Why names are refused, or undefined: the one check behind a flag (`--services Api`) and a
+ * question (Services?), so both give the same reason.
+ */
+function namesProblem(names: string[], what: string): {message: string; reason?: string} | undefined {
+  if (names.length === 0) return {message: `needs at least one ${what}`}
+  const bad = names.find((n) => !NAME_PATTERN.test(n))
+  if (bad === undefined) return undefined
+  return {message: `invalid ${what} name "${bad}"`, reason: `${what} names are lowercase letters, digits and '-', e.g. "${slug(bad)}"`}
+}
 
 function checkNames(names: string[], flag: string, what: string): string[] {
-  for (const n of names) {
-    if (!NAME_PATTERN.test(n)) {
-      throw new EnvsyncError(`invalid ${what} name "${n}" in ${flag}`, {
-        code: 'USAGE',
-        suggestion: `${what} names are lowercase letters, digits and '-', e.g. "${n.toLowerCase().replace(/[^a-z0-9-]/g, '-')}"`,
-      })
-    }
-  }
-  if (names.length === 0) throw new EnvsyncError(`${flag} needs at least one ${what}`, {code: 'USAGE'})
+  const problem = namesProblem(names, what)
+  if (problem) throw new EnvsyncError(names.length === 0 ? `${flag} ${problem.message}` : `${problem.message} in ${flag}`, {code: 'USAGE', suggestion: problem.reason})
   return [...new Set(names)]
 }
+
+/** A question's validate(): the same reason the flag gives, or true. */
+const validNames = (what: string, split: (v: string) => string[] = list) => (v: string) => {
+  const problem = namesProblem(split(v), what)
+  return problem ? [problem.message, problem.reason].filter(Boolean).join(': ') : (true as const)
+}
+// One name, not a list: "my shop" is one (invalid) name, refused with the flag's reason.
+const oneName = (v: string) => (v.trim() === '' ? [] : [v.trim()])
 
 function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'app'
@@ -64,19 +101,22 @@ function slug(name: string): string {
 
 const PUBLIC_GUESS = /^(frontend|web|webapp|client|spa|site)$/
 
-function parseSecrets(value: string): string[] {
-  if (value === 'recommended') return catalogue.filter((e) => e.recommended).map((e) => e.key)
-  if (value === 'all') return catalogue.map((e) => e.key)
-  const keys = list(value)
-  for (const k of keys) {
-    if (!catalogue.some((e) => e.key === k)) {
-      throw new EnvsyncError(`--secrets: "${k}" is not in the catalogue`, {
+/** `recommended`, `all` and keys, mixed (`recommended,DATABASE_URL`); `known` adds keys of a kept manifest. */
+export function parseSecrets(values: string[], known: string[] = []): string[] {
+  const keys = [...catalogue.map((e) => e.key), ...known.filter((k) => !catalogueEntry(k))]
+  const out = values.flatMap((v) => {
+    if (v === 'recommended') return catalogue.filter((e) => e.recommended).map((e) => e.key)
+    if (v === 'all') return catalogue.map((e) => e.key)
+    if (!keys.includes(v)) {
+      throw new EnvsyncError(`--secrets: "${v}" is not in the catalogue`, {
         code: 'USAGE',
-        suggestion: didYouMean(k, catalogue.map((e) => e.key)) ?? `choose from ${catalogue.map((e) => e.key).join(', ')}, or "recommended"/"all"`,
+        suggestion: didYouMean(v, keys) ?? `choose from ${keys.join(', ')}, or "recommended"/"all"`,
       })
     }
-  }
-  return keys
+    return [v]
+  })
+  if (out.length === 0) throw new EnvsyncError('--secrets needs at least one key', {code: 'USAGE', suggestion: 'e.g. --secrets recommended,DATABASE_URL'})
+  return [...new Set(out)]
 }
 
 /**
@@ -85,7 +125,7 @@ function parseSecrets(value: string): string[] {
  * Every kind written is meant: `docker,kubernetes` is both everywhere, a repeated `env=` adds up.
  * A bare kind after an `env=` part could belong to either, so it is refused with both spellings.
  */
-export function parseTargets(value: string, environments: string[]): Record<string, TargetKind[]> {
+export function parseTargets(values: string[], environments: string[]): Record<string, TargetKind[]> {
   const kinds = (s: string, part: string, env?: string): TargetKind[] => {
     const out = s.split('+').filter(Boolean).map((k) => {
       if (!(targetKinds as readonly string[]).includes(k)) {
@@ -98,7 +138,7 @@ export function parseTargets(value: string, environments: string[]): Record<stri
   }
   const everywhere: TargetKind[] = []
   const own = new Map<string, TargetKind[]>()
-  const parts = list(value)
+  const parts = words(values)
   if (parts.length === 0) throw new EnvsyncError('--targets needs at least one target', {code: 'USAGE', suggestion: `e.g. --targets docker (kinds: ${targetKinds.join(', ')})`})
   let assigned: string | undefined
   for (const part of parts) {
@@ -129,12 +169,11 @@ export function parseTargets(value: string, environments: string[]): Record<stri
   return out
 }
 
-
-/** `--protected production,live`, or `none`; without the flag, every environment named like production. */
-export function parseProtected(value: string | undefined, environments: string[]): string[] {
-  if (value === undefined) return environments.filter(meansProduction)
-  if (value.trim() === 'none') return []
-  const names = list(value)
+/** `--protected production,live`, or `none`; without the flag, `fallback` (production-like names, or the kept manifest's). */
+export function parseProtected(values: string[] | undefined, environments: string[], fallback: (env: string) => boolean = meansProduction): string[] {
+  if (values === undefined) return environments.filter(fallback)
+  const names = words(values)
+  if (names.length === 1 && names[0] === 'none') return []
   if (names.length === 0) throw new EnvsyncError('--protected needs at least one environment', {code: 'USAGE', suggestion: 'name them (e.g. --protected production), or pass --protected none to protect no environment'})
   for (const env of names) {
     if (!environments.includes(env)) {
@@ -144,66 +183,200 @@ export function parseProtected(value: string | undefined, environments: string[]
   return environments.filter((e) => names.includes(e))
 }
 
-/** Answers from flags alone (`--yes`): defaults for whatever is missing, never a question. */
-export function answersFromFlags(flags: InitFlags, dir: string): InitAnswers {
-  const services = checkNames(list(flags.services ?? 'backend,frontend'), '--services', 'service')
-  const pub = flags.public === undefined ? services.filter((s) => PUBLIC_GUESS.test(s)) : list(flags.public)
-  for (const p of pub) if (!services.includes(p)) throw new EnvsyncError(`--public: "${p}" is not one of the services`, {code: 'USAGE', suggestion: didYouMean(p, services) ?? `services: ${services.join(', ')}`})
-  const environments = checkNames(list(flags.environments ?? 'development,staging,production'), '--environments', 'environment')
+/** The manifest `init --force` starts from: its answers, and its text's settings to keep. */
+export interface Previous {
+  answers: InitAnswers
+}
+
+/**
+ * `init --force` starts from the manifest it replaces: its names are every default. A manifest
+ * that does not load is never silently replaced: an error, or (asked) a start from scratch.
+ */
+export async function startingPoint(dir: string, p?: Prompter): Promise<Previous | undefined> {
+  const file = path.join(path.resolve(dir), MANIFEST_NAME)
+  let manifest: Manifest
+  let raw: RawManifest
+  try {
+    manifest = loadManifest(file)
+    raw = YamlSource.parse(displayPath(file), readFileSync(file)).data as RawManifest
+  } catch (error) {
+    const e = asEnvsyncError(error)
+    if (!p) {
+      throw new EnvsyncError(`init --force starts from ${displayPath(file)}, and it does not load: ${e.message}`, {
+        code: e.code,
+        location: e.location,
+        suggestion: `fix it (${e.suggestion ?? 'see the place above'}), or remove it to start from scratch`,
+      })
+    }
+    const fresh = await p.confirm({message: `${displayPath(file)} does not load (${e.message}). Start from scratch and replace it?`, default: false})
+    if (!fresh) throw aborted()
+    return undefined
+  }
+  const environments = manifest.environmentNames
   return {
-    project: checkNames([flags.project ?? slug(path.basename(path.resolve(dir)))], '--project', 'project')[0],
-    services: services.map((name) => ({name, public: pub.includes(name)})),
-    environments,
-    secrets: parseSecrets(flags.secrets ?? 'recommended'),
-    targets: parseTargets(flags.targets ?? 'docker', environments),
-    protected: parseProtected(flags.protected, environments),
+    answers: {
+      project: manifest.project,
+      services: manifest.serviceNames.map((name) => ({name, public: manifest.isPublicService(name)})),
+      environments,
+      secrets: manifest.secrets.map((s) => s.key),
+      targets: Object.fromEntries(environments.map((env) => [env, manifest.targetsOf(env)])),
+      protected: environments.filter((env) => manifest.isProtected(env)),
+      previous: raw,
+    },
   }
 }
 
-/** The interactive questions; flags given on the command line become the defaults. */
-export async function askAnswers(p: Prompter, flags: InitFlags, dir: string): Promise<InitAnswers> {
-  const base = answersFromFlags(flags, dir)
-  const validNames = (what: string) => (v: string) => {
-    try {
-      checkNames(list(v), what, what)
-      return true as const
-    } catch (error) {
-      return (error as EnvsyncError).message
-    }
+/** Answers from flags alone (`--yes`): defaults (or the kept manifest's) for whatever is missing, never a question. */
+export function answersFromFlags(flags: InitFlags, dir: string, previous?: Previous): InitAnswers {
+  const was = previous?.answers
+  const services = flags.services === undefined && was ? was.services.map((s) => s.name) : checkNames(words(flags.services ?? ['backend,frontend']), '--services', 'service')
+  const wasPublic = (s: string) => was?.services.find((w) => w.name === s)?.public ?? PUBLIC_GUESS.test(s)
+  const pub = flags.public === undefined ? services.filter(wasPublic) : words(flags.public)
+  for (const p of pub) if (!services.includes(p)) throw new EnvsyncError(`--public: "${p}" is not one of the services`, {code: 'USAGE', suggestion: didYouMean(p, services) ?? `services: ${services.join(', ')}`})
+  const environments = flags.environments === undefined && was ? was.environments : checkNames(words(flags.environments ?? ['development,staging,production']), '--environments', 'environment')
+  const targets =
+    flags.targets !== undefined || !was
+      ? parseTargets(flags.targets ?? ['docker'], environments)
+      : Object.fromEntries(environments.map((env) => [env, was.targets[env] ?? ['docker' as const]]))
+  return {
+    project: checkNames([flags.project ?? was?.project ?? slug(path.basename(path.resolve(dir)))], '--project', 'project')[0],
+    services: services.map((name) => ({name, public: pub.includes(name)})),
+    environments,
+    secrets: flags.secrets === undefined && was ? was.secrets : parseSecrets(words(flags.secrets ?? ['recommended']), was?.secrets),
+    targets,
+    protected: parseProtected(flags.protected, environments, (env) => protectedByDefault(env, was)),
+    ...(was?.previous ? {previous: was.previous} : {}),
   }
-  // One name, not a list: "my shop" must be refused here, not after every question was answered.
-  const validProject = (v: string) => (v.trim() && list(v).length > 1 ? `project names have no spaces or commas, e.g. "${slug(v)}"` : validNames('project')(v))
-  const project = await p.input({message: 'Project name', default: base.project, validate: validProject})
-  const serviceNames = list(await p.input({message: 'Services (comma-separated)', default: base.services.map((s) => s.name).join(', '), validate: validNames('service')}))
-  const pub = await p.checkbox({
-    message: 'Which services are bundled into the browser (public)?',
-    choices: serviceNames.map((s) => ({name: s, value: s, checked: base.services.find((b) => b.name === s)?.public ?? PUBLIC_GUESS.test(s)})),
-  })
-  const environments = list(await p.input({message: 'Environments (comma-separated)', default: base.environments.join(', '), validate: validNames('environment')}))
-  const secrets = await p.checkbox({
-    message: 'Secrets to manage',
-    required: true,
-    choices: catalogue.map((e) => ({
-      name: `${e.key.padEnd(26)} ${e.generate ? `generate ${e.generate}` : 'set by hand'}${e.rotate ? `, rotate ${e.rotate}` : ''}`,
-      value: e.key,
-      description: e.description,
-      checked: base.secrets.includes(e.key),
-    })),
-  })
-  const targets: Record<string, TargetKind[]> = {}
-  for (const env of environments) {
-    targets[env] = await p.checkbox({
-      message: `Where is ${env} deployed?`,
-      choices: targetKinds.map((k) => ({name: k, value: k, checked: (base.targets[env] ?? ['docker']).includes(k)})),
+}
+
+/** An environment a kept manifest (or earlier answer) has keeps its setting; a new one is protected if named like production. */
+function protectedByDefault(env: string, a: InitAnswers | undefined): boolean {
+  return a?.environments.includes(env) ? a.protected.includes(env) : meansProduction(env)
+}
+
+type Section = 'project' | 'services' | 'environments' | 'secrets' | 'targets' | 'protected'
+
+/** The questions, each starting from the answers so far (flags, a kept manifest, or an earlier pass). */
+const questions: Record<Section, (p: Prompter, a: InitAnswers, before: InitAnswers) => Promise<Partial<InitAnswers>>> = {
+  async project(p, a) {
+    return {project: (await p.input({message: 'Project name', default: a.project, validate: validNames('project', oneName)})).trim()}
+  },
+  async services(p, a) {
+    const names = [...new Set(list(await p.input({message: 'Services (comma-separated)', default: a.services.map((s) => s.name).join(', '), validate: validNames('service')})))]
+    const pub = await p.checkbox({
+      message: 'Which services are bundled into the browser (public)?',
+      choices: names.map((s) => ({name: s, value: s, checked: a.services.find((b) => b.name === s)?.public ?? PUBLIC_GUESS.test(s)})),
     })
+    return {services: names.map((name) => ({name, public: pub.includes(name)}))}
+  },
+  async environments(p, a) {
+    return {environments: [...new Set(list(await p.input({message: 'Environments (comma-separated)', default: a.environments.join(', '), validate: validNames('environment')})))]}
+  },
+  async secrets(p, a) {
+    const kept = a.previous?.secrets ?? {}
+    // A kept manifest's own keys are offered too (checked), so replacing it loses none by surprise.
+    const extra = Object.keys(kept).filter((k) => !catalogueEntry(k))
+    const label = (key: string, text: string) => `${key.padEnd(26)} ${text}`
+    const secrets = await p.checkbox({
+      message: 'Secrets to manage',
+      required: true,
+      choices: [
+        ...catalogue.map((e) => ({
+          name: label(e.key, `${e.generate ? `generate ${e.generate}` : 'set by hand'}${e.rotate ? `, rotate ${e.rotate}` : ''}`),
+          value: e.key,
+          description: e.description,
+          checked: a.secrets.includes(e.key),
+        })),
+        ...extra.map((key) => ({name: label(key, `from ${MANIFEST_NAME}`), value: key, description: typeof kept[key].description === 'string' ? kept[key].description : undefined, checked: a.secrets.includes(key)})),
+      ].map((c) => ({...c, short: c.value})), // the answer echoes key names, not the padded labels
+    })
+    if (!a.previous) return {secrets}
+    // A kept manifest's order stays; keys added now follow in catalogue order.
+    return {secrets: [...a.secrets.filter((k) => secrets.includes(k)), ...secrets.filter((k) => !a.secrets.includes(k))]}
+  },
+  async targets(p, a) {
+    const targets: Record<string, TargetKind[]> = {}
+    for (const env of a.environments) {
+      targets[env] = await p.checkbox({
+        message: `Where is ${env} deployed?`,
+        choices: targetKinds.map((k) => ({name: k, value: k, checked: (a.targets[env] ?? ['docker']).includes(k)})),
+      })
+    }
+    return {targets}
+  },
+  async protected(p, a, before) {
+    // Pre-checked: what flags or the kept manifest said, or a production-like name; a push there asks for the environment's name.
+    return {
+      protected: await p.checkbox({
+        message: 'Which environments are protected (a push there needs its name typed)?',
+        choices: a.environments.map((env) => ({name: env, value: env, checked: protectedByDefault(env, before)})),
+      }),
+    }
+  },
+}
+
+/** The last step's ways back, each with the questions it asks again (targets and protection are per environment). */
+const CHANGES: [Section, string, Section[]][] = [
+  ['project', 'Change the project name', ['project']],
+  ['services', 'Change services', ['services']],
+  ['environments', 'Change environments', ['environments', 'targets', 'protected']],
+  ['secrets', 'Change secrets', ['secrets']],
+  ['targets', 'Change where environments deploy', ['targets']],
+  ['protected', 'Change protected environments', ['protected']],
+]
+
+/**
+ * The interactive questions, then a summary of what will be written and a last step: write, go
+ * back to one answer, or cancel (nothing written). Flags (or a kept manifest) are the defaults.
+ */
+export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, options: {previous?: Previous; show: (summary: InitSummary) => void}): Promise<InitAnswers> {
+  let a = answersFromFlags(flags, dir, options.previous)
+  const ask = async (sections: Section[]) => {
+    const before = a
+    for (const section of sections) a = {...a, ...(await questions[section](p, a, before))}
   }
-  // Flags or the production-like names pre-checked; a push there asks for the environment's name.
-  const wanted = flags.protected === undefined ? environments.filter(meansProduction) : base.protected
-  const protectedEnvs = await p.checkbox({
-    message: 'Which environments are protected (a push there needs its name typed)?',
-    choices: environments.map((env) => ({name: env, value: env, checked: wanted.includes(env)})),
-  })
-  return {project: project.trim(), services: serviceNames.map((name) => ({name, public: pub.includes(name)})), environments, secrets, targets, protected: protectedEnvs}
+  await ask(['project', 'services', 'environments', 'secrets', 'targets', 'protected'])
+  for (;;) {
+    options.show(summarize(dir, a))
+    const next = await p.select<Section | 'write' | 'cancel'>({
+      message: 'Write these files?',
+      choices: [{name: 'Write', value: 'write'}, ...CHANGES.map(([value, name]) => ({name, value})), {name: 'Cancel (write nothing)', value: 'cancel'}],
+    })
+    if (next === 'write') return a
+    if (next === 'cancel') throw aborted()
+    await ask(CHANGES.find(([section]) => section === next)![2])
+  }
+}
+
+/** The manifest the answers make, parsed: what is shown before writing is what gets written. */
+function prepare(dir: string, answers: InitAnswers): {text: string; manifest: Manifest; file: string} {
+  const file = path.join(path.resolve(dir), MANIFEST_NAME)
+  const text = scaffoldManifest(answers, `./${SCHEMA_NAME}`)
+  return {text, file, manifest: parseManifest(displayPath(file), Buffer.from(text), file)}
+}
+
+export function summarize(dir: string, answers: InitAnswers): InitSummary {
+  const {manifest, file} = prepare(dir, answers)
+  const state = (f: string) => (existsSync(f) ? 'replaced' : 'new')
+  const rel = (f: string) => path.relative(path.resolve(dir), f)
+  const files = [
+    {file: rel(file), state: state(file)},
+    {file: SCHEMA_NAME, state: state(path.join(dir, SCHEMA_NAME))},
+    ...manifest.environmentNames.map((env) => {
+      const f = manifest.valuesFile(env)
+      const generated = `${planGenerate(manifest, env, [], false).generate.length} generated`
+      return {file: rel(f), state: existsSync(f) ? `kept: its values stay, missing ones ${generated}` : `new: ${generated}`}
+    }),
+    {file: 'env.template', state: state(path.join(dir, 'env.template'))},
+    {file: '.gitignore', state: gitignoreMissing(dir).length > 0 ? `adds ${gitignoreMissing(dir).join(' ')}` : 'unchanged'},
+  ]
+  return {
+    dir: displayPath(path.resolve(dir)) || '.',
+    files,
+    services: answers.services.map((s) => ({name: s.name, kind: serviceKind(s)})),
+    environments: answers.environments.map((env) => ({name: env, protected: answers.protected.includes(env), targets: answers.targets[env] ?? []})),
+    secrets: assignSecrets(answers),
+  }
 }
 
 export const SCHEMA_NAME = 'envsync.schema.json'
@@ -233,10 +406,8 @@ export function refuseOverwrite(dir: string): EnvsyncError {
  * .gitignore, the manifest last — an interrupted init leaves no manifest, so a rerun starts clean.
  */
 export function writeProject(dir: string, answers: InitAnswers, force: boolean): InitResult {
-  const manifestFile = path.join(path.resolve(dir), MANIFEST_NAME)
+  const {text, manifest, file: manifestFile} = prepare(dir, answers)
   if (existsSync(manifestFile) && !force) throw refuseOverwrite(dir)
-  const text = scaffoldManifest(answers, `./${SCHEMA_NAME}`)
-  const manifest = parseManifest(displayPath(manifestFile), Buffer.from(text), manifestFile)
   mkdirSync(dir, {recursive: true, mode: 0o755})
 
   const environments = manifest.environmentNames.map((env) => {
@@ -249,14 +420,51 @@ export function writeProject(dir: string, answers: InitAnswers, force: boolean):
   const schema = path.join(dir, SCHEMA_NAME)
   writeFileAtomic(schema, packagedSchema(), 0o644)
   writeFileAtomic(manifestFile, text, 0o644)
-  return {dir: displayPath(path.resolve(dir)) || '.', manifest: displayPath(manifestFile), schema: displayPath(schema), template: displayPath(template), environments, gitignore}
+  return {
+    dir: displayPath(path.resolve(dir)) || '.',
+    manifest: displayPath(manifestFile),
+    schema: displayPath(schema),
+    template: displayPath(template),
+    environments,
+    gitignore,
+    next: nextSteps(dir, manifest),
+  }
+}
+
+/** What the user does next, from where they are: cd into the project, then fill the keys no recipe makes. */
+function nextSteps(dir: string, manifest: Manifest): InitNext {
+  const root = path.resolve(dir)
+  const fill = new Map<string, {keys: string[]; files: string[]}>()
+  for (const env of manifest.environmentNames) {
+    const file = manifest.valuesFile(env)
+    const values = readValues(file).values
+    const keys = manifest.secretsFor(env).filter((s) => s.required && s.default === undefined && values.get(s.key)?.isEmpty !== false).map((s) => s.key)
+    if (keys.length === 0) continue
+    const entry = fill.get(keys.join()) ?? {keys, files: []}
+    entry.files.push(path.relative(root, file))
+    fill.set(keys.join(), entry)
+  }
+  return {cd: root === process.cwd() ? undefined : `cd ${shellQuote(displayPath(root))}`, fill: [...fill.values()], environment: manifest.environmentNames[0]}
+}
+
+/** A word the shell reads back as it is: bare when safe, else double quotes, else single quotes. */
+export function shellQuote(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word
+  if (!/["$`\\!]/.test(word)) return `"${word}"`
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+function gitignoreMissing(dir: string): string[] {
+  const file = path.join(dir, '.gitignore')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const have = new Set(current.split(/\r?\n/).map((l) => l.trim()))
+  return GITIGNORE_LINES.filter((l) => !have.has(l))
 }
 
 function updateGitignore(dir: string): string[] {
   const file = path.join(dir, '.gitignore')
   const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
-  const have = new Set(current.split(/\r?\n/).map((l) => l.trim()))
-  const missing = GITIGNORE_LINES.filter((l) => !have.has(l))
+  const missing = gitignoreMissing(dir)
   if (missing.length === 0) return []
   const sep = current === '' || current.endsWith('\n') ? '' : '\n'
   writeFileAtomic(file, `${current}${sep}${current ? '\n' : ''}# envsync: values files and secret files never go to git\n${missing.join('\n')}\n`, 0o644)

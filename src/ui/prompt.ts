@@ -1,4 +1,5 @@
 import {EnvsyncError, ExitCode} from '../errors.js'
+import {plural} from './style.js'
 
 /**
  * The one prompt seam. Commands ask through a Prompter; the real one loads @inquirer/prompts on
@@ -9,12 +10,16 @@ export interface Choice<T> {
   value: T
   description?: string
   checked?: boolean
+  /** What the answer line echoes once chosen (default: name). */
+  short?: string
 }
 
 export interface Prompter {
   input(options: {message: string; default?: string; validate?: (v: string) => true | string}): Promise<string>
   confirm(options: {message: string; default?: boolean}): Promise<boolean>
   checkbox<T>(options: {message: string; choices: Choice<T>[]; required?: boolean}): Promise<T[]>
+  /** One of a list (a menu: write, go back, cancel). */
+  select<T>(options: {message: string; choices: Omit<Choice<T>, 'checked'>[]}): Promise<T>
 }
 
 let installed: Prompter | undefined
@@ -31,6 +36,7 @@ export async function prompter(): Promise<Prompter> {
     confirm: (o) => inquirer.confirm(o),
     checkbox: <T>(o: {message: string; choices: Choice<T>[]; required?: boolean}) =>
       inquirer.checkbox<T>({...o, pageSize: 15, loop: false}),
+    select: <T>(o: {message: string; choices: Omit<Choice<T>, 'checked'>[]}) => inquirer.select<T>({...o, pageSize: 15, loop: false}),
   }
 }
 
@@ -65,7 +71,7 @@ export async function confirmProtected(env: string, action: string, options: {ye
  * elsewhere a y/N question. Without a terminal: an error naming --yes.
  */
 export async function confirmPush(env: string, isProtected: boolean, totals: {changes: number; changed: number}, options: {interactive: boolean}): Promise<void> {
-  const action = `Push ${totals.changes} change(s) to ${totals.changed} destination(s)`
+  const action = `Push ${plural(totals.changes, 'change')} to ${plural(totals.changed, 'destination')}`
   if (isProtected) return confirmProtected(env, action, {yes: false, interactive: options.interactive})
   await askOrRefuse(options.interactive, `${action} in ${env} needs confirmation`, 'pass --yes to confirm non-interactively (or --dry-run to only see the plan)', (p) =>
     p.confirm({message: `${action} in ${env}?`, default: false}),

@@ -1,18 +1,50 @@
-import type {InitResult} from '../init/init.js'
+import type {InitResult, InitSummary} from '../init/init.js'
 import {style, table} from './style.js'
+
+const indent = (lines: string[]) => lines.map((l) => `  ${l}`)
 
 export function renderInit(r: InitResult): string[] {
   const lines = [style.green(`✓ envsync set up in ${r.dir}`), '']
   lines.push(
-    ...table([
-      ['manifest', r.manifest],
-      ['schema', `${r.schema} (for editors; commit it with the manifest)`],
-      ...r.environments.map((e) => [e.environment, `${e.file} (${e.generated} generated)`]),
-      ['template', r.template],
-      ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),
-    ]).map((l) => `  ${l}`),
+    ...indent(
+      table([
+        ['manifest', r.manifest],
+        ['schema', `${r.schema} (for editors; commit it with the manifest)`],
+        ...r.environments.map((e) => [e.environment, `${e.file} (${e.generated} generated)`]),
+        ['template', r.template],
+        ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),
+      ]),
+    ),
   )
-  const first = r.environments[0]?.environment ?? 'development'
-  lines.push('', 'Next:', ...table([[`envsync check ${first}`, 'audit the values'], ['envsync template', 'document the keys (env.template)']]).map((l) => `  ${l}`))
+  const {cd, fill, environment} = r.next
+  // Commands first, then what each step is for; every line works pasted in order from here.
+  const steps: string[][] = [
+    ...(cd ? [[cd, 'go to the project']] : []),
+    ...fill.map((f) => [`fill ${f.keys.join(', ')} in ${f.files.join(', ')}`, 'values no recipe can make']),
+    [`envsync check ${environment}`, 'audit the values'],
+    ['envsync template', 'document the keys (env.template)'],
+  ]
+  lines.push('', 'Next:', ...indent(table(steps)))
   return lines
+}
+
+/** What init is about to write, shown before the last question (write / change / cancel). */
+export function renderInitSummary(s: InitSummary): string[] {
+  const services = s.services.map((x) => `${x.name} (${x.kind})`).join(', ')
+  const environments = s.environments.map((e) => `${e.name}${e.protected ? ' (protected)' : ''} → ${e.targets.join(', ') || 'no target'}`)
+  const secrets = s.secrets.map((x) => `${x.key} → ${x.services.join(', ')}${x.fallback ? style.dim(` — ${x.fallback}`) : ''}`)
+  return [
+    '',
+    style.bold(`envsync will write in ${s.dir}:`),
+    ...indent(table(s.files.map((f) => [f.file, f.state]))),
+    '',
+    ...indent(
+      table([
+        ['services', services],
+        ...environments.map((e, i) => [i === 0 ? 'environments' : '', e]),
+        ...secrets.map((x, i) => [i === 0 ? 'secrets' : '', x]),
+      ]),
+    ),
+    '',
+  ]
 }

@@ -6,7 +6,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {checkbox as realCheckbox, input as realInput} from '@inquirer/prompts'
+import {checkbox as realCheckbox, input as realInput, select as realSelect} from '@inquirer/prompts'
 import {render} from '@inquirer/testing'
 import {expect} from 'chai'
 
@@ -24,7 +24,9 @@ const Q = {
   secrets: 'Secrets to manage',
   target: (env: string) => `Where is ${env} deployed?`,
   protected: 'Which environments are protected (a push there needs its name typed)?',
+  write: 'Write these files?',
 }
+const WRITE: Step = {kind: 'select', message: Q.write, answer: 'write'}
 
 /** The whole default question list for a directory, each answered with its default. */
 function defaultSteps(dir: string): Step[] {
@@ -36,6 +38,7 @@ function defaultSteps(dir: string): Step[] {
     {kind: 'checkbox', message: Q.secrets, values: ALL_KEYS, checked: RECOMMENDED, required: true},
     ...['development', 'staging', 'production'].map((env): Step => ({kind: 'checkbox', message: Q.target(env), values: TARGET_KINDS, checked: ['docker']})),
     {kind: 'checkbox', message: Q.protected, values: ['development', 'staging', 'production'], checked: ['production']},
+    WRITE,
   ]
 }
 
@@ -58,9 +61,10 @@ describe('init: interactive questions (scripted prompter)', function () {
         answer: 'shop',
         accepts: ['shop', 'my-shop2', '  shop  '],
         rejects: [
-          ['Shop', /invalid project name "Shop"/],
-          ['my shop', /^project names have no spaces or commas, e\.g\. "my-shop"$/],
-          ['shop,extra', /^project names have no spaces or commas, e\.g\. "shop-extra"$/],
+          // The reason the flag gives (--project "my shop"), word for word.
+          ['Shop', /^invalid project name "Shop": project names are lowercase letters, digits and '-', e\.g\. "shop"$/],
+          ['my shop', /^invalid project name "my shop": project names are lowercase letters, digits and '-', e\.g\. "my-shop"$/],
+          ['shop,extra', /^invalid project name "shop,extra": .* e\.g\. "shop-extra"$/],
           ['shop_1', /invalid project name "shop_1"/],
         ],
       },
@@ -71,8 +75,8 @@ describe('init: interactive questions (scripted prompter)', function () {
         answer: 'api, web, worker, monitoring',
         accepts: ['api', 'api,web', 'api, web'],
         rejects: [
-          ['Api', /invalid service name "Api"/],
-          ['api, web_ui', /invalid service name "web_ui"/],
+          ['Api', /^invalid service name "Api": service names are lowercase letters, digits and '-', e\.g\. "api"$/],
+          ['api, web_ui', /invalid service name "web_ui": .* e\.g\. "web-ui"$/],
           ['', /needs at least one/],
         ],
       },
@@ -89,6 +93,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       {kind: 'checkbox', message: Q.target('development'), values: TARGET_KINDS, checked: ['docker'], answer: ['docker']},
       {kind: 'checkbox', message: Q.target('production'), values: TARGET_KINDS, checked: ['docker'], answer: ['docker', 'kubernetes']},
       {kind: 'checkbox', message: Q.protected, values: ['development', 'production'], checked: ['production']},
+      WRITE,
     ])
     setPrompter(p)
     const r = await runSrc('init', ['--dir', dir])
@@ -136,6 +141,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       {kind: 'checkbox', message: Q.target('prod'), checked: ['kubernetes', 'render']},
       // "prod" means production: pre-checked without --protected.
       {kind: 'checkbox', message: Q.protected, values: ['dev', 'prod'], checked: ['prod']},
+      WRITE,
     ])
     setPrompter(p)
     const r = await runSrc('init', [
@@ -167,7 +173,9 @@ describe('init: interactive questions (scripted prompter)', function () {
   it('askAnswers + writeProject: the answers are what gets written', async () => {
     const dir = path.join(dirs.make(), 'nested', 'app')
     const p = new ScriptedPrompter(defaultSteps(dir))
-    const answers = await askAnswers(p, {}, dir)
+    const shown: unknown[] = []
+    const answers = await askAnswers(p, {}, dir, {show: (s) => shown.push(s)})
+    expect(shown, 'one summary before the last question').to.have.length(1)
     expect(answers).to.deep.equal({
       project: 'app',
       services: [{name: 'backend', public: false}, {name: 'frontend', public: true}],
@@ -220,8 +228,9 @@ describe('init: interactive questions (scripted prompter)', function () {
     const gitignoreBefore = readFileSync(path.join(dir, '.gitignore'), 'utf8')
 
     const steps = defaultSteps(dir).filter((s) => !s.message.includes('staging'))
-    steps[3] = {kind: 'input', message: Q.environments, default: 'development, staging, production', answer: 'development, production'}
-    steps[steps.length - 1] = {kind: 'checkbox', message: Q.protected, values: ['development', 'production'], checked: ['production']}
+    // The defaults are the manifest being replaced (two environments), not init's own.
+    steps[3] = {kind: 'input', message: Q.environments, default: 'development, production'}
+    steps[steps.length - 2] = {kind: 'checkbox', message: Q.protected, values: ['development', 'production'], checked: ['production']}
     steps[4] = {kind: 'checkbox', message: Q.secrets, checked: RECOMMENDED, answer: [...RECOMMENDED, 'TWOFA_ENCRYPTION_KEY']}
     setPrompter(new ScriptedPrompter(steps))
     const r = await runSrc('init', ['--dir', dir, '--force'])
@@ -280,7 +289,7 @@ describe('init: interactive questions (scripted prompter)', function () {
     writeFileSync(path.join(dir, '.env.development'), 'OLD=1\n', {mode: 0o600})
     const before = snapshot(dir)
     const steps = defaultSteps(dir)
-    setPrompter(new ScriptedPrompter([...steps.slice(0, -1), {kind: 'abort', message: Q.protected}]))
+    setPrompter(new ScriptedPrompter([...steps.slice(0, -1), {kind: 'abort', message: Q.write}]))
     const r = await runSrc('init', ['--dir', dir])
     expect(r.exitCode).to.equal(130)
     expect(snapshot(dir)).to.deep.equal(before)
@@ -343,6 +352,11 @@ class RenderPrompter implements Prompter {
     return this.drive(o.message, await render(prompt, {...o, pageSize: 15, loop: false}))
   }
 
+  async select<T>(o: {message: string; choices: Omit<Choice<T>, 'checked'>[]}): Promise<T> {
+    const prompt = realSelect as unknown as Parameters<typeof render>[0]
+    return this.drive(o.message, await render(prompt, {...o, pageSize: 15, loop: false}))
+  }
+
   remaining(): string[] {
     return this.drivers.map(([m]) => m)
   }
@@ -373,7 +387,7 @@ describe('init: interactive questions (real @inquirer/prompts via @inquirer/test
           s.events.type('Bad Name')
           press(s, 'enter')
           await s.nextRender()
-          expect(s.getScreen(), 'validation message on screen').to.include('project names have no spaces or commas, e.g. "bad-name"')
+          expect(s.getScreen(), 'validation message on screen').to.include(`invalid project name "Bad Name": project names are lowercase letters, digits and '-', e.g. "bad-name"`)
           // Clear the line (the default is only used when the line is empty) and type a good name.
           for (let i = 0; i < 'Bad Name'.length; i++) press(s, 'backspace')
           s.events.type('keyshop')
@@ -450,6 +464,7 @@ describe('init: interactive questions (real @inquirer/prompts via @inquirer/test
           press(s, 'space', 'enter') // + development
         },
       ],
+      [Q.write, enter], // the first choice: Write
     ])
     setPrompter(p)
     const r = await runSrc('init', ['--dir', dir])

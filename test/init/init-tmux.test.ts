@@ -3,22 +3,12 @@
  * tmux session (private socket, fixed size), the test reads the screen with capture-pane and
  * answers with send-keys, exactly as a person at a terminal would.
  */
-import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import {expect} from 'chai'
 
-import {TmuxSession, sh, tmuxAvailable} from '../cli/tmux.js'
-import {BIN, ROOT} from '../helpers/cli.js'
-import {requireOrSkip} from '../helpers/not-run.js'
-import {assertProject, RECOMMENDED, snapshot, TempDirs} from './support.js'
-
-/** The text of the last prompt on screen (from its "? " line down). */
-function currentPrompt(screen: string): string {
-  const lines = screen.split('\n')
-  const i = lines.findLastIndex((l) => l.startsWith('? '))
-  return i === -1 ? '' : lines.slice(i).join('\n')
-}
+import type {TmuxSession} from '../cli/tmux.js'
+import {assertProject, currentPrompt, RECOMMENDED, requireTerminal, snapshot, startInit, TempDirs} from './support.js'
 
 describe('init in a terminal (tmux)', function () {
   this.timeout(30_000)
@@ -26,8 +16,7 @@ describe('init in a terminal (tmux)', function () {
   let session: TmuxSession | undefined
 
   before(function () {
-    requireOrSkip(this, 'the terminal test of `envsync init` (tmux)', tmuxAvailable() ? undefined : 'tmux is not installed')
-    if (!existsSync(path.join(ROOT, 'dist', 'commands', 'init.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    requireTerminal(this, 'the terminal test of `envsync init` (tmux)')
   })
 
   afterEach(() => {
@@ -36,11 +25,7 @@ describe('init in a terminal (tmux)', function () {
     dirs.cleanup()
   })
 
-  const start = (dir: string) => {
-    session = new TmuxSession()
-    session.start(`cd ${sh(ROOT)} && env NO_COLOR=1 DEBUG= CI= ${sh(process.execPath)} ${sh(BIN)} init --dir ${sh(dir)}`)
-    return session
-  }
+  const start = (dir: string) => (session = startInit(['--dir', dir]))
 
   it('answers the questions with keys and writes a working project', async () => {
     const dir = dirs.make('envsync-tmux-')
@@ -85,6 +70,11 @@ describe('init in a terminal (tmux)', function () {
 
     s = await t.waitFor('? Which environments are protected')
     expect(currentPrompt(s)).to.match(/◯ development/).and.match(/◉ production/)
+    t.keys('Enter')
+
+    // The summary, then the last step: Enter on its first choice, Write.
+    s = await t.waitFor('? Write these files?')
+    expect(currentPrompt(s)).to.match(/❯ Write/)
     t.keys('Enter')
 
     s = await t.waitFor(/__EXIT_\d+__/)

@@ -17,7 +17,9 @@ import {catalogue} from '../../src/init/catalogue.js'
 import {loadManifest} from '../../src/manifest/load.js'
 import type {Manifest} from '../../src/manifest/manifest.js'
 import type {Choice, Prompter} from '../../src/ui/prompt.js'
+import {TmuxSession, sh, tmuxAvailable} from '../cli/tmux.js'
 import {BIN, ROOT, runSource, type CliResult} from '../helpers/cli.js'
+import {requireOrSkip} from '../helpers/not-run.js'
 
 /** Runs `init` or `check` in-process from src/ (see runSrc in helpers/cli.ts). */
 export function runSrc(command: 'init' | 'check', args: string[]): Promise<CliResult> {
@@ -165,8 +167,16 @@ type CheckboxStep = {
   /** undefined → keep the pre-checked ones. */
   answer?: string[]
 }
+type SelectStep = {
+  kind: 'select'
+  message: string
+  /** The choice values offered, in order. */
+  values?: string[]
+  answer: string
+}
+type ConfirmStep = {kind: 'confirm'; message: string; answer: boolean}
 type AbortStep = {kind: 'abort'; message: string}
-export type Step = InputStep | CheckboxStep | AbortStep
+export type Step = InputStep | CheckboxStep | SelectStep | ConfirmStep | AbortStep
 
 /** Ctrl-C in @inquirer/prompts rejects with an error of this name. */
 export function exitPromptError(): Error {
@@ -197,7 +207,9 @@ export class ScriptedPrompter implements Prompter {
     this.asked.push(message)
     const step = this.steps.shift()
     expect(step, `unexpected extra question "${message}"`).to.not.equal(undefined)
-    expect(message, `question #${this.asked.length}`).to.equal(step!.message)
+    // A yes/no question quotes an error after its start: the start is what a script names.
+    if (step!.kind === 'confirm') expect(message.startsWith(step!.message), `question #${this.asked.length}: "${message}"`).to.equal(true)
+    else expect(message, `question #${this.asked.length}`).to.equal(step!.message)
     if (step!.kind === 'abort') throw exitPromptError()
     expect(kind, `kind of "${message}"`).to.equal(step!.kind)
     return step!
@@ -219,8 +231,16 @@ export class ScriptedPrompter implements Prompter {
   }
 
   async confirm(o: {message: string; default?: boolean}): Promise<boolean> {
-    this.asked.push(o.message)
-    expect.fail(`init asked an unexpected yes/no question "${o.message}"`)
+    const step = this.next('confirm', o.message) as ConfirmStep
+    expect(o.default, `default of "${o.message}"`).to.equal(false)
+    return step.answer
+  }
+
+  async select<T>(o: {message: string; choices: Omit<Choice<T>, 'checked'>[]}): Promise<T> {
+    const step = this.next('select', o.message) as SelectStep
+    if (step.values) expect(o.choices.map((c) => c.value), `choices of "${o.message}"`).to.deep.equal(step.values)
+    expect(o.choices.map((c) => c.value), `answer "${step.answer}" is a choice`).to.include(step.answer)
+    return step.answer as unknown as T
   }
 
   async checkbox<T>(o: {message: string; choices: Choice<T>[]; required?: boolean}): Promise<T[]> {
@@ -278,4 +298,27 @@ export function runBinTimed(args: string[], options: {cwd?: string; timeoutMs?: 
     if (options.input !== undefined) child.stdin.write(options.input)
     if (options.closeStdin) child.stdin.end()
   })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built binary in a real terminal (tmux)
+
+/** Skips (or, under CI, fails) without tmux; fails without a build. For a `before` hook. */
+export function requireTerminal(ctx: Mocha.Context, what: string): void {
+  requireOrSkip(ctx, what, tmuxAvailable() ? undefined : 'tmux is not installed')
+  if (!existsSync(path.join(ROOT, 'dist', 'commands', 'init.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+}
+
+/** `envsync init ARGS` run from `cwd` in a fresh tmux pane (kill it when done). */
+export function startInit(args: string[], cwd = ROOT): TmuxSession {
+  const session = new TmuxSession()
+  session.start(`cd ${sh(cwd)} && env NO_COLOR=1 DEBUG= CI= ${sh(process.execPath)} ${sh(BIN)} init ${args.map(sh).join(' ')}`)
+  return session
+}
+
+/** The text of the last prompt on screen (from its "? " line down). */
+export function currentPrompt(screen: string): string {
+  const lines = screen.split('\n')
+  const i = lines.findLastIndex((l) => l.startsWith('? '))
+  return i === -1 ? '' : lines.slice(i).join('\n')
 }
