@@ -115,6 +115,7 @@ describe('envsync generate --force in a protected environment, at a terminal', (
     },
     confirm: async () => false,
     checkbox: async () => [],
+    select: async () => expect.fail('generate asks no menu question'),
   })
   beforeEach(async () => {
     p = new TempProject()
