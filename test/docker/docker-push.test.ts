@@ -9,8 +9,9 @@ import {baseSecrets, changedFiles, DockerProject, jsonKeys, modeOf, parseJson, r
 
 /**
  * The Docker target through the real binary: `push ENV --yes`, `diff ENV [--exit-code] [--json]`.
- * Every value is a canary; after each test none of them may appear in anything printed, in the
- * audit log, in the compose override or in the ownership records.
+ * Every secret value is a canary; after each test none of them may appear in anything printed, in
+ * the audit log, in the compose override or in the ownership records (plain config values, which
+ * a plan shows, in none of the records).
  */
 
 const SECRET_KEYS = ['DB_PASSWORD', 'JWT_SECRET', 'TLS_KEY', 'WORKER_TOKEN']
@@ -25,9 +26,9 @@ function initialValues(p: DockerProject): Record<string, string> {
     // A PEM block with its own final newline: the file ends with exactly one.
     TLS_KEY: `-----BEGIN PRIVATE KEY-----\n${p.canary()}\n${p.canary()}\n-----END PRIVATE KEY-----\n`,
     WORKER_TOKEN: `\t${p.canary()}`,
-    LOG_LEVEL: p.canary(),
-    FEATURE_FLAGS: `a=1,b=${p.canary()} # not a comment $x`,
-    API_URL: `https://api.test/${p.canary()}`,
+    LOG_LEVEL: p.config(),
+    FEATURE_FLAGS: `a=1,b=${p.config()} # not a comment $x`,
+    API_URL: `https://api.test/${p.config()}`,
   }
 }
 
@@ -178,7 +179,7 @@ describe('docker target through the binary', function () {
     it('a config value edited by hand in an env file is seen by diff and restored by push', async () => {
       await pushOk()
       const file = p.envFile('backend')
-      writeFileSync(file, readFileSync(file, 'utf8').replace(/^FEATURE_FLAGS=.*$/m, `FEATURE_FLAGS=${p.canary('TAMPERED')}`))
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/^FEATURE_FLAGS=.*$/m, `FEATURE_FLAGS=${p.config('TAMPERED')}`))
       const j = parseJson((await p.diff('--json', '--exit-code')).stdout)
       expect(j.exitCode).to.equal(3)
       const k = jsonKeys(j.result).FEATURE_FLAGS
@@ -229,7 +230,7 @@ describe('docker target through the binary', function () {
       expect(jsonKeys(parseJson((await p.diff('--json')).stdout).result).HAND_SETTING.action).to.equal('unmanaged')
 
       // A config change rewrites backend.env: the unmanaged line must stay.
-      values.FEATURE_FLAGS = p.canary()
+      values.FEATURE_FLAGS = p.config()
       p.setValues({FEATURE_FLAGS: values.FEATURE_FLAGS})
       await pushOk()
       expect(envOf('backend')).to.deep.equal({LOG_LEVEL: values.LOG_LEVEL, FEATURE_FLAGS: values.FEATURE_FLAGS, HAND_SETTING: theirs})
@@ -321,6 +322,8 @@ describe('docker target through the binary', function () {
       secrets.FEATURE_FLAGS = {services: ['backend']} // now sensitive
       secrets.JWT_SECRET = {services: ['backend'], sensitive: false} // now config
       p.writeManifest({...p.shape, secrets})
+      // Declared plain config now: the plan shows its value, by design.
+      p.canaries.splice(p.canaries.indexOf(values.JWT_SECRET), 1)
       const r = await pushOk()
       expect(r.stdout).to.match(/✓ applied/)
       expect(secretBytes('FEATURE_FLAGS').equals(Buffer.from(values.FEATURE_FLAGS))).to.equal(true)
@@ -358,7 +361,7 @@ describe('docker target through the binary', function () {
       expect(compose().services.frontend.env_file, 'the full push mounts it').to.have.length(1)
       const composeBefore = readFileSync(p.composeFile, 'utf8')
 
-      const next = {JWT_SECRET: p.canary(), WORKER_TOKEN: p.canary(), API_URL: `https://api.test/${p.canary()}`, LOG_LEVEL: p.canary()}
+      const next = {JWT_SECRET: p.canary(), WORKER_TOKEN: p.canary(), API_URL: `https://api.test/${p.config()}`, LOG_LEVEL: p.config()}
       p.setValues(next)
       const before = snapshot(p.secretsDir)
       const d = parseJson((await p.diff('--service', 'backend', '--json')).stdout)

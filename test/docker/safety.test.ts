@@ -58,7 +58,7 @@ describe('docker target: a directory that is not trusted', function () {
       const secrets: Record<string, SecretEntry> = {}
       builtins.forEach((k, i) => (secrets[k] = {services: i % 2 ? ['constructor'] : ['backend', 'constructor'], sensitive: i % 3 !== 0}))
       p = new DockerProject({environment: 'constructor', services: ['backend', 'constructor'], secrets})
-      const values = Object.fromEntries(builtins.map((k) => [k, p.canary('BUILTIN')]))
+      const values = Object.fromEntries(builtins.map((k) => [k, secrets[k].sensitive === false ? p.config('BUILTIN') : p.canary('BUILTIN')]))
       p.setValues(values)
       const r = await p.push('--json')
       expect(r.exitCode, r.stdout + r.stderr).to.equal(0)

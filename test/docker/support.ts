@@ -87,6 +87,16 @@ export class DockerProject {
     return c
   }
 
+  /** Plain config values: a plan shows them by design, so only the records must not hold them. */
+  readonly configValues: string[] = []
+
+  /** A fresh value for plain config (`sensitive: false`), remembered for the records' leak check. */
+  config(label = 'CONFIG'): string {
+    const c = canary(label)
+    this.configValues.push(c)
+    return c
+  }
+
   writeManifest(shape: ManifestShape = this.shape): void {
     this.shape = shape
     this.project.write('envsync.yaml', manifestYaml(shape), 0o644)
@@ -152,7 +162,7 @@ export class DockerProject {
   assertNoLeaks(): void {
     assertNoLeak(this.canaries, ...this.outputs, this.auditLog)
     const metadata = [this.composeFile, this.project.path('.envsync/ownership.json'), `${this.secretsDir}/.envsync-owned.json`]
-    assertNoLeak(this.canaries, ...metadata.filter(existsSync).map((f) => readFileSync(f, 'utf8')))
+    assertNoLeak([...this.canaries, ...this.configValues], ...metadata.filter(existsSync).map((f) => readFileSync(f, 'utf8')))
   }
 
   cleanup(): void {
