@@ -12,11 +12,12 @@ import {syncFlags, syncOptions} from '../ui/sync-flags.js'
 export default class Diff extends BaseCommand<typeof Diff> {
   static summary = 'Show what differs between the manifest and what is live.'
   static description =
-    'Reads every destination of the environment (Docker secret files, Kubernetes Secrets) and shows, per key, whether push would add, update or remove it, with short keyed fingerprints of the local and live values — never the values. Keys envsync did not put there are shown as unmanaged and left alone.'
+    'Reads every destination of the environment (Docker secret files and compose override, Kubernetes Secrets, Railway service and shared variables, Render env vars, env groups and secret files) and shows, per key, whether push would add, update or remove it, with short keyed fingerprints of the local and live values — never the values. Keys envsync did not put there are shown as unmanaged and left alone.'
 
   static examples = [
     {description: 'What would change in production', command: '<%= config.bin %> diff production'},
     {description: 'Only the Kubernetes Secret of one service', command: '<%= config.bin %> diff staging --target kubernetes --service backend'},
+    {description: 'Railway and Render, two services', command: '<%= config.bin %> diff production -t railway,render -s backend,worker'},
     {description: 'Fail a CI step when production drifted (exit 3)', command: '<%= config.bin %> diff production --exit-code'},
   ]
 

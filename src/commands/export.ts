@@ -4,13 +4,15 @@ import * as Flags from '@oclif/core/flags'
 import {displayPath} from '../paths.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {renderExportNotes, renderExportWarning} from '../ui/render-export.js'
+import {listValues} from '../ui/list-flag.js'
 import {plural} from '../ui/style.js'
+import {serviceFlag} from '../ui/sync-flags.js'
 import {exportEnvironment, exportFormats, type ExportFormat} from '../values/export.js'
 
 export interface ExportResult {
   environment: string
   format: ExportFormat
-  service?: string
+  services?: string[]
   /** Keys in the output. */
   keys: string[]
   /** Keys that apply but have no value: left out. */
@@ -48,15 +50,16 @@ export default class Export extends BaseCommand<typeof Export> {
 
   static flags = {
     format: Flags.string({char: 'f', description: 'Output format.', options: [...exportFormats], default: 'dotenv'}),
-    service: Flags.string({char: 's', description: 'Only the keys of this service.'}),
+    service: serviceFlag('the keys'),
     out: Flags.string({char: 'o', description: 'Write to this file (mode 0600, atomically) instead of stdout.'}),
   }
 
   async run(): Promise<void> {
     const env = this.args.environment
     const format = this.flags.format as ExportFormat
-    const {selection, valuesFile, text, summary, fill} = exportEnvironment(this.loadManifest(), env, {format, service: this.flags.service, out: this.flags.out})
-    const result: ExportResult = {environment: env, format, ...(this.flags.service ? {service: this.flags.service} : {}), ...summary}
+    const services = listValues(this.flags.service)
+    const {selection, valuesFile, text, summary, fill} = exportEnvironment(this.loadManifest(), env, {format, services, out: this.flags.out})
+    const result: ExportResult = {environment: env, format, ...(services ? {services} : {}), ...summary}
     if (!this.flags.out && process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
     for (const line of renderExportNotes(selection, summary.missing, valuesFile, fill)) this.note(line)
     if (this.flags.out) {

@@ -4,6 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../ui/base-command.js'
 import {confirmProtected} from '../ui/prompt.js'
 import {renderGenerate} from '../ui/render-generate.js'
+import {plural} from '../ui/style.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
 
 export default class Generate extends BaseCommand<typeof Generate> {
@@ -19,25 +20,24 @@ export default class Generate extends BaseCommand<typeof Generate> {
 
   static args = {
     environment: Args.string({description: 'Environment whose values file receives the values.', required: true}),
+    key: Args.string({multiple: true, description: 'Only these keys, one or more (default: every key with a recipe and no value).'}),
   }
-
-  static strict = false
 
   static flags = {
     force: Flags.boolean({description: 'Replace existing values too (rotation).', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation in protected environments.', default: false}),
   }
 
-  static usage = '<%= command.id %> ENVIRONMENT [KEY...] [--force] [--yes]'
+  static usage = '<%= command.id %> ENVIRONMENT [KEY...] [-m <value>] [--json] [--force] [-y]'
 
   async run(): Promise<void> {
-    const keys = this.positional.slice(1)
+    const keys = this.args.key ?? []
     const manifest = this.loadManifest()
     const env = this.args.environment
     const plan = planGenerate(manifest, env, keys, this.flags.force)
     const replacing = plan.generate.filter((g) => g.replaced)
     if (replacing.length > 0 && manifest.isProtected(env)) {
-      await confirmProtected(env, `Replace ${replacing.length} existing value(s) (${replacing.map((g) => g.key).join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
+      await confirmProtected(env, `Replace ${plural(replacing.length, 'existing value')} (${replacing.map((g) => g.key).join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
     }
     await this.finish(applyGenerate(manifest, plan), renderGenerate)
   }

@@ -6,7 +6,8 @@ import {pull} from '../sync/pull.js'
 import type {TargetKind} from '../targets/target.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {renderPull} from '../ui/render-pull.js'
-import {contextFlag} from '../ui/sync-flags.js'
+import {listFlag, listValues} from '../ui/list-flag.js'
+import {contextFlag, serviceFlag} from '../ui/sync-flags.js'
 
 export default class Pull extends BaseCommand<typeof Pull> {
   static summary = 'Import live values from a platform into the local values file.'
@@ -25,8 +26,8 @@ export default class Pull extends BaseCommand<typeof Pull> {
 
   static flags = {
     from: Flags.string({description: 'Target to read from.', options: ['docker', 'kubernetes', 'railway', 'render'], required: true}),
-    service: Flags.string({char: 's', description: 'Only destinations of this service.'}),
-    keys: Flags.string({description: 'Only these keys (comma-separated).'}),
+    service: serviceFlag('destinations'),
+    keys: listFlag({helpValue: '<key>', description: 'Only these keys (repeat the flag or give a comma list).'}),
     overwrite: Flags.boolean({description: 'Replace local values that differ.', default: false}),
     'include-unmanaged': Flags.boolean({description: 'Also pull keys the manifest does not have, and print manifest entries for them.', default: false}),
     context: contextFlag,
@@ -35,8 +36,8 @@ export default class Pull extends BaseCommand<typeof Pull> {
   async run(): Promise<void> {
     const result = await pull(this.loadManifest(), this.args.environment, {
       from: this.flags.from as TargetKind,
-      service: this.flags.service,
-      keys: this.flags.keys?.split(',').map((k) => k.trim()).filter(Boolean),
+      services: listValues(this.flags.service),
+      keys: listValues(this.flags.keys),
       overwrite: this.flags.overwrite,
       includeUnmanaged: this.flags['include-unmanaged'],
       kubernetes: {context: this.flags.context},

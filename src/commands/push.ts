@@ -9,12 +9,13 @@ import {planJson, reportJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
 import {confirmPush} from '../ui/prompt.js'
 import {renderPlan, renderReport} from '../ui/render-plan.js'
+import {listFlag, listValues} from '../ui/list-flag.js'
 import {syncFlags, syncOptions} from '../ui/sync-flags.js'
 
 export default class Push extends BaseCommand<typeof Push> {
   static summary = 'Apply the difference to every destination: plan, confirm, apply, report.'
   static description =
-    'Checks the values (errors block the push unless --force; placeholders are never pushed), reads every destination, shows the plan, asks for confirmation (in protected environments you type the environment name), then writes only what differs — Docker secret files and compose override, Kubernetes Secrets by server-side apply — and reports each destination as applied, in sync or failed. Keys envsync did not put somewhere are never deleted without --prune. Re-running converges.'
+    'Checks the values (errors block the push unless --force; placeholders are never pushed), reads every destination, shows the plan, asks for confirmation (in protected environments you type the environment name), then writes only what differs — Docker secret files and compose override, Kubernetes Secrets by server-side apply, Railway service and shared variables, Render env vars, env groups and secret files — and reports each destination as applied, in sync or failed. Keys envsync did not put somewhere are never deleted without --prune. Re-running converges.'
 
   static examples = [
     {description: 'See what would happen', command: '<%= config.bin %> push production --dry-run'},
@@ -30,7 +31,7 @@ export default class Push extends BaseCommand<typeof Push> {
     ...syncFlags,
     'dry-run': Flags.boolean({char: 'n', description: 'Show the plan and stop.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation: each destination is written as soon as its plan is known.', default: false}),
-    only: Flags.string({description: 'Only this key (repeatable).', multiple: true}),
+    only: listFlag({helpValue: '<key>', description: 'Only these keys (repeat the flag or give a comma list).'}),
     force: Flags.boolean({description: 'Push even when check reports errors (placeholders are still never pushed).', default: false}),
     'force-conflicts': Flags.boolean({description: 'Kubernetes: take over keys another field manager owns.', default: false}),
     'create-namespace': Flags.boolean({description: 'Kubernetes: create a missing namespace.', default: false}),
@@ -42,7 +43,7 @@ export default class Push extends BaseCommand<typeof Push> {
     const env = this.args.environment
     let planShown = false
     const {plan, report} = await push(manifest, env, {
-      ...syncOptions(this.flags, {only: this.flags.only, deploy: this.flags.deploy}),
+      ...syncOptions(this.flags, {only: listValues(this.flags.only), deploy: this.flags.deploy}),
       kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
       force: this.flags.force,
       dryRun: this.flags['dry-run'],

@@ -29,8 +29,10 @@ export interface Resolved {
 }
 
 export interface ResolveFilter {
-  target?: TargetKind
-  service?: string
+  /** Only these target kinds (--target): several mean the union. */
+  targets?: TargetKind[]
+  /** Only destinations of these services (--service): several mean the union. */
+  services?: string[]
   /** push --deploy: redeploy changed Railway/Render services even if the manifest does not ask. */
   deploy?: boolean
 }
@@ -81,16 +83,25 @@ export function valueOf(spec: SecretDef, store: ValuesFile, kind?: TargetKind): 
 export function resolveDestinations(manifest: Manifest, env: string, store: ValuesFile, filter: ResolveFilter = {}): Resolved[] {
   const targets = manifest.environment(env).targets ?? {}
   const kinds = manifest.targetsOf(env)
-  if (filter.target && !kinds.includes(filter.target)) {
-    throw new EnvsyncError(`${env} has no ${filter.target} target`, {
-      code: 'UNKNOWN_TARGET',
-      suggestion: kinds.length > 0 ? `targets of ${env}: ${kinds.join(', ')}` : `add targets: under environments.${env} in the manifest`,
-    })
+  for (const kind of filter.targets ?? []) {
+    if (!kinds.includes(kind)) {
+      throw new EnvsyncError(`${env} has no ${kind} target`, {
+        code: 'UNKNOWN_TARGET',
+        suggestion: kinds.length > 0 ? `targets of ${env}: ${kinds.join(', ')}` : `add targets: under environments.${env} in the manifest`,
+      })
+    }
   }
-  if (filter.service && !manifest.serviceNames.includes(filter.service)) {
-    throw new EnvsyncError(`unknown service "${filter.service}"`, {
+  requireServices(manifest, filter.services)
+  const chosen = kinds.filter((k) => !filter.targets || filter.targets.includes(k))
+  for (const service of filter.services ?? []) {
+    if (chosen.length === 0 || chosen.some((k) => servicesOf(manifest, env, k).includes(service))) continue
+    const many = (filter.targets?.length ?? 0) > 1
+    const where = filter.targets && `the ${filter.targets.join(' and ')} target${many ? 's' : ''} of ${env}`
+    const deployed = [...new Set(chosen.flatMap((k) => servicesOf(manifest, env, k)))].join(', ') || 'none'
+    throw new EnvsyncError(where ? `${where} do${many ? '' : 'es'} not deploy ${service}` : `no target of ${env} deploys ${service}`, {
       code: 'UNKNOWN_SERVICE',
-      suggestion: didYouMean(filter.service, manifest.serviceNames) ?? `services: ${manifest.serviceNames.join(', ')}`,
+      location: filter.targets?.length === 1 ? manifest.locate(['environments', env, 'targets', filter.targets[0], 'services']) : undefined,
+      suggestion: where ? `services of ${many ? 'those targets' : 'that target'}: ${deployed}` : `services deployed in ${env}: ${deployed}`,
     })
   }
   if (kinds.length === 0) {
@@ -102,9 +113,9 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
   }
   const secrets = manifest.secretsFor(env)
   const out: Resolved[] = []
-  const wanted = (s: string) => !filter.service || s === filter.service
+  const wanted = (s: string) => !filter.services || filter.services.includes(s)
 
-  for (const kind of kinds.filter((k) => !filter.target || k === filter.target)) {
+  for (const kind of chosen) {
     if (kind === 'docker') {
       const cfg = targets.docker!
       // One directory and one override for every service: --service narrows what is pushed
@@ -205,6 +216,26 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
     }
   }
   return out
+}
+
+/** Each name given by the user is a manifest service, or an error naming it. */
+export function requireServices(manifest: Manifest, services: readonly string[] | undefined): void {
+  for (const service of services ?? []) {
+    if (!manifest.serviceNames.includes(service)) {
+      throw new EnvsyncError(`unknown service "${service}"`, {
+        code: 'UNKNOWN_SERVICE',
+        suggestion: didYouMean(service, manifest.serviceNames) ?? `services: ${manifest.serviceNames.join(', ')}`,
+      })
+    }
+  }
+}
+
+/** The services a target of an environment deploys, as the manifest says. */
+function servicesOf(manifest: Manifest, env: string, kind: TargetKind): string[] {
+  const t = manifest.environment(env).targets ?? {}
+  if (kind === 'docker') return dockerServices(manifest, env)
+  if (kind === 'kubernetes') return t[kind]?.services ?? manifest.serviceNames
+  return Object.keys(t[kind]?.services ?? {})
 }
 
 function resolved(kind: TargetKind, id: string, label: string, env: string, services: string[], config: unknown, keys: SecretDef[], store: ValuesFile, nameOf?: (s: SecretDef) => string): Resolved {

@@ -25,7 +25,7 @@ export interface PullResult {
 
 export interface PullOptions {
   from: TargetKind
-  service?: string
+  services?: string[]
   keys?: string[]
   overwrite?: boolean
   includeUnmanaged?: boolean
@@ -39,7 +39,7 @@ export interface PullOptions {
  */
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
   const store = readValues(manifest.valuesFile(env))
-  const resolved = resolveDestinations(manifest, env, store, {target: options.from, service: options.service}).filter((r) => !r.optional)
+  const resolved = resolveDestinations(manifest, env, store, {targets: [options.from], services: options.services}).filter((r) => !r.optional)
   const manifestKeys = new Set(resolved.flatMap(manifestKeysOf))
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined
   for (const key of wanted ?? []) {

@@ -6,6 +6,7 @@ import type * as Interfaces from '@oclif/core/interfaces'
 
 import {asEnvsyncError, EnvsyncError, ExitCode, formatLocation} from '../errors.js'
 import {loadManifest, manifestPath} from '../manifest/load.js'
+import {didYouMean} from '../manifest/suggest.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {redact} from '../redact.js'
 import {isPromptAbort} from './prompt.js'
@@ -44,12 +45,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: ParsedFlags<T>
   protected args!: ParsedArgs<T>
-  /** Every positional argument, including those past the declared ones (non-strict commands). */
-  protected positional: string[] = []
 
   public async init(): Promise<void> {
     await super.init()
-    const {args, argv, flags} = await this.parse({
+    const {args, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       args: this.ctor.args,
@@ -57,7 +56,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as ParsedFlags<T>
     this.args = args as ParsedArgs<T>
-    this.positional = argv.map(String)
   }
 
   protected get json(): boolean {
@@ -103,6 +101,16 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
   if (error instanceof Errors.CLIError || error.oclif?.exit !== undefined) {
     // oclif's parse errors: unknown flag, missing argument, bad option.
     const lines = error.message.split('\n').filter((l) => l.trim() && !/^See more help/.test(l))
+    // A value outside a flag's options (--target dockr): name it, and the likely one.
+    const option = /^Expected --([\w-]+)=(.*) to be one of: (.*)$/.exec(lines[0]?.trim() ?? '')
+    if (option) {
+      const [, flag, value, options] = option
+      return new EnvsyncError(`--${flag} ${value}: not one of ${options}`, {
+        code: 'USAGE',
+        exitCode: error.oclif?.exit ?? ExitCode.usage,
+        suggestion: didYouMean(value, options.split(', ')) ?? 'see `envsync help` or add --help to the command',
+      })
+    }
     return new EnvsyncError(lines.map((l) => l.trim()).join(' ').replace(/^Error: /, ''), {
       code: 'USAGE',
       exitCode: error.oclif?.exit ?? ExitCode.usage,

@@ -1,5 +1,5 @@
 import type {GenerateResult} from '../values/generate.js'
-import {style, table} from './style.js'
+import {plural, style, table} from './style.js'
 
 export function renderGenerate(r: GenerateResult): string[] {
   const lines: string[] = []
@@ -11,6 +11,6 @@ export function renderGenerate(r: GenerateResult): string[] {
     )
   }
   const kept = r.kept.length > 0 ? `; ${r.kept.length} already set (use --force to replace)` : ''
-  lines.push(`${r.environment}: ${r.generated.length} value(s) written to ${r.file}${kept}`)
+  lines.push(`${r.environment}: ${plural(r.generated.length, 'value')} written to ${r.file}${kept}`)
   return lines
 }

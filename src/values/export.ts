@@ -3,9 +3,8 @@ import jsyaml from 'js-yaml'
 import {EnvsyncError, ExitCode} from '../errors.js'
 import {writeFileAtomic} from '../files.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
-import {resolveDestinations, secretLabels, secretName, valueOf} from '../manifest/resolve.js'
+import {requireServices, resolveDestinations, secretLabels, secretName, valueOf} from '../manifest/resolve.js'
 import {KubernetesTarget} from '../manifest/schema.js'
-import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
 import {checkSecretData} from '../targets/kubernetes-data.js'
@@ -37,7 +36,7 @@ interface ExportGroup {
 export interface ExportSelection {
   environment: string
   format: ExportFormat
-  service?: string
+  services?: string[]
   groups: ExportGroup[]
 }
 
@@ -62,16 +61,11 @@ function group(keys: SecretDef[], store: ValuesFile, override?: 'docker' | 'kube
  * one, the default name template and no namespace), values with `targets.kubernetes` literals.
  * compose: one `environment:` map per service, values with `targets.docker` literals.
  */
-export function collectExport(manifest: Manifest, env: string, store: ValuesFile, options: {format: ExportFormat; service?: string}): ExportSelection {
-  const {format, service} = options
+export function collectExport(manifest: Manifest, env: string, store: ValuesFile, options: {format: ExportFormat; services?: string[]}): ExportSelection {
+  const {format, services: only} = options
   const secrets = manifest.secretsFor(env) // throws UNKNOWN_ENVIRONMENT with a suggestion
-  if (service !== undefined && !manifest.serviceNames.includes(service)) {
-    throw new EnvsyncError(`unknown service "${service}"`, {
-      code: 'UNKNOWN_SERVICE',
-      suggestion: didYouMean(service, manifest.serviceNames) ?? `services: ${manifest.serviceNames.join(', ')}`,
-    })
-  }
-  const services = manifest.serviceNames.filter((s) => service === undefined || s === service)
+  requireServices(manifest, only)
+  const services = manifest.serviceNames.filter((s) => only === undefined || only.includes(s))
   const keysOf = (svc: string) => secrets.filter((s) => s.services.includes(svc))
   let groups: ExportGroup[]
   if (format === 'dotenv' || format === 'json') {
@@ -80,13 +74,13 @@ export function collectExport(manifest: Manifest, env: string, store: ValuesFile
   } else if (format === 'compose') {
     groups = services.filter((svc) => keysOf(svc).length > 0).map((svc) => group(keysOf(svc), store, 'docker', svc))
   } else {
-    groups = kubernetesGroups(manifest, env, store, services, service)
+    groups = kubernetesGroups(manifest, env, store, services, only)
   }
 
   if (groups.length === 0) {
-    throw new EnvsyncError(service ? `no key of ${env} goes to ${service}` : `${env} has no keys`, {
+    throw new EnvsyncError(only ? `no key of ${env} goes to ${only.join(' or ')}` : `${env} has no keys`, {
       code: 'NOTHING_TO_EXPORT',
-      suggestion: service ? `services with keys in ${env}: ${manifest.serviceNames.filter((s) => keysOf(s).length > 0).join(', ') || 'none'}` : `add keys under secrets: in the manifest`,
+      suggestion: only ? `services with keys in ${env}: ${manifest.serviceNames.filter((s) => keysOf(s).length > 0).join(', ') || 'none'}` : `add keys under secrets: in the manifest`,
     })
   }
   if (groups.every((g) => g.values.size === 0)) {
@@ -97,25 +91,15 @@ export function collectExport(manifest: Manifest, env: string, store: ValuesFile
       suggestion: fillHint(manifest, env, missing, store.display),
     })
   }
-  return {environment: env, format, service, groups}
+  return {environment: env, format, services: only, groups}
 }
 
-function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, services: string[], service: string | undefined): ExportGroup[] {
+function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, services: string[], only: string[] | undefined): ExportGroup[] {
   if (manifest.targetsOf(env).includes('kubernetes')) {
     // Exactly what push resolves: name template, namespace, labels, services and literals.
     // A service with no key (an optional destination, for push's removals) is no Secret here.
-    const resolved = resolveDestinations(manifest, env, store, {target: 'kubernetes', service}).filter((r) => !r.optional)
-    if (service !== undefined && resolved.length === 0) {
-      const cfg = manifest.environment(env).targets!.kubernetes!
-      const covered = cfg.services ?? manifest.serviceNames
-      if (!covered.includes(service)) {
-        throw new EnvsyncError(`the kubernetes target of ${env} does not deploy ${service}`, {
-          code: 'UNKNOWN_SERVICE',
-          location: manifest.locate(['environments', env, 'targets', 'kubernetes', 'services']),
-          suggestion: `services of that target: ${covered.join(', ')}`,
-        })
-      }
-    }
+    // A service that target does not deploy is an error there, naming it.
+    const resolved = resolveDestinations(manifest, env, store, {targets: ['kubernetes'], services: only}).filter((r) => !r.optional)
     return resolved.map((r) => {
       const c = r.destination.config as KubernetesConfig
       const missing = [...r.manifestKeys].filter((k) => !r.desired.has(k))
@@ -137,7 +121,7 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
  * `export`: the environment's values in a format — written to `out` (mode 0600, atomically) or
  * returned as the text to print — with what it holds, for notes and --json.
  */
-export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; service?: string; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string} {
+export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; services?: string[]; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string} {
   const store = readValues(manifest.valuesFile(env))
   const selection = collectExport(manifest, env, store, options)
   const text = formatExport(selection)

@@ -60,6 +60,12 @@ export class TmuxSession {
     this.tmux('send-keys', '-t', 'main', '-l', text)
   }
 
+  /** Empties the screen and its history (the shell's prompt is redrawn on the next key). */
+  clear(): void {
+    this.tmux('send-keys', '-t', 'main', '-R')
+    this.tmux('clear-history', '-t', 'main')
+  }
+
   kill(): void {
     if (!this.started) return
     this.started = false

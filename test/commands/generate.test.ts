@@ -133,7 +133,7 @@ describe('envsync generate --force in a protected environment, at a terminal', (
     setPrompter(typing('production'))
     const r = await runSource(Generate, ['production', 'JWT_SECRET', '--force', '--manifest', p.manifest])
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(asked).to.deep.equal(['Replace 1 existing value(s) (JWT_SECRET) in production. Type "production" to confirm:'])
+    expect(asked).to.deep.equal(['Replace 1 existing value (JWT_SECRET) in production. Type "production" to confirm:'])
     expect(readFileSync(p.path('.env.production'), 'utf8')).to.not.equal(before)
   })
 

@@ -175,7 +175,7 @@ secrets:
       )
       const store = (file: string): ValuesFile => ({file, display: file, exists: true, doc: parseEnv('A=1\n', file), values: new Map(secrets({A: '1'})), duplicates: []})
       const fallback = collectExport(manifest, 'development', store('.env.development'), {format: 'k8s'})
-      const pushed = resolveDestinations(manifest, 'staging', store('.env.staging'), {target: 'kubernetes'})
+      const pushed = resolveDestinations(manifest, 'staging', store('.env.staging'), {targets: ['kubernetes']})
       expect(fallback.groups.map((g) => g.secret)).to.deep.equal(
         pushed.map((r) => {
           const c = r.destination.config as KubernetesConfig

@@ -57,7 +57,7 @@ describe('manifest/resolve', () => {
   })
 
   it('Render secret files: a destination keyed by file name; manifest keys map to it and back', () => {
-    const out = resolveDestinations(manifest(), 'production', store({TLS_KEY: 'pem', GCP_JSON: '{}'}), {target: 'render'})
+    const out = resolveDestinations(manifest(), 'production', store({TLS_KEY: 'pem', GCP_JSON: '{}'}), {targets: ['render']})
     const byLabel = new Map(out.map((r) => [r.destination.label, r]))
     const apiFiles = byLabel.get('render service shop-api secret files')!
     expect([...apiFiles.desired.keys()]).to.deep.equal(['tls.key'])
