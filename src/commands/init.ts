@@ -1,7 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
 import {EnvsyncError} from '../errors.js'
-import {answersFromFlags, askAnswers, manifestExists, refuseOverwrite, startingPoint, writeProject} from '../init/init.js'
+import {answersFromFlags} from '../init/answers.js'
+import {manifestExists, refuseOverwrite, writeProject} from '../init/init.js'
+import {startingPoint} from '../init/previous.js'
+import {askAnswers} from '../init/questions.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {listFlag} from '../ui/list-flag.js'
 import {canPrompt, prompter} from '../ui/prompt.js'

@@ -10,7 +10,8 @@ import {checkbox as realCheckbox, input as realInput, select as realSelect} from
 import {render} from '@inquirer/testing'
 import {expect} from 'chai'
 
-import {askAnswers, writeProject} from '../../src/init/init.js'
+import {writeProject} from '../../src/init/init.js'
+import {askAnswers} from '../../src/init/questions.js'
 import {setPrompter, type Choice, type Prompter} from '../../src/ui/prompt.js'
 import {assertNoLeak} from '../helpers/canary.js'
 import {ALL_KEYS, allValues, assertProject, RECOMMENDED, readEnv, runSrc, ScriptedPrompter, snapshot, TempDirs, type Step} from './support.js'
