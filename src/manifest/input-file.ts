@@ -85,7 +85,7 @@ function notAFile(file: string, display: string, kind: InputKind, what: string):
   } else {
     suggestion = `move it away so envsync can keep the values in a regular file there, or set \`file:\` of the environment in the manifest to another path`
   }
-  return new EnvsyncError(`${display} is ${what}, not a ${kind} file: envsync reads only regular files`, {
+  return new EnvsyncError(`${display} is ${what}, not a ${kind.endsWith(' file') ? kind : `${kind} file`}: envsync reads only regular files`, {
     code: `${PREFIX[kind]}_NOT_A_FILE`,
     location: {file: display},
     suggestion,

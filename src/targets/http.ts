@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {EnvsyncError} from '../errors.js'
 import {registerSecret} from '../redact.js'
+import {plural} from '../words.js'
 
 /**
  * The one HTTP helper every platform adapter uses: timeouts, retries with exponential backoff
@@ -116,7 +117,7 @@ export class HttpClient {
 
   private unreachable(req: HttpRequest, problem: string, attempts: number): EnvsyncError {
     const host = new URL(req.url).host
-    return new EnvsyncError(`cannot reach ${this.options.service} at ${host} (${problem}) after ${attempts} attempt(s)`, {
+    return new EnvsyncError(`cannot reach ${this.options.service} at ${host} (${problem}) after ${plural(attempts, 'attempt')}`, {
       code: 'UNREACHABLE',
       exitCode: 1,
       suggestion: 'check the network; rerunning converges because only what still differs is sent',

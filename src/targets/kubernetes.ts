@@ -6,6 +6,7 @@ import type * as K8s from '@kubernetes/client-node'
 import {EnvsyncError} from '../errors.js'
 import {registerSecret} from '../redact.js'
 import {Secret} from '../secret.js'
+import {plural} from '../words.js'
 import {backoff, networkProblem, retryAfterMs, retrySettings, RETRY_STATUS} from './http.js'
 import {kubeconfigFiles, loadKubeconfig, selectContext, type Kubeconfig} from './kubeconfig.js'
 import {checkSecretData} from './kubernetes-data.js'
@@ -335,7 +336,7 @@ class Transport {
 }
 
 function unreachable(url: string, problem: string, attempts: number): EnvsyncError {
-  return new EnvsyncError(`cannot reach the Kubernetes API at ${new URL(url).host} (${problem}) after ${attempts} attempt(s)`, {
+  return new EnvsyncError(`cannot reach the Kubernetes API at ${new URL(url).host} (${problem}) after ${plural(attempts, 'attempt')}`, {
     code: 'K8S_UNREACHABLE',
     exitCode: 1,
     suggestion: 'check that the cluster is up and the kubeconfig context is right; rerunning push converges',

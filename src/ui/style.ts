@@ -72,7 +72,4 @@ export function table(rows: string[][], gap = 2): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] + gap))).join('').trimEnd())
 }
 
-/** "1 error", "2 errors". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
-}
+export {plural} from '../words.js'

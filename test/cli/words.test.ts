@@ -1,4 +1,6 @@
 /** Words a new user reads: help that names every target, generate's usage, counts in plain English. */
+import {mkdirSync} from 'node:fs'
+
 import {expect} from 'chai'
 
 import {runBin} from '../helpers/cli.js'
@@ -47,6 +49,18 @@ describe('words', function () {
       const push = await runBin(['push', 'development', '--yes'], {cwd: p.dir})
       expect(push.stderr).to.include('check found 1 error in development')
       for (const r of [one, none, push]) expect(r.stdout + r.stderr).to.not.include('(s)')
+    } finally {
+      p.cleanup()
+    }
+  })
+
+  it('a folder where the values file should be is "not a values file", said once', async () => {
+    const p = new TempProject()
+    try {
+      p.write('envsync.yaml', DOCKER_MANIFEST, 0o644)
+      mkdirSync(p.path('.env.development'))
+      const r = await runBin(['check', 'development'], {cwd: p.dir})
+      expect(r.stderr).to.include('.env.development is a directory, not a values file: envsync reads only regular files')
     } finally {
       p.cleanup()
     }
