@@ -5,7 +5,7 @@ import {answersFromFlags} from '../init/answers.js'
 import {manifestExists, refuseOverwrite, writeProject} from '../init/init.js'
 import {startingPoint} from '../init/previous.js'
 import {askAnswers} from '../init/questions.js'
-import {BaseCommand} from '../ui/base-command.js'
+import {BaseCommand, renderError} from '../ui/base-command.js'
 import {listFlag} from '../ui/list-flag.js'
 import {canPrompt, prompter} from '../ui/prompt.js'
 import {renderInit, renderInitSummary} from '../ui/render-init.js'
@@ -13,7 +13,7 @@ import {renderInit, renderInitSummary} from '../ui/render-init.js'
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up envsync in a project: manifest, generated values, env.template, .gitignore.'
   static description =
-    'Asks for the project name, services, environments, secrets (from a built-in catalogue), where each environment is deployed and which environments are protected, then writes envsync.yaml, envsync.schema.json beside it (for editors; commit both), a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries. In scripts and CI, pass --yes with flags instead of answering questions.'
+    'Asks for the project name, services, environments, secrets (from a built-in catalogue), where each environment is deployed and which environments are protected, shows what it will write (and which service gets each secret: by what the service is, read from its name — backend/api → API, worker/jobs → worker, grafana → observability), then lets you write, go back to an answer, or cancel. It writes envsync.yaml, envsync.schema.json beside it (for editors; commit both), a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries. With --force it starts from the existing envsync.yaml: its answers are the defaults, its settings and values are kept. In scripts and CI, pass --yes with flags instead of answering questions.'
 
   static examples = [
     {description: 'Answer questions in a terminal', command: '<%= config.bin %> init'},
@@ -57,7 +57,7 @@ export default class Init extends BaseCommand<typeof Init> {
     const p = yes ? undefined : await prompter()
     const previous = force && manifestExists(dir) ? await startingPoint(dir, p) : undefined
     const answers = p
-      ? await askAnswers(p, this.flags, dir, {previous, show: (summary) => this.log(renderInitSummary(summary).join('\n'))})
+      ? await askAnswers(p, this.flags, dir, {previous, show: (s) => (s instanceof EnvsyncError ? this.logToStderr(renderError(s).join('\n')) : this.log(renderInitSummary(s).join('\n')))})
       : answersFromFlags(this.flags, dir, previous)
     await this.finish(writeProject(dir, answers, force), renderInit)
   }

@@ -1,4 +1,5 @@
 /** init's questions in a terminal, and the last step before writing: write, change an answer, or cancel. */
+import {EnvsyncError} from '../errors.js'
 import {aborted, type Prompter} from '../ui/prompt.js'
 import {targetKinds, type TargetKind} from '../manifest/schema.js'
 import {answersFromFlags, list, oneName, protectedByDefault, PUBLIC_GUESS, validNames, type InitFlags} from './answers.js'
@@ -81,7 +82,7 @@ const CHANGES: [Section, string, Section[]][] = [
  * The interactive questions, then a summary of what will be written and a last step: write, go
  * back to one answer, or cancel (nothing written). Flags (or a kept manifest) are the defaults.
  */
-export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, options: {previous?: InitAnswers; show: (summary: InitSummary) => void}): Promise<InitAnswers> {
+export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, options: {previous?: InitAnswers; show: (summary: InitSummary | EnvsyncError) => void}): Promise<InitAnswers> {
   let a = answersFromFlags(flags, dir, options.previous)
   const ask = async (sections: Section[]) => {
     const before = a
@@ -89,10 +90,13 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, opt
   }
   await ask(['project', 'services', 'environments', 'secrets', 'targets', 'protected'])
   for (;;) {
-    options.show(summarize(dir, a))
+    // Answers that make no manifest (every service public) are shown as the error, and Write is not offered.
+    const summary = tryOrError(() => summarize(dir, a))
+    options.show(summary)
+    const writable = !(summary instanceof EnvsyncError)
     const next = await p.select<Section | 'write' | 'cancel'>({
-      message: 'Write these files?',
-      choices: [{name: 'Write', value: 'write'}, ...CHANGES.map(([value, name]) => ({name, value})), {name: 'Cancel (write nothing)', value: 'cancel'}],
+      message: writable ? 'Write these files?' : 'Change an answer?',
+      choices: [...(writable ? [{name: 'Write', value: 'write' as const}] : []), ...CHANGES.map(([value, name]) => ({name, value})), {name: 'Cancel (write nothing)', value: 'cancel'}],
     })
     if (next === 'write') return a
     if (next === 'cancel') throw aborted()
@@ -100,3 +104,11 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, opt
   }
 }
 
+function tryOrError<T>(f: () => T): T | EnvsyncError {
+  try {
+    return f()
+  } catch (error) {
+    if (error instanceof EnvsyncError) return error
+    throw error
+  }
+}

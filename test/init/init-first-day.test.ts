@@ -131,6 +131,35 @@ describe('init, the first hour: in a terminal (tmux)', function () {
     expect(m.secret('DB_PASSWORD')!.services).to.deep.equal(['jobs', 'backend'])
   })
 
+  it('answers that make no manifest (every service public) are shown as the error, with no Write until changed', async () => {
+    const dir = path.join(dirs.make('envsync-firstday-'), 'app')
+    const t = start(['--dir', dir])
+    await t.waitFor('? Project name')
+    t.keys('Enter')
+    await t.waitFor('? Services (comma-separated)')
+    t.type('web')
+    t.keys('Enter')
+    for (const q of ['? Which services are bundled', '? Environments (comma-separated)', '? Secrets to manage', '? Where is development deployed?', '? Where is staging deployed?', '? Where is production deployed?', '? Which environments are protected']) {
+      await t.waitFor(q)
+      t.keys('Enter')
+    }
+    let s = await t.waitFor('? Change an answer?')
+    expect(s).to.include('error JWT_SECRET belongs on a server-side service, and every service is public')
+    expect(currentPrompt(s)).to.match(/❯ Change the project name/)
+    expect(currentPrompt(s)).to.not.include('Write')
+    t.keys('Down', 'Enter') // Change services
+    await t.waitFor('? Services (comma-separated) (web)')
+    t.type('web, api')
+    t.keys('Enter')
+    await t.waitFor(/✔ Services \(comma-separated\) web, api\n\? Which services/)
+    t.keys('Enter')
+    s = await t.waitFor('? Write these files?')
+    expect(s.slice(s.lastIndexOf('envsync will write in'))).to.match(/JWT_SECRET → api\n/)
+    t.keys('Enter')
+    expect(await t.waitFor(/__EXIT_\d+__/)).to.include('__EXIT_0__')
+    expect(loadManifest(path.join(dir, 'envsync.yaml')).secret('JWT_SECRET')!.services).to.deep.equal(['api'])
+  })
+
   it('Cancel at the last step writes nothing (exit 130)', async () => {
     const parent = dirs.make('envsync-firstday-')
     const t = start(['--dir', path.join(parent, 'app')])
@@ -329,7 +358,8 @@ describe('init, the first hour: flags (the built binary)', function () {
     mkdirSync(here)
     const local = await runBin(['init', '--yes', '--secrets', 'recommended'], {cwd: here})
     expect(local.exitCode, local.stderr).to.equal(0)
-    expect(local.stdout).to.not.match(/^\s+cd /m).and.not.include('fill ')
+    expect(local.stdout).to.not.match(/^\s+cd /m)
+    expect(local.stdout).to.not.include('fill ')
   })
 
   it('the manifest names a README section that exists', async () => {
