@@ -74,6 +74,8 @@ describe('shell completion', function () {
       await tab('envsync push production --only QUE', /^(\$ )?envsync push production --only QUEUE_TOKEN @$/m)
       await tab('envsync push production -s backend,wo', /^(\$ )?envsync push production -s backend,worker @$/m)
       await tab('envsync pus', /^(\$ )?envsync push @$/m)
+      await tab('envsync diff production --target=rail', /^(\$ )?envsync diff production --target=railway @$/m)
+      await tab('envsync export development --out env', /^(\$ )?envsync export development --out envsync.yaml @$/m)
     })
 
     it('a broken manifest completes nothing and prints nothing into the prompt', async () => {
