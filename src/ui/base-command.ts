@@ -101,11 +101,11 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
   if (error instanceof Errors.CLIError || error.oclif?.exit !== undefined) {
     // oclif's parse errors: unknown flag, missing argument, bad option.
     const lines = error.message.split('\n').filter((l) => l.trim() && !/^See more help/.test(l))
-    // A value outside a flag's options (--target dockr): name it, and the likely one.
-    const option = /^Expected --([\w-]+)=(.*) to be one of: (.*)$/.exec(lines[0]?.trim() ?? '')
+    // A value outside a flag's or argument's options (--target dockr): name it, and the likely one.
+    const option = /^Expected (?:--([\w-]+)=)?(.*) to be one of: (.*)$/.exec(lines[0]?.trim() ?? '')
     if (option) {
       const [, flag, value, options] = option
-      return new EnvsyncError(`--${flag} ${value}: not one of ${options}`, {
+      return new EnvsyncError(`${flag ? `--${flag}: ` : ''}"${value}" is not one of ${options}`, {
         code: 'USAGE',
         exitCode: error.oclif?.exit ?? ExitCode.usage,
         suggestion: didYouMean(value, options.split(', ')) ?? 'see `envsync help` or add --help to the command',

@@ -80,7 +80,7 @@ describe('list flags: repeated and comma-separated', function () {
 
     const typo = await run('diff', 'production', '-t', 'kubernetes', '-t', 'railwy')
     expect(typo.exitCode).to.equal(2)
-    expect(typo.stderr).to.include('--target railwy: not one of docker, kubernetes, railway, render')
+    expect(typo.stderr).to.include('--target: "railwy" is not one of docker, kubernetes, railway, render')
     expect(typo.stderr).to.include('did you mean "railway"?')
     expect(typo.stderr).to.not.match(/\n\s+at /)
   })
