@@ -1,5 +1,5 @@
 import * as Errors from '@oclif/core/errors'
-import type {Hook} from '@oclif/core/interfaces'
+import type {Config, Hook} from '@oclif/core/interfaces'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
 import {nearest} from '../manifest/suggest.js'
@@ -15,10 +15,14 @@ const hook: Hook.CommandNotFound = async function (opts) {
   const argv = [...opts.id.split(':'), ...(opts.argv ?? [])]
   // With a space as topic separator oclif joins every leading word into the id: `pusj production`.
   const typed = opts.id.split(':')[0]
-  const visible = config.commands.filter((c) => !c.hidden)
-  const names = [...new Set(visible.flatMap((c) => [c.id, ...c.aliases]).map((id) => id.split(':')[0]))]
-  await printError(unknownCommand(typed, names, config.bin), typed, argv.includes('--json'))
+  await printError(unknownCommand(typed, commandNames(config), config.bin), typed, argv.includes('--json'))
   throw new Errors.ExitError(ExitCode.usage)
+}
+
+/** The commands a person may type (hidden ones, such as the completer, are not offered). */
+export function commandNames(config: Config): string[] {
+  const visible = config.commands.filter((c) => !c.hidden)
+  return [...new Set(visible.flatMap((c) => [c.id, ...c.aliases]).map((id) => id.split(':')[0]))]
 }
 
 export function unknownCommand(typed: string, commands: string[], bin: string): EnvsyncError {

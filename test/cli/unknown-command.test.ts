@@ -97,6 +97,16 @@ describe('an unknown command', function () {
     expect(r.stderr).to.include('expected a command before --prune').and.include('flags go after the command')
   })
 
+  it('`envsync help pusj` is the same error as `envsync pusj` (not oclif\'s "Command pusj not found.")', async () => {
+    const r = await runBin(['help', 'pusj'], {cwd: p.dir})
+    expect(r.exitCode).to.equal(2)
+    expect(r.stderr).to.equal('error unknown command "pusj"\n  → did you mean `envsync push`? (see `envsync help` for the commands)\n')
+    expect(r.stdout).to.equal('')
+    const known = await runBin(['help', 'push'], {cwd: p.dir})
+    expect(known.exitCode).to.equal(0)
+    expect(known.stdout).to.include('$ envsync push ENVIRONMENT')
+  })
+
   describe('in a terminal (tmux)', () => {
     let session: TmuxSession | undefined
     before(function () {

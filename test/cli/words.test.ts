@@ -54,7 +54,7 @@ describe('words', function () {
     }
   })
 
-  it('a folder where the values file should be is "not a values file", said once', async () => {
+  it('a folder where the values file should be is "not a values file" (not "values file file")', async () => {
     const p = new TempProject()
     try {
       p.write('envsync.yaml', DOCKER_MANIFEST, 0o644)
