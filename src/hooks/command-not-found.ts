@@ -14,7 +14,9 @@ const hook: Hook.CommandNotFound = async function (opts) {
   const config = opts.config
   const argv = [...opts.id.split(':'), ...(opts.argv ?? [])]
   // With a space as topic separator oclif joins every leading word into the id: `pusj production`.
-  const typed = opts.id.split(':')[0]
+  // A word typed with a colon (`push:foo`) is named whole, as typed.
+  const first = opts.id.split(':')[0]
+  const typed = process.argv.slice(2).find((a) => a === first || a.startsWith(`${first}:`)) ?? first
   await printError(unknownCommand(typed, commandNames(config), config.bin), typed, argv.includes('--json'))
   throw new Errors.ExitError(ExitCode.usage)
 }

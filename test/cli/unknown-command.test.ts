@@ -107,6 +107,30 @@ describe('an unknown command', function () {
     expect(known.stdout).to.include('$ envsync push ENVIRONMENT')
   })
 
+  it('`envsync help` takes --json like every command: one envelope, never a stack trace', async () => {
+    const unknown = await runBin(['help', 'xyz', '--json'], {cwd: p.dir})
+    expect(unknown.exitCode).to.equal(2)
+    expect(unknown.stderr).to.equal('')
+    const envelope = JSON.parse(unknown.stdout)
+    expect(envelope).to.include({ok: false, command: 'help', exitCode: 2})
+    expect(envelope.error).to.include({code: 'UNKNOWN_COMMAND', message: 'unknown command "xyz"'})
+    const known = await runBin(['help', 'push', '--json'], {cwd: p.dir})
+    expect(known.exitCode, known.stderr).to.equal(0)
+    expect(known.stderr).to.equal('')
+    const result = JSON.parse(known.stdout).result
+    expect(result.command).to.equal('push')
+    expect(result.args.map((a: {name: string}) => a.name)).to.deep.equal(['environment'])
+    expect(result.flags.map((f: {name: string}) => f.name)).to.include.members(['only', 'target', 'service', 'yes', 'json', 'manifest'])
+    const all = await runBin(['help', '--json'], {cwd: p.dir})
+    expect(JSON.parse(all.stdout).result.commands.map((c: {command: string}) => c.command)).to.include.members(['push', 'diff', 'check', 'init'])
+  })
+
+  it('a command typed with a colon is named as typed (`push:foo`, not "push")', async () => {
+    const r = await runBin(['push:foo', 'production'], {cwd: p.dir})
+    expect(r.exitCode).to.equal(2)
+    expect(r.stderr).to.match(/^error unknown command "push:foo"\n/)
+  })
+
   describe('in a terminal (tmux)', () => {
     let session: TmuxSession | undefined
     before(function () {
