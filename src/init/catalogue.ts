@@ -29,6 +29,8 @@ export interface CatalogueEntry {
   required?: boolean
   default?: string
   minLength?: number
+  /** The variable the service's official image reads the secret file from, when not <KEY>_FILE. */
+  dockerFileVariable?: string
   /** Offered pre-selected (and used by `init --yes` without --secrets). */
   recommended?: boolean
 }
@@ -44,7 +46,7 @@ export const catalogue: CatalogueEntry[] = [
   {key: 'REDIS_PASSWORD', description: 'Redis AUTH password', role: 'servers', group: 'data', generate: 'alnum:32', rotate: '6mo', recommended: true},
   {key: 'REDIS_URL', description: 'Redis connection string', role: 'servers', group: 'data', format: 'redis-url'},
   {key: 'MINIO_ROOT_PASSWORD', description: 'MinIO root password', role: 'servers', group: 'data', generate: 'alnum:40', rotate: '1y'},
-  {key: 'GRAFANA_ADMIN_PASSWORD', description: 'Grafana admin login', role: 'observability', group: 'ops', generate: 'password:24', rotate: '6mo'},
+  {key: 'GRAFANA_ADMIN_PASSWORD', description: 'Grafana admin login', role: 'observability', group: 'ops', generate: 'password:24', rotate: '6mo', dockerFileVariable: 'GF_SECURITY_ADMIN_PASSWORD__FILE'},
   {key: 'PGADMIN_DEFAULT_PASSWORD', description: 'pgAdmin login', role: 'db-admin', group: 'ops', generate: 'password:24', rotate: '6mo'},
   {key: 'SMTP_PASSWORD', description: 'SMTP relay password (from the mail provider)', role: 'servers', group: 'mail', minLength: 16, rotate: '1y'},
   {key: 'STRIPE_SECRET_KEY', description: 'Stripe API secret key (sk_live_… / sk_test_…)', role: 'api', group: 'payments', format: 'regex:^(sk|rk)_(live|test)_[A-Za-z0-9]+$', rotate: '1y'},

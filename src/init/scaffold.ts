@@ -78,6 +78,7 @@ function catalogueSpec(key: string): Record<string, unknown> {
   if (e.minLength) spec.minLength = e.minLength
   if (e.format) spec.format = e.format.startsWith('regex:') ? {regex: e.format.slice(6)} : e.format
   if (e.default !== undefined) spec.default = e.default
+  if (e.dockerFileVariable) spec.docker = {fileVariable: e.dockerFileVariable}
   return spec
 }
 

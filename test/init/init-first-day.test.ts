@@ -312,6 +312,17 @@ describe('init, the first hour: flags (the built binary)', function () {
     expect(m.secret('REDIS_PASSWORD')!.services).to.deep.equal(['jobs', 'server'])
   })
 
+  it("the Grafana password reaches the official image under the variable it reads (GF_SECURITY_ADMIN_PASSWORD__FILE)", async () => {
+    const dir = dirs.make('envsync-firstday-')
+    const r = await runBin(['init', '--yes', '--dir', dir, '--services', 'backend,grafana', '--secrets', 'recommended,GRAFANA_ADMIN_PASSWORD', '--environments', 'development', '--targets', 'docker'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const push = await runBin(['push', 'development', '--yes', '-m', path.join(dir, 'envsync.yaml')])
+    expect(push.exitCode, push.stderr).to.equal(0)
+    const override = readFileSync(path.join(dir, 'docker-compose.development.secrets.yml'), 'utf8')
+    expect(override).to.match(/grafana:\n\s+secrets:\n\s+- grafana_admin_password\n\s+environment:\n\s+GF_SECURITY_ADMIN_PASSWORD__FILE: \/run\/secrets\/grafana_admin_password\n/)
+    expect(override).not.to.include('GRAFANA_ADMIN_PASSWORD_FILE')
+  })
+
   it('--secrets mixes groups and keys; an unknown key gets a did-you-mean', async () => {
     const dir = dirs.make('envsync-firstday-')
     const r = await runBin(['init', '--yes', '--dir', dir, '--secrets', 'recommended,DATABASE_URL'])
