@@ -24,6 +24,8 @@ export async function startingPoint(dir: string, p?: Prompter): Promise<InitAnsw
     raw = YamlSource.parse(displayPath(file), readFileSync(file)).data as RawManifest
   } catch (error) {
     const e = asEnvsyncError(error)
+    // An empty file holds no answers to keep: replacing it loses nothing (and is what its own error suggests).
+    if (e.code === 'MANIFEST_EMPTY') return undefined
     if (!p) {
       throw new EnvsyncError(`init --force starts from ${displayPath(file)}, and it does not load: ${e.message}`, {
         code: e.code,

@@ -389,7 +389,7 @@ describe('docker target through the binary', function () {
 
     it('--only KEY pushes that key alone (a secret file, or one line of the env files)', async () => {
       await pushOk()
-      const next = {JWT_SECRET: p.canary(), WORKER_TOKEN: p.canary(), LOG_LEVEL: p.canary(), FEATURE_FLAGS: p.canary()}
+      const next = {JWT_SECRET: p.canary(), WORKER_TOKEN: p.canary(), LOG_LEVEL: p.config(), FEATURE_FLAGS: p.config()}
       p.setValues(next)
 
       let before = snapshot(p.secretsDir)
