@@ -9,7 +9,8 @@
  * It removes what looks like a credential whatever its value (URL userinfo, `Bearer …`,
  * `token: …` / `password=…` pairs), then every value envsync has seen (each `Secret` registers
  * itself, adapters register their credentials) in the forms a message may carry it: as is,
- * JSON-escaped, URL-encoded, base64, and each long line of a multi-line value.
+ * JSON-escaped, URL-encoded, base64, and each long line of a multi-line value. Last, it makes
+ * terminal control characters visible (`visible`): foreign text must not drive the terminal.
  */
 
 export const REDACTED = '[redacted]'
@@ -42,7 +43,12 @@ const names = new Set<string>()
  * a property test creating thousands of errors).
  */
 const PREFIX = MIN_LENGTH
-const index = new Map<string, string[]>()
+const index = new Map<string, Form[]>()
+/** A form and the values it is a form of (one line may be a line of two values). */
+interface Form {
+  text: string
+  of: Set<string>
+}
 
 /** Makes a value known to the redaction point (values, tokens, passwords, keys). */
 export function registerSecret(value: string | undefined): void {
@@ -70,12 +76,24 @@ function indexPending(): void {
   for (const value of pending) {
     for (const form of formsOf(value)) {
       const key = form.slice(0, PREFIX)
-      const list = index.get(key)
-      if (!list) index.set(key, [form])
-      else if (!list.includes(form)) list.push(form)
+      const list = index.get(key) ?? []
+      if (list.length === 0) index.set(key, list)
+      const known = list.find((f) => f.text === form)
+      if (known) known.of.add(value)
+      else list.push({text: form, of: new Set([value])})
     }
   }
   pending = []
+}
+
+/**
+ * A form of shown values only (a line of a multi-line plain value) shows with them; a form that is
+ * also some hidden value's stays hidden.
+ */
+function isShown(of: Set<string>, shown: ReadonlySet<string> | undefined): boolean {
+  if (!shown) return false
+  for (const value of of) if (!shown.has(value)) return false
+  return true
 }
 
 /** Every known form found in the text, as [start, end) ranges, the longest at each position. */
@@ -86,13 +104,13 @@ function knownRanges(text: string, shown?: ReadonlySet<string>): [number, number
     const candidates = index.get(text.slice(i, i + PREFIX))
     if (!candidates) continue
     let end = -1
-    for (const form of candidates) if (form.length > end - i && text.startsWith(form, i) && !names.has(form) && !shown?.has(form)) end = i + form.length
+    for (const {text: form, of} of candidates) if (form.length > end - i && text.startsWith(form, i) && !names.has(form) && !isShown(of, shown)) end = i + form.length
     if (end > 0) ranges.push([i, end])
   }
   return ranges
 }
 
-const PATTERNS: [RegExp, string][] = [
+const PATTERNS: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
   // scheme://user:password@host → scheme://[redacted]@host
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"<>]+@/gi, `$1${REDACTED}@`],
   [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
@@ -101,20 +119,35 @@ const PATTERNS: [RegExp, string][] = [
   // start lowercase only: envsync's own messages name keys in capitals ("JWT_SECRET: no value").
   [
     /((?:^|[\s{,"'])(?:[a-z][\w-]*?)?(?:[tT]oken|[pP]assword|[pP]asswd|[sS]ecret|[aA]pi[-_]?[kK]ey|[pP]rivate[-_]?[kK]ey|client-key-data|[cC]redentials?)["']?\s*[:=]\s*)(?!\[redacted\])("[^"\n]*"|'[^'\n]*'|[^\s,}'"]+)/gm,
-    `$1${REDACTED}`,
+    // Only a value that looks like a credential: `secret: no destination`, `password: none`,
+    // `token: is missing` are words, envsync's own or a platform's.
+    (match: string, field: string, value: string) => (credentialLike(value.replace(/^(["'])(.*)\1$/, '$2')) ? field + REDACTED : match),
   ],
 ]
+
+/** A pair's value worth hiding: secret-like, and not a few words ("no-value", "not set"). */
+function credentialLike(value: string): boolean {
+  return secretLike(value) && !(value.length < 16 && /^\p{L}+(?:[ -]\p{L}+)*$/u.test(value))
+}
 
 /**
  * The text with every known value and credential-looking part replaced by [redacted]. `shown`:
  * values that may appear as they are (plain config a plan shows); other values inside still go.
  */
 export function redact(text: string, shown?: ReadonlySet<string>): string {
+  return visible(redactValue(text, shown))
+}
+
+/**
+ * `redact` without making control characters visible: for a value itself (plain config a plan
+ * shows), kept byte-exact for --json; its renderer makes it visible (render-plan's quoted).
+ */
+export function redactValue(text: string, shown?: ReadonlySet<string>): string {
   if (!text) return text
   let out = text
   // Shapes first: a known value that is part of a URL ("https://" as someone's value) must not
   // break the userinfo pattern before it runs.
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement as (m: string, ...g: string[]) => string)
   // Overlapping ranges merge into one [redacted].
   let result = ''
   let at = 0
@@ -124,6 +157,18 @@ export function redact(text: string, shown?: ReadonlySet<string>): string {
     at = end
   }
   return result + out.slice(at)
+}
+
+/** C0 and C1 controls but tab and newline, and DEL: they move the cursor, clear the screen, retitle the window. */
+const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g
+
+/**
+ * Text from outside envsync (the manifest's descriptions, names a user typed, a platform's
+ * message) as the terminal should show it: each control character as its escape (`\u001b`), so
+ * it is seen, not obeyed. envsync's own colours are added after, by style.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** For tests: forget every registered value. */

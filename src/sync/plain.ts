@@ -1,5 +1,5 @@
 import type {Manifest} from '../manifest/manifest.js'
-import {redact} from '../redact.js'
+import {redactValue} from '../redact.js'
 import type {Secret} from '../secret.js'
 import {WRITE_ONLY, type LiveState} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
@@ -22,7 +22,7 @@ export function plainValues(manifest: Manifest, env: string, store: ValuesFile):
     return (key, value) => {
       if (!plain.has(key) || !value.isText) return undefined
       const text = value.reveal()
-      return here.has(text) ? undefined : redact(text, new Set([text]))
+      return here.has(text) ? undefined : redactValue(text, new Set([text]))
     }
   }
 }

@@ -1,4 +1,5 @@
 import type {CheckResult} from '../check/check.js'
+import {visible} from '../redact.js'
 import {plural, style, table} from './style.js'
 
 export function renderCheck(r: CheckResult): string[] {
@@ -11,27 +12,27 @@ export function renderCheck(r: CheckResult): string[] {
       f.severity === 'error' ? style.red('error') : style.yellow('warning'),
       f.key ?? '-',
       f.rule,
-      f.message,
+      visible(f.message),
     ])
     const formatted = table([['SEVERITY', 'KEY', 'RULE', 'FINDING'].map((h) => style.dim(h)), ...rows])
     lines.push(formatted[0])
     findings.forEach((f, i) => {
       lines.push(formatted[i + 1])
-      lines.push(style.dim(`    → ${f.hint}`))
+      lines.push(style.dim(`    → ${visible(f.hint)}`))
     })
     lines.push('')
   }
   if (r.todo.length > 0) {
-    lines.push(style.bold(`To fill in ${r.file}:`))
-    const rows = r.todo.map((t) => [`  ${t.key}`, [t.description, t.expected].filter(Boolean).join(' — ')])
-    lines.push(...table(rows), style.dim(`    → ${r.todoHint}`), '')
+    lines.push(style.bold(`To fill in ${visible(r.file)}:`))
+    const rows = r.todo.map((t) => [`  ${t.key}`, visible([t.description, t.expected].filter(Boolean).join(' — '))])
+    lines.push(...table(rows), style.dim(`    → ${visible(r.todoHint ?? '')}`), '')
   }
-  for (const note of r.notes) lines.push(note)
+  for (const note of r.notes) lines.push(visible(note))
   if (r.notes.length > 0) lines.push('')
-  const errors = r.errors - r.todo.length
   const verdict =
     r.errors > 0 ? style.red(`✗ ${r.environment}`) : r.warnings > 0 ? style.yellow(`! ${r.environment}`) : style.green(`✓ ${r.environment}`)
-  const left = r.todo.length > 0 ? `${plural(r.todo.length, 'value')} to fill in, ` : ''
-  lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${r.file} — ${left}${plural(errors, 'error')}, ${plural(r.warnings, 'warning')}`)
+  // Values to fill in are errors (as --json and the exit code count them), said as what they are.
+  const left = r.todo.length > 0 ? ` (${plural(r.todo.length, 'value')} to fill in)` : ''
+  lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${visible(r.file)} — ${plural(r.errors, 'error')}${left}, ${plural(r.warnings, 'warning')}`)
   return lines
 }

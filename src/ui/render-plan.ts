@@ -1,7 +1,7 @@
 import {countActions, planTotals, type DestinationPlan, type KeyAction, type KeyPlan} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
 import {plural, style, table} from './style.js'
-import {redact} from '../redact.js'
+import {redact, visible} from '../redact.js'
 
 const SYMBOL: Record<KeyAction, string> = {add: '+', update: '~', remove: '-', unchanged: '=', unmanaged: '!', unknown: '?', missing: '·'}
 
@@ -29,7 +29,7 @@ export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): s
     if (!group) lines.push(...renderDestination(p, options.verbose === true), '')
     else if (group[0] === p) lines.push(...renderSharedError(group), '')
   }
-  for (const w of plan.warnings) lines.push(`${style.yellow('! warning')}  ${w.message}`, style.dim(`  → ${w.hint}`))
+  for (const w of plan.warnings) lines.push(`${style.yellow('! warning')}  ${visible(w.message)}`, style.dim(`  → ${visible(w.hint)}`))
   if (plan.warnings.length > 0) lines.push('')
   lines.push(summary(plan))
   return lines
@@ -58,12 +58,12 @@ function renderSharedError(group: DestinationPlan[]): string[] {
   return [
     `${style.bold(group[0].destination.kind)}  ${style.red(`cannot read ${plural(group.length, 'destination')}`)}: ${redact(error.message)}`,
     ...(suggestion ? [style.dim(`  → ${redact(suggestion)}`)] : []),
-    ...group.map((p) => style.dim(`  · ${p.destination.label}`)),
+    ...group.map((p) => style.dim(`  · ${visible(p.destination.label)}`)),
   ]
 }
 
 function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
-  const head = style.bold(p.destination.label)
+  const head = style.bold(visible(p.destination.label))
   if (p.error) {
     const suggestion = (p.error as {suggestion?: string}).suggestion
     return [`${head}  ${style.red('cannot read')}: ${redact(p.error.message)}`, ...(suggestion ? [style.dim(`  → ${redact(suggestion)}`)] : [])]
@@ -105,7 +105,8 @@ function quoted(value: string): string {
   const chars = [...value]
   const cut = chars.length > SHOWN_MAX ? chars.slice(0, SHOWN_MAX - 8).join('') : value
   const bare = /^[^\s"'\\\p{C}]+$/u.test(cut) && !cut.includes('→')
-  const text = bare ? cut : JSON.stringify(cut)
+  // JSON escapes C0 controls, not DEL or C1: visible does.
+  const text = bare ? cut : visible(JSON.stringify(cut))
   if (cut === value) return text
   return `${bare ? `${text}…` : `${text.slice(0, -1)}…"`} (${chars.length} chars)`
 }
@@ -129,7 +130,7 @@ export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
         : d.status === 'failed'
           ? ''
           : counts
-    return [mark, d.label, detail]
+    return [mark, visible(d.label), detail]
   })
   const verdict = r.failed > 0 ? style.red(`✗ ${r.environment}: ${r.failed} of ${plural(r.destinations.length, 'destination')} failed`) : style.green(`✓ ${r.environment}: ${r.applied} applied, ${r.destinations.length - r.applied} already in sync`)
   return [...table(rows), '', `${verdict} (${plural(r.requests, 'request')})`]

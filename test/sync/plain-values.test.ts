@@ -90,4 +90,20 @@ describe('diff shows plain config values, fingerprints secrets (Docker, built CL
     expect(json.find((k) => k.key === 'BANNER')!.localValue).to.equal('line one\nline two')
     expect(json.find((k) => k.key === 'MIRROR')!.localValue).to.equal(long)
   })
+
+  it('a multi-line plain value shows whole, its long lines too (no secret in the manifest); a line of a secret inside one stays hidden', async () => {
+    p.write('envsync.yaml', MANIFEST.replace(/ {2}JWT_SECRET.*\n/, ''))
+    values(['BANNER="first line is long\\nsecond"'])
+    const d = await run('diff', 'staging')
+    expect(d.exitCode, d.stderr).to.equal(0)
+    expect(d.stdout).to.include('local "first line is long\\nsecond"').and.not.include('[redacted]')
+    expect(keysOf((await run('diff', 'staging', '--json')).stdout).find((k) => k.key === 'BANNER')!.localValue).to.equal('first line is long\nsecond')
+    // A secret's line is a secret, whatever plain value also has it.
+    p.write('envsync.yaml', MANIFEST)
+    const line = canary('PEMLINE')
+    values([`JWT_SECRET="-----BEGIN KEY-----\\n${line}\\n-----END KEY-----"`, `BANNER="${line}\\nsecond"`])
+    const again = await run('diff', 'staging')
+    expect(again.stdout).to.include('local "[redacted]\\nsecond"')
+    assertNoLeak([line], again.stdout, again.stderr)
+  })
 })

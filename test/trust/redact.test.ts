@@ -56,9 +56,24 @@ describe('redact: the one redaction point', () => {
       'cannot reach Render at api.render.com (ECONNRESET) after 5 attempt(s)',
       'the secret files of render service shop-api',
       'https://api.example-store.io/v1',
+      // A credential-shaped field whose value is a word or a few: a credential it is not.
+      '--only jwt_secret: no destination of development receives that key',
+      'password: none',
+      'token: is missing',
+      'secret = the default',
+      'api_key=not-set',
+      '"password": "not set"',
     ]) {
       expect(redact(text)).to.equal(text)
     }
+  })
+
+  it('makes control characters visible, keeping newline and tab; a multi-line value shown keeps its lines', () => {
+    expect(redact('a\u001B]0;x\u0007\u009B2J\tb\nc')).to.equal('a\\u001b]0;x\\u0007\\u009b2J\tb\nc')
+    const plain = 'first line is long\nsecond'
+    new Secret(plain)
+    expect(redact(plain, new Set([plain]))).to.equal(plain)
+    expect(redact('first line is long')).to.equal(REDACTED)
   })
 
   it('plain config words (NODE_ENV=production, LOG_LEVEL=info, PORT=8080) and the manifest\'s own names are never blanked', () => {
