@@ -1,5 +1,6 @@
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {valueOf} from '../manifest/resolve.js'
+import {shellPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {fillHint} from '../values/generate.js'
 import {readValues, type ValuesFile} from '../values/store.js'
@@ -141,7 +142,7 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
       severity: 'error',
       rule: 'file-mode',
       message: `${store.display} is readable by other users (mode ${store.mode.toString(8).padStart(4, '0')})`,
-      hint: `run \`chmod 600 ${store.display}\``,
+      hint: `run \`chmod 600 ${shellPath(store.file)}\``,
     })
   }
   out.push(...gitFindings(store.file, store.display))

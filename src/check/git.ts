@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 
+import {shellPath} from '../paths.js'
 import type {Finding} from './rules.js'
 
 export interface GitStatus {
@@ -44,7 +45,7 @@ export function gitStatus(file: string): GitStatus {
 export function gitFindings(file: string, display: string): Finding[] {
   const git = gitStatus(file)
   if (!git.inRepo) return []
-  const unstage = git.inIndex ? `run \`git rm --cached ${display}\`` : undefined
+  const unstage = git.inIndex ? `run \`git rm --cached ${shellPath(file)}\`` : undefined
   const ignore = git.ignored ? undefined : 'add it to .gitignore'
   if (git.committed) {
     return [{

@@ -3,6 +3,7 @@ import {Command} from '@oclif/core/command'
 import {complete, type CommandInfo} from '../completion/complete.js'
 import {manifestNames} from '../completion/names.js'
 import {FILES} from '../completion/scripts.js'
+import {write} from '../ui/base-command.js'
 
 /** Bounded: a Tab that waits longer than this completes nothing. */
 const DEADLINE_MS = 1500
@@ -17,11 +18,13 @@ export default class Complete extends Command {
   static summary = 'Print completions for the words typed (used by the completion scripts).'
 
   async run(): Promise<void> {
-    setTimeout(() => process.exit(0), DEADLINE_MS).unref()
+    const deadline = setTimeout(() => process.exit(0), DEADLINE_MS).unref()
     const words = this.argv[0] === '--' ? this.argv.slice(1) : this.argv
     let names: ReturnType<typeof manifestNames> | null = null
     const result = complete(words.length > 0 ? words : [''], this.config.commands as unknown as CommandInfo[], () => (names ??= manifestNames(words)))
-    process.stdout.write('files' in result ? `${FILES}\n` : result.words.map((w) => `${w}\n`).join(''))
+    // The answer is ready: the deadline's exit must not cut what a pipe has not read yet.
+    clearTimeout(deadline)
+    await write(process.stdout, 'files' in result ? `${FILES}\n` : result.words.map((w) => `${w}\n`).join(''))
   }
 
   async catch(): Promise<void> {

@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {chosenShell, install, installPlan} from '../completion/install.js'
 import {completionScript, shells} from '../completion/scripts.js'
-import {displayPath} from '../paths.js'
+import {homePath} from '../paths.js'
 import {BaseCommand} from '../ui/base-command.js'
 
 export default class Completion extends BaseCommand<typeof Completion> {
@@ -31,17 +31,19 @@ export default class Completion extends BaseCommand<typeof Completion> {
     const plan = installPlan(shell, bin)
     if (!this.flags.install) {
       const script = completionScript(shell, bin)
-      if (process.stdout.isTTY) this.note(`# to load it in every new ${shell}: \`${bin} completion ${shell} --install\` (adds \`${plan.line}\` to ${displayPath(plan.file)})`)
+      if (process.stdout.isTTY) this.note(`# to load it in every new ${shell}: \`${bin} completion ${shell} --install\` (adds \`${plan.line}\` to ${homePath(plan.file)})`)
       await this.finish({shell, script}, () => [script.trimEnd()])
       return
     }
-    const result = {shell, file: displayPath(plan.file), line: plan.line, changed: !plan.present}
+    // JSON has the file absolute; people read it as they would type it, from anywhere.
+    const result = {shell, file: plan.file, line: plan.line, changed: !plan.present}
+    const shown = homePath(plan.file)
     if (plan.present) {
-      await this.finish(result, (r) => [`${r.file} loads envsync completion already: nothing changed`])
+      await this.finish(result, () => [`${shown} loads envsync completion already: nothing changed`])
       return
     }
-    this.note(`adding one line to ${result.file}: ${plan.line}`)
+    this.note(`adding one line to ${shown}: ${plan.line}`)
     install(plan)
-    await this.finish(result, (r) => [`added to ${r.file}; open a new ${shell} (or run \`source ${r.file}\`) to complete with Tab`])
+    await this.finish(result, () => [`added to ${shown}; open a new ${shell} (or run \`source ${shown}\`) to complete with Tab`])
   }
 }

@@ -36,8 +36,8 @@ export default class Pull extends BaseCommand<typeof Pull> {
   async run(): Promise<void> {
     const result = await pull(this.loadManifest(), this.args.environment, {
       from: this.flags.from as TargetKind,
-      services: listValues(this.flags.service),
-      keys: listValues(this.flags.keys),
+      services: listValues(this.flags.service, 'service'),
+      keys: listValues(this.flags.keys, 'keys'),
       overwrite: this.flags.overwrite,
       includeUnmanaged: this.flags['include-unmanaged'],
       kubernetes: {context: this.flags.context},

@@ -43,7 +43,7 @@ export default class Push extends BaseCommand<typeof Push> {
     const env = this.args.environment
     let planShown = false
     const {plan, report} = await push(manifest, env, {
-      ...syncOptions(this.flags, {only: listValues(this.flags.only), deploy: this.flags.deploy}),
+      ...syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy}),
       kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
       force: this.flags.force,
       dryRun: this.flags['dry-run'],

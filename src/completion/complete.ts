@@ -121,6 +121,9 @@ function values(flag: CommandInfo['flags'][string], typed: string, prefix: strin
   return {words: words.map((w) => `${prefix}${before}${w}`)}
 }
 
+/** At most this many candidates: more helps no one at a prompt, and a shell slows down listing them. */
+export const MAX_CANDIDATES = 2000
+
 function match(candidates: readonly string[], typed: string): Completion {
-  return {words: [...new Set(candidates)].filter((c) => c.startsWith(typed))}
+  return {words: [...new Set(candidates.filter((c) => c.startsWith(typed)))].slice(0, MAX_CANDIDATES)}
 }

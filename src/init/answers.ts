@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
 import {meansProduction} from '../manifest/manifest.js'
-import {NAME_PATTERN, targetKinds, type TargetKind} from '../manifest/schema.js'
+import {NAME_MAX_LENGTH, NAME_PATTERN, targetKinds, type TargetKind} from '../manifest/schema.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {catalogue, catalogueEntry} from './catalogue.js'
 import type {InitAnswers} from './scaffold.js'
@@ -34,8 +34,10 @@ const words = (values: string[]) => values.flatMap(list)
 function namesProblem(names: string[], what: string): {message: string; reason?: string} | undefined {
   if (names.length === 0) return {message: `needs at least one ${what}`}
   const bad = names.find((n) => !NAME_PATTERN.test(n))
-  if (bad === undefined) return undefined
-  return {message: `invalid ${what} name "${bad}"`, reason: `${what} names are lowercase letters, digits and '-', e.g. "${slug(bad)}"`}
+  if (bad !== undefined) return {message: `invalid ${what} name "${bad}"`, reason: `${what} names are lowercase letters, digits and '-', e.g. "${slug(bad)}"`}
+  const long = names.find((n) => n.length > NAME_MAX_LENGTH)
+  if (long !== undefined) return {message: `${what} name "${long.slice(0, 20)}…" is too long (${long.length} characters)`, reason: `${what} names are at most ${NAME_MAX_LENGTH} characters`}
+  return undefined
 }
 
 function checkNames(names: string[], flag: string, what: string): string[] {

@@ -7,7 +7,7 @@ import {writeFileAtomic} from '../files.js'
 import {parseManifest} from '../manifest/load.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {renderTemplate} from '../manifest/template.js'
-import {displayPath} from '../paths.js'
+import {displayPath, shellPath} from '../paths.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
 import {readValues} from '../values/store.js'
 import {serviceKind} from './catalogue.js'
@@ -142,14 +142,7 @@ function nextSteps(dir: string, manifest: Manifest): InitNext {
     entry.files.push(path.relative(root, file))
     fill.set(keys.join(), entry)
   }
-  return {cd: root === process.cwd() ? undefined : `cd ${shellQuote(displayPath(root))}`, fill: [...fill.values()], environment: manifest.environmentNames[0]}
-}
-
-/** A word the shell reads back as it is: bare when safe, else double quotes, else single quotes. */
-export function shellQuote(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word
-  if (!/["$`\\!]/.test(word)) return `"${word}"`
-  return `'${word.replace(/'/g, `'\\''`)}'`
+  return {cd: root === process.cwd() ? undefined : `cd ${shellPath(root)}`, fill: [...fill.values()], environment: manifest.environmentNames[0]}
 }
 
 function gitignoreMissing(dir: string): string[] {

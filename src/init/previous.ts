@@ -7,6 +7,7 @@ import {loadManifest} from '../manifest/load.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {YamlSource} from '../manifest/yaml-source.js'
 import {displayPath} from '../paths.js'
+import {clause} from '../words.js'
 import {aborted, type Prompter} from '../ui/prompt.js'
 import {MANIFEST_NAME} from './init.js'
 import type {InitAnswers, RawManifest} from './scaffold.js'
@@ -30,7 +31,7 @@ export async function startingPoint(dir: string, p?: Prompter): Promise<InitAnsw
       throw new EnvsyncError(`init --force starts from ${displayPath(file)}, and it does not load: ${e.message}`, {
         code: e.code,
         location: e.location,
-        suggestion: `fix it (${e.suggestion ?? 'see the place above'}), or remove it to start from scratch`,
+        suggestion: `${e.suggestion ? clause(e.suggestion) : 'fix it where shown'}, or remove it to start from scratch`,
       })
     }
     const fresh = await p.confirm({message: `${displayPath(file)} does not load (${e.message}). Start from scratch and replace it?`, default: false})

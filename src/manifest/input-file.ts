@@ -2,7 +2,7 @@ import {closeSync, constants, existsSync, fstatSync, openSync, readSync} from 'n
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {displayPath} from '../paths.js'
+import {displayPath, shellPath} from '../paths.js'
 
 /**
  * The files a user points envsync at: the manifest and the values files. 8 MiB each is far above
@@ -33,7 +33,7 @@ export function readInputFile(file: string, kind: InputKind): {bytes: Buffer; mo
     throw new EnvsyncError(`cannot read ${display}: ${errno === 'EACCES' || errno === 'EPERM' ? 'permission denied' : (errno ?? (error as Error).message)}`, {
       code: `${code}_UNREADABLE`,
       location: {file: display},
-      suggestion: errno === 'EACCES' || errno === 'EPERM' ? `give yourself read access: \`chmod u+r ${display}\`` : `check that ${display} is a readable file`,
+      suggestion: errno === 'EACCES' || errno === 'EPERM' ? `give yourself read access: \`chmod u+r ${shellPath(file)}\`` : `check that ${display} is a readable file`,
     })
   }
   try {
@@ -79,8 +79,8 @@ function notAFile(file: string, display: string, kind: InputKind, what: string):
     suggestion =
       what === 'a directory'
         ? existsSync(inside)
-          ? `pass the file itself: --manifest ${displayPath(inside)}`
-          : `pass the manifest file, not a directory, or run \`envsync init --dir ${display}\` to create one there`
+          ? `pass the file itself: --manifest ${shellPath(inside)}`
+          : `pass the manifest file, not a directory, or run \`envsync init --dir ${shellPath(file)}\` to create one there`
         : 'point --manifest (or ENVSYNC_MANIFEST) at the manifest file, envsync.yaml'
   } else {
     suggestion = `move it away so envsync can keep the values in a regular file there, or set \`file:\` of the environment in the manifest to another path`

@@ -230,6 +230,29 @@ export function requireServices(manifest: Manifest, services: readonly string[] 
   }
 }
 
+/**
+ * The keys the --service selection receives (undefined: no selection, every key). A Docker
+ * directory holds every service's keys; -s narrows a plan and a pull to these.
+ */
+export function keysOfServices(manifest: Manifest, env: string, services: readonly string[] | undefined): Set<string> | undefined {
+  if (!services) return undefined
+  return new Set(manifest.secretsFor(env).filter((s) => s.services.some((svc) => services.includes(svc))).map((s) => s.key))
+}
+
+/** Each key named by `flag` (--only, --keys) goes to a selected service, or a usage error saying which do. */
+export function requireKeysOfServices(manifest: Manifest, env: string, flag: string, keys: readonly string[] | undefined, services: readonly string[] | undefined): void {
+  const selected = keysOfServices(manifest, env, services)
+  if (!selected) return
+  for (const key of keys ?? []) {
+    const spec = manifest.secretsFor(env).find((s) => s.key === key)
+    if (!spec || selected.has(key)) continue
+    throw new EnvsyncError(`--${flag} ${key}: ${services!.join(' and ')} ${services!.length === 1 ? 'does' : 'do'} not receive that key`, {
+      code: 'UNKNOWN_KEY',
+      suggestion: `${key} goes to ${spec.services.join(', ')}: add ${spec.services.length === 1 ? 'that service' : 'one of them'} to -s, or leave -s out`,
+    })
+  }
+}
+
 /** The services a target of an environment deploys, as the manifest says. */
 function servicesOf(manifest: Manifest, env: string, kind: TargetKind): string[] {
   const t = manifest.environment(env).targets ?? {}

@@ -13,11 +13,14 @@ export const ROTATE_PATTERN = /^[1-9]\d*(d|w|mo|y)$/
 /** A plain file name (Render mounts secret files at /etc/secrets/<name>): no paths, not . or .. */
 export const FILE_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,255}$/
 
+/** A name's longest: a DNS label (Kubernetes Secret names and labels are built from it). */
+export const NAME_MAX_LENGTH = 63
+
 const name = (what: string) =>
   z
     .string()
     .regex(NAME_PATTERN, {message: `${what} names are lowercase letters, digits and '-' (e.g. "backend")`})
-    .max(63)
+    .max(NAME_MAX_LENGTH, {message: `${what} names are at most ${NAME_MAX_LENGTH} characters`})
 
 /**
  * A name-keyed mapping whose result has no prototype: `services.constructor` or

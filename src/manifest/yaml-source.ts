@@ -5,6 +5,7 @@ import jsyaml from 'js-yaml'
 import type {Document, LineCounter, Node} from 'yaml'
 
 import {EnvsyncError, type Problem, type SourceLocation} from '../errors.js'
+import {shellPath} from '../paths.js'
 import {inputTooLarge, MAX_INPUT_BYTES} from './input-file.js'
 
 
@@ -192,7 +193,7 @@ function tagOffset(text: string, nodeStart: number): number {
 /** `init` writes envsync.yaml and refuses to replace an existing file, even an empty one, without --force. */
 function emptyHint(file: string): string {
   const dir = path.dirname(file)
-  const init = `envsync init --force${dir === '.' ? '' : ` --dir ${dir}`}`
+  const init = `envsync init --force${dir === '.' ? '' : ` --dir ${shellPath(dir)}`}`
   return path.basename(file) === 'envsync.yaml' ? `Run \`${init}\` to write a manifest in its place.` : `Write the manifest into it, or run \`${init}\` to create ${path.join(dir, 'envsync.yaml')} and use that.`
 }
 

@@ -1,6 +1,6 @@
 import {EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
+import {keysOfServices, manifestKeysOf, requireKeysOfServices, resolveDestinations} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {Secret} from '../secret.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
@@ -40,7 +40,11 @@ export interface PullOptions {
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
   const store = readValues(manifest.valuesFile(env))
   const resolved = resolveDestinations(manifest, env, store, {targets: [options.from], services: options.services}).filter((r) => !r.optional)
-  const manifestKeys = new Set(resolved.flatMap(manifestKeysOf))
+  requireKeysOfServices(manifest, env, 'keys', options.keys, options.services)
+  // A Docker directory holds every service's keys: -s pulls only the selected services' ones.
+  const selected = keysOfServices(manifest, env, options.services)
+  const outside = new Set(resolved.flatMap(manifestKeysOf).filter((k) => selected && !selected.has(k)))
+  const manifestKeys = new Set(resolved.flatMap(manifestKeysOf).filter((k) => !outside.has(k)))
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined
   for (const key of wanted ?? []) {
     if (!manifestKeys.has(key) && !options.includeUnmanaged) {
@@ -59,7 +63,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
     for (const [name, value] of lives[i].values) {
       const key = keyOf ? keyOf.get(name) : name
       if (key === undefined) continue
-      if (wanted && !wanted.has(key)) continue
+      if ((wanted && !wanted.has(key)) || outside.has(key)) continue
       // A manifest key found where the manifest does not put it is a stray, not its value.
       if (!own.has(key) && (manifestKeys.has(key) || !options.includeUnmanaged)) continue
       found.set(key, [...(found.get(key) ?? []), {value, from: r.destination.label, services: r.destination.services}])

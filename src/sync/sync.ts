@@ -2,7 +2,7 @@ import os from 'node:os'
 import {placeholderKeys, runCheck} from '../check/check.js'
 import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {liveNames, manifestKeysOf, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
+import {keysOfServices, liveNames, manifestKeysOf, requireKeysOfServices, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
 import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
@@ -117,6 +117,8 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const exclude = options.exclude ?? placeholderKeys(manifest, env, store)
   for (const r of resolved) for (const name of liveNames(r, exclude)) r.desired.delete(name)
   const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined
+  requireKeysOfServices(manifest, env, 'only', options.only, options.services)
+  const selected = keysOfServices(manifest, env, options.services)
   if (only) {
     const known = new Set(resolved.flatMap(manifestKeysOf))
     for (const key of only) {
@@ -127,6 +129,16 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
         })
       }
     }
+  }
+  /**
+   * The keys a destination's plan covers: --only's, else (with -s) all but the manifest keys of
+   * services outside -s, which a shared Docker directory also holds: those are left out, not
+   * shown as missing. Live keys the manifest does not have stay in view (stale, unmanaged).
+   */
+  const scope = (r: Resolved, live: Iterable<string>): Set<string> | undefined => {
+    if (only) return liveNames(r, only)
+    const outside = liveNames(r, manifestKeysOf(r).filter((k) => selected && !selected.has(k)))
+    return outside.size === 0 ? undefined : new Set([...r.manifestKeys, ...live].filter((k) => !outside.has(k)))
   }
   const key = state.fingerprintKey()
   const shownIn = plainValues(manifest, env, store)
@@ -144,7 +156,7 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
         owned: live.owned ?? record.keys,
         pushed: live.owned ? undefined : record.pushed,
         prune: options.prune === true,
-        only: only && liveNames(r, only),
+        only: scope(r, live.values.keys()),
         heldBack: liveNames(r, exclude),
         fingerprint: (s) => s.fingerprint(key),
         shown: shownIn(live),

@@ -101,6 +101,12 @@ export function toEnvsyncError(error: Error & {oclif?: {exit?: number}}): Envsyn
   if (error instanceof Errors.CLIError || error.oclif?.exit !== undefined) {
     // oclif's parse errors: unknown flag, missing argument, bad option.
     const lines = error.message.split('\n').filter((l) => l.trim() && !/^See more help/.test(l))
+    // oclif names an unknown flag once per use (`--only a --only b`): once is enough.
+    const unknown = /^(?:Error: )?Nonexistent flags?: (.*)$/.exec(lines[0]?.trim() ?? '')
+    if (unknown) {
+      const names = [...new Set(unknown[1].split(/,\s*/))]
+      lines[0] = `Nonexistent flag${names.length === 1 ? '' : 's'}: ${names.join(', ')}`
+    }
     // A value outside a flag's or argument's options (--target dockr): name it, and the likely one.
     const option = /^Expected (?:--([\w-]+)=)?(.*) to be one of: (.*)$/.exec(lines[0]?.trim() ?? '')
     if (option) {
@@ -149,7 +155,7 @@ export function renderError(e: EnvsyncError): string[] {
  * Writes and waits until the data is handed to the OS: a non-zero exit ends the process at once,
  * and a pipe (`envsync push --json | jq`) would otherwise get a truncated envelope.
  */
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(text, (error) => (error ? reject(error) : resolve()))
     // Nothing left in the stream's buffer: written already (or captured by a test's stub, which

@@ -17,12 +17,13 @@ export function renderInit(r: InitResult): string[] {
     ),
   )
   const {cd, fill, environment} = r.next
-  // Commands first, then what each step is for; every line works pasted in order from here.
+  // Commands first, then what each step is for as a shell comment: every line, pasted whole and in
+  // order from here, runs (a step no command does is a comment as a whole).
   const steps: string[][] = [
-    ...(cd ? [[cd, 'go to the project']] : []),
-    ...fill.map((f) => [`fill ${f.keys.join(', ')} in ${f.files.join(', ')}`, 'values no recipe can make']),
-    [`envsync check ${environment}`, 'audit the values'],
-    ['envsync template', 'document the keys (env.template)'],
+    ...(cd ? [[cd, '# go to the project']] : []),
+    ...fill.map((f) => [`# fill ${f.keys.join(', ')} in ${f.files.join(', ')}`, '# values no recipe can make']),
+    [`envsync check ${environment}`, '# audit the values'],
+    ['envsync template', '# document the keys (env.template)'],
   ]
   lines.push('', 'Next:', ...indent(table(steps)))
   return lines

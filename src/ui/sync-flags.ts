@@ -21,5 +21,5 @@ export const syncFlags = {
 }
 
 export function syncOptions(flags: {target?: string[]; service?: string[]; prune?: boolean; context?: string}, extra: Partial<SyncOptions> = {}): SyncOptions {
-  return {targets: listValues(flags.target) as TargetKind[] | undefined, services: listValues(flags.service), prune: flags.prune, kubernetes: {context: flags.context}, ...extra}
+  return {targets: listValues(flags.target, 'target') as TargetKind[] | undefined, services: listValues(flags.service, 'service'), prune: flags.prune, kubernetes: {context: flags.context}, ...extra}
 }

@@ -46,7 +46,7 @@ describe('check command', () => {
       const pr = project(smallManifest(), {'.env.production': {DATABASE_URL: pgUrl()}})
       const r = await runBin(['check', 'production'], {cwd: pr.dir})
       expect(r.exitCode).to.equal(1)
-      expect(r.stdout).to.include('✗ production: 3 secrets checked in .env.production — 1 value to fill in, 0 errors, 0 warnings')
+      expect(r.stdout).to.include('✗ production: 3 secrets checked in .env.production — 1 error (1 value to fill in), 0 warnings')
       expect(r.stdout).to.include('→ run `envsync generate production`')
       expect(r.stderr).to.equal('')
     })

@@ -54,7 +54,7 @@ describe('check: the first run after init (real binary)', function () {
     expect(r.stdout).to.not.match(/^error /m)
     expect(r.stdout).to.not.include('SEVERITY')
     expect(r.stdout).to.not.include('values file')
-    expect(lines.at(-2)).to.match(/^✗ development: \d+ secrets checked in My App\/\.env\.development — 7 values to fill in, 0 errors, 0 warnings$/)
+    expect(lines.at(-2)).to.match(/^✗ development: \d+ secrets checked in My App\/\.env\.development — 7 errors \(7 values to fill in\), 0 warnings$/)
 
     const json = await runBin([...args, '--json'], {cwd: parent})
     expect(json.exitCode).to.equal(1)
@@ -109,7 +109,7 @@ describe('check: the first run after init (real binary)', function () {
       expect(r.stdout).to.include('→ add DATABASE_URL=… to .env.production')
       const at = lines.indexOf('To fill in .env.production:')
       expect(lines.slice(at + 1, at + 4)).to.deep.equal(['  JWT_SECRET', '  SMTP_PASSWORD', '    → run `envsync generate production` for JWT_SECRET; set SMTP_PASSWORD in .env.production'])
-      expect(lines.at(-2)).to.equal('✗ production: 5 secrets checked in .env.production — 2 values to fill in, 2 errors, 0 warnings')
+      expect(lines.at(-2)).to.equal('✗ production: 5 secrets checked in .env.production — 4 errors (2 values to fill in), 0 warnings')
     })
 
     it('hints of rules across keys name the file too', async () => {

@@ -33,7 +33,7 @@ describe('list flags: repeated and comma-separated', function () {
     for (const argv of [
       ['push', '--only', 'API_TOKEN,VITE_URL', 'development', '--dry-run', '--json'],
       ['push', 'development', '--only', 'API_TOKEN', '--only', 'VITE_URL', '--dry-run', '--json'],
-      ['push', 'development', '--only', 'API_TOKEN,', '--only=VITE_URL', '-n', '--json'],
+      ['push', 'development', '--only', 'API_TOKEN', '--only=VITE_URL', '-n', '--json'],
     ]) {
       const r = await run(...argv)
       expect(r.exitCode, `${argv.join(' ')}: ${r.stdout}${r.stderr}`).to.equal(0)
