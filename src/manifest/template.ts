@@ -2,11 +2,15 @@ import path from 'node:path'
 
 import {minLengthOf} from '../check/rules.js'
 import {encodeValue} from '../values/dotenv.js'
+import {visible} from '../redact.js'
 import {recipeCommand} from '../values/recipes.js'
 import type {Manifest, SecretDef} from './manifest.js'
 
-/** Manifest text inside a comment: a line break in a description or default must not end the comment. */
-const commented = (text: string) => text.replace(/\r?\n|\r|\u2028|\u2029/g, '\n#     ')
+/**
+ * Manifest text inside a comment: a line break in a description or default must not end the
+ * comment, and a control character shows as its escape (the file is read with cat).
+ */
+const commented = (text: string) => visible(text.replace(/\r?\n|\r|\u2028|\u2029/g, '\n#     '))
 
 /**
  * The key's line. Only values a person must fill are left open (`KEY=`, which check flags as to

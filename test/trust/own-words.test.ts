@@ -92,6 +92,13 @@ describe('trust: redaction keeps words, output keeps control characters visible 
     expect(JSON.parse(json.stdout).result.todo[0].description).to.equal('evil \u001B]0;PWNED\u0007 \u001B[2J desc')
   })
 
+  it('env.template shows the escape sequences as text in its comments (the file is read with cat)', async () => {
+    const r = await run(['template'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.include('# JWT_SECRET — evil \\u001b]0;PWNED\\u0007 \\u001b[2J desc')
+    expect(r.stdout).to.not.match(RAW_CONTROL)
+  })
+
   it('a name typed with an escape sequence is echoed visibly in the error (init --services)', async () => {
     const q = new TempProject('envsync-words-init-')
     try {
