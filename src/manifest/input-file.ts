@@ -54,7 +54,11 @@ export function inputTooLarge(display: string, kind: InputKind, size: string): E
   return new EnvsyncError(`${display} is ${size} bytes; a ${kind} may be at most ${MAX_INPUT_BYTES} bytes`, {
     code: `${PREFIX[kind]}_TOO_LARGE`,
     location: {file: display},
-    suggestion: kind === 'manifest' ? 'Check that this is the manifest and not a values file or a data dump.' : 'Check that this is the values file (KEY=value lines) and not a data dump.',
+    suggestion: {
+      manifest: 'Check that this is the manifest and not a values file or a data dump.',
+      'values file': 'Check that this is the values file (KEY=value lines) and not a data dump.',
+      'compose file': 'Check that this is your Compose file (services: …) and not a data dump.',
+    }[kind],
   })
 }
 
@@ -82,6 +86,9 @@ function notAFile(file: string, display: string, kind: InputKind, what: string):
           ? `pass the file itself: --manifest ${shellPath(inside)}`
           : `pass the manifest file, not a directory, or run \`envsync init --dir ${shellPath(file)}\` to create one there`
         : 'point --manifest (or ENVSYNC_MANIFEST) at the manifest file, envsync.yaml'
+  } else if (kind === 'compose file') {
+    // envsync only reads it (to know the services the override may name), as Compose would.
+    suggestion = `make ${display} a regular file (Compose reads only those too), or move it away and name the services in the docker target: \`services: [backend]\``
   } else {
     suggestion = `move it away so envsync can keep the values in a regular file there, or set \`file:\` of the environment in the manifest to another path`
   }

@@ -28,17 +28,30 @@ export function userComposeServices(dir: string, override: string): {file: strin
 function servicesOf(display: string, text: string): string[] {
   const {isMap, isScalar, LineCounter, parseDocument} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   const lines = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: true, uniqueKeys: false})
+  const fix = `fix ${display} (\`docker compose config\` says the same): envsync reads it to know which services the override may name`
+  // merge: Compose resolves `<<: *base` (and lists of aliases) as YAML 1.1 merge keys, and aliases.
+  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: true, uniqueKeys: false, merge: true})
   const [error] = doc.errors
   if (error) {
     throw new EnvsyncError(`${display} is not valid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, {
       code: 'COMPOSE_YAML',
       location: {file: display, line: error.linePos?.[0].line, column: error.linePos?.[0].col},
-      suggestion: `fix ${display} (\`docker compose config\` says the same): envsync reads it to know which services the override may name`,
+      suggestion: fix,
     })
   }
-  const services = isMap(doc.contents) ? doc.contents.get('services', true) : undefined
-  if (!isMap(services)) {
+  let services: unknown
+  try {
+    // Bounded like Compose's own reader: an alias bomb is refused, not expanded.
+    const data = doc.toJS({maxAliasCount: 1000}) as unknown
+    services = typeof data === 'object' && data !== null && Object.hasOwn(data, 'services') ? (data as Record<string, unknown>).services : undefined
+  } catch (error) {
+    throw new EnvsyncError(`${display} cannot be read: ${(error as Error).message}`, {
+      code: 'COMPOSE_YAML',
+      location: {file: display},
+      suggestion: fix,
+    })
+  }
+  if (typeof services !== 'object' || services === null || Array.isArray(services)) {
     const at = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'services')?.key : undefined
     const pos = lines.linePos((at as {range?: number[]} | undefined)?.range?.[0] ?? 0)
     throw new EnvsyncError(`${display} has no services: mapping`, {
@@ -47,5 +60,5 @@ function servicesOf(display: string, text: string): string[] {
       suggestion: 'define the services there (services: {backend: {image: …}}), or name them in the docker target: `services: [backend]`',
     })
   }
-  return services.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')).filter(Boolean)
+  return Object.keys(services)
 }

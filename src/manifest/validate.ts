@@ -2,6 +2,7 @@ import type {Problem} from '../errors.js'
 import {formatMatches, formatOutcomes} from '../check/format.js'
 import {BACKTRACK_HINT, compileRegex, REGEX_TIME_LIMIT_MS, type RegexOutcome} from '../check/regex.js'
 import {recipeFor, recipeLength} from '../values/recipes.js'
+import {composeSecretName} from '../targets/docker.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
 import {dockerDelivery} from './resolve.js'
 import {didYouMean} from './suggest.js'
@@ -149,6 +150,16 @@ function dockerProblems(m: Manifest, env: string, problem: (path: Path, message:
       const other = variables.get(`${service}/${how.variable}`)
       if (other) problem(['secrets', s.key, 'docker'], `${other} and ${s.key} both name their file with ${how.variable} in service ${service}`, 'give one of them its own `fileVariable`', true)
       variables.set(`${service}/${how.variable}`, s.key)
+    }
+    // The override's `environment:` beats env_file and any other value: the key of that name would get a path.
+    const service = keys.find((k) => k.key === how.variable)?.services.find((sv) => s.services.includes(sv))
+    if (service) {
+      problem(
+        s.docker?.fileVariable ? ['secrets', s.key, 'docker', 'fileVariable'] : ['secrets', s.key],
+        `${s.key}'s file variable ${how.variable} is also a key delivered to service ${service}: it would get the path /run/secrets/${composeSecretName(s.key)} instead of its value`,
+        s.docker?.fileVariable ? 'give fileVariable a name no key has' : 'set `docker: {fileVariable: …}` on the key to a name no key has, or rename the other key',
+        true,
+      )
     }
   }
   if (target.delivery === 'env' && target.fileSuffix !== undefined && !keys.some((s) => dockerDelivery(m, env, s).how === 'files' && !s.docker?.fileVariable)) {

@@ -70,7 +70,9 @@ export function planDestination(input: PlanInput): DestinationPlan {
   for (const key of [...manifestKeys].sort()) {
     if (!inScope(key)) continue
     const want = desired.get(key)
-    const have = live.values.get(key)
+    const copies = live.copies?.get(key)
+    // Copies that disagree: the one that differs from the local value is what push changes.
+    const have = copies?.find((c) => !want || !c.value.equals(want))?.value ?? live.values.get(key)
     const liveFp = have === undefined ? undefined : have === WRITE_ONLY ? 'write-only' : fingerprint(have)
     const liveValue = have === undefined || have === WRITE_ONLY ? undefined : shown?.(key, have)
     if (!want) {
@@ -91,7 +93,7 @@ export function planDestination(input: PlanInput): DestinationPlan {
         keys.push({key, action: 'update', local, live: liveFp, ...both})
         changes.push({key, action: 'update', value: want})
       }
-    } else if (have.equals(want)) {
+    } else if (have.equals(want) && !copies) {
       keys.push({key, action: 'unchanged', local, live: liveFp, ...both})
     } else {
       const conflict = live.conflicts?.get(key)

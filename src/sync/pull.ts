@@ -66,7 +66,9 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       if ((wanted && !wanted.has(key)) || outside.has(key)) continue
       // A manifest key found where the manifest does not put it is a stray, not its value.
       if (!own.has(key) && (manifestKeys.has(key) || !options.includeUnmanaged)) continue
-      found.set(key, [...(found.get(key) ?? []), {value, from: r.destination.label, services: r.destination.services}])
+      // Copies within one destination (Docker env files) are compared as destinations are.
+      const copies = lives[i].copies?.get(name)?.map((c) => ({value: c.value as Secret | typeof WRITE_ONLY, from: `${r.destination.label} (${c.where})`, services: r.destination.services}))
+      found.set(key, [...(found.get(key) ?? []), ...(copies ?? [{value, from: r.destination.label, services: r.destination.services}])])
     }
   })
 

@@ -8,7 +8,7 @@ import {lock, makeDir, readFileNoFollow, refuseSymlinkedPath, removeStaleTemps, 
 import {mapLimit} from '../pool.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
-import {encodeOrThrow, envValues, parseEnv} from '../values/dotenv.js'
+import {envValues, parseEnv, readsBack} from '../values/dotenv.js'
 import type {ApplyInput, Destination, LiveState, Target} from './target.js'
 
 /**
@@ -90,6 +90,8 @@ export class DockerTarget implements Target<DockerConfig> {
       // an interrupted run never forgets a file it may have written. A key taken over (a file
       // or line envsync did not write) is recorded only at the end, once written, so an
       // interruption never makes a hand-made file envsync's. Narrowed to the final set at the end.
+      // Env files composed first: a value no env file can hold is refused before anything is written.
+      const envWrites = envFileWrites(c, input.changes)
       const adding = input.changes.filter((ch) => ch.action !== 'remove' && !onDisk.has(ch.key)).map((ch) => ch.key)
       writeOwnership(c.dir, new Set([...owned, ...adding]))
       const writes: {file: string; value: Buffer}[] = []
@@ -111,7 +113,10 @@ export class DockerTarget implements Target<DockerConfig> {
       // requests are not held up behind a thousand synchronous writes.
       await mapLimit(writes, 16, (w) => writeFileAtomicAsync(w.file, w.value, c.fileMode))
       if (writes.length > 0) syncDir(c.dir)
-      writeEnvFiles(c, input.changes)
+      for (const w of envWrites) {
+        if (w.text === undefined) removeIfExists(w.file)
+        else writeFileAtomic(w.file, w.text, c.fileMode)
+      }
       const override = composeOverride(c)
       if (!existsSync(c.composeFile) || readFileNoFollow(c.composeFile).toString('utf8') !== override) writeFileAtomic(c.composeFile, override, 0o644)
       writeOwnership(c.dir, input.owned)
@@ -141,20 +146,21 @@ function readDir(c: DockerConfig): LiveState {
   if (!existsSync(path.join(dir, OWNERSHIP_FILE))) refuseForeign(c, entries)
   const values: LiveState['values'] = new Map()
   const envFiles = new Map<string, Map<string, string>>()
+  // Secret files of manifest keys that do not reach the containers as the manifest says now.
+  const stale = new Map<string, Secret>()
   const override = readOverride(c.composeFile)
   for (const entry of entries) {
     if (!entry.isFile()) continue
     const file = path.join(dir, entry.name)
     if (KEY_FILE.test(entry.name)) {
-      // An env-delivered key's value lives in the env files (this file is left from when it was a file).
-      if (configKeys.has(entry.name)) continue
-      if (secretKeys.has(entry.name)) {
-        // A secret file the containers cannot use as the manifest says (wrong mode, not mounted
-        // where it should be) is not live: push rewrites it and the override.
-        if (!secretDelivered(c, entry.name, file, override)) continue
-      } else if (!owned.has(entry.name) && !looksLikeHandSecret(c, entry, file)) {
+      // An env-delivered key's file is left from when it was a file; a secret file the containers
+      // cannot use as the manifest says (wrong mode, not mounted where it should be) is not live
+      // either: push rewrites it and the override.
+      if (configKeys.has(entry.name) || (secretKeys.has(entry.name) && !secretDelivered(c, entry.name, file, override))) {
+        stale.set(entry.name, Secret.fromBytes(readFileSync(file)))
         continue
       }
+      if (!secretKeys.has(entry.name) && !owned.has(entry.name) && !looksLikeHandSecret(c, entry, file)) continue
       values.set(entry.name, Secret.fromBytes(readFileSync(file)))
     } else if (ENV_FILE.test(entry.name)) {
       envFiles.set(ENV_FILE.exec(entry.name)![1], envValues(parseEnv(readFileSync(file, 'utf8'), file)))
@@ -167,12 +173,25 @@ function readDir(c: DockerConfig): LiveState {
     const wired = services.every((s) => asList(own(own(own(override, 'services'), s), 'env_file')).includes(rel(c.composeFile, envFile(c, s))))
     if (wired && seen.every((v) => v !== undefined && v === seen[0])) values.set(key, new Secret(seen[0]!))
   }
+  // A manifest key not delivered as the manifest says, but held here all the same (copies that
+  // disagree, a file left from the other delivery): live, as the copies it has, so the plan
+  // rewrites it and pull reads it back whatever the delivery is now.
+  const copies = new Map<string, {where: string; value: Secret}[]>()
+  for (const [key, services] of [...configKeys, ...secretKeys]) {
+    if (values.has(key)) continue
+    const inEnv = [...envFiles].filter(([, env]) => env.has(key))
+    const theirs = inEnv.filter(([s]) => services.includes(s))
+    const found = (theirs.length > 0 ? theirs : inEnv).map(([s, env]) => ({where: `${s}.env`, value: new Secret(env.get(key)!)}))
+    if (stale.has(key)) found.push({where: key, value: stale.get(key)!})
+    if (found.length === 0) continue
+    values.set(key, found[0].value)
+    copies.set(key, found)
+  }
   // Keys in env files that the manifest no longer maps (removed), or never did (added by hand).
-  // A file-delivered key found in an env file is not its live value: push writes its file instead.
   for (const env of envFiles.values()) {
     for (const [key, v] of env) if (!configKeys.has(key) && !secretKeys.has(key) && !values.has(key)) values.set(key, new Secret(v))
   }
-  return {exists: true, values, owned}
+  return {exists: true, values, owned, copies}
 }
 
 function looksLikeHandSecret(c: DockerConfig, entry: Dirent | undefined, file: string): boolean {
@@ -249,14 +268,15 @@ const secretsOf = (c: DockerConfig, service: string) => keysFor(c.secretKeys, se
 const servicesOf = (c: DockerConfig) => new Set([...c.secretKeys.values(), ...c.configKeys.values()].flat())
 
 /**
- * Applies the changes to the env files: each service's (and each env file left from a service
+ * The changes to the env files, as files to write (text) or remove: each service's (and each env file left from a service
  * that no longer has config) gets the changed values of its keys and keeps everything else it
  * holds — values outside the push (--only, placeholders held back by --force, keys without a
  * local value) and lines added by hand (unmanaged until --prune). Drops keys that are removed,
  * delivered as files now, or moved to other services. A file whose values do not change is not rewritten;
  * one left without values is removed.
  */
-function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
+function envFileWrites(c: DockerConfig, changes: ApplyInput['changes']): {file: string; text?: string}[] {
+  const writes: {file: string; text?: string}[] = []
   const changed = new Map(changes.map((ch) => [ch.key, ch]))
   const services = servicesOf(c)
   for (const name of readdirSync(c.dir)) {
@@ -278,13 +298,46 @@ function writeEnvFiles(c: DockerConfig, changes: ApplyInput['changes']): void {
     }
     if (next.size === current.size && [...next].every(([k, v]) => current.get(k) === v)) continue
     if (next.size === 0) {
-      removeIfExists(file)
+      writes.push({file})
       continue
     }
     const lines = [`# ${service} environment for ${c.project}, written by envsync (keys delivered as plain environment)`]
-    for (const [key, value] of next) lines.push(`${key}=${encodeOrThrow(key, value, `deliver ${key} as a file (\`docker: {delivery: files}\` on the key): a secret file holds any value`, 1)}`)
-    writeFileAtomic(file, lines.join('\n') + '\n', c.fileMode)
+    for (const [key, value] of next) lines.push(`${key}=${envFileForm(key, value)}`)
+    writes.push({file, text: lines.join('\n') + '\n'})
   }
+  return writes
+}
+
+/**
+ * A value as an env_file line that Compose v1 (python-dotenv, which decodes `\\` and `\'`, expands
+ * `${VAR}`, reads text mode so a carriage return becomes a newline), Compose v2 (compose-go's godotenv, which
+ * expands `$` outside single quotes and unescapes any `\x` in double quotes) and envsync's own
+ * reader all read as the same bytes: plain, single-quoted, or double-quoted with `\n`. A value
+ * none of them holds is refused, never delivered altered.
+ */
+export function envFileValue(value: string): string | undefined {
+  const backslashSafe = !/\\\\|\\$/.test(value)
+  const candidates = [
+    value === '' ? '' : undefined,
+    /^[A-Za-z0-9_\-.,:;/@+=%!?*~^()[\]{}<>|&]+$/.test(value) ? value : undefined,
+    backslashSafe && !/['\r]/.test(value) ? `'${value}'` : undefined,
+    !/["\\$\r]/.test(value) ? `"${value.replace(/\n/g, '\\n')}"` : undefined,
+  ]
+  // Compose v1 expands ${VAR} even in single quotes, and has no escape for it.
+  return value.includes('${') ? undefined : candidates.find((f) => f !== undefined && readsBack(f, value))
+}
+
+/** The env-file form of a key's value, or a clear error naming the key. */
+function envFileForm(key: string, value: string): string {
+  const form = envFileValue(value)
+  if (form === undefined) {
+    throw new EnvsyncError(`the value of ${key} cannot be written to a Docker env file: Compose would read it altered (\${, a carriage return, \\\\ or a trailing \\, or ' together with ", \\ or $)`, {
+      code: 'VALUE_UNREPRESENTABLE',
+      exitCode: 1,
+      suggestion: `deliver ${key} as a file (\`docker: {delivery: files}\` on the key): a secret file holds any value byte for byte`,
+    })
+  }
+  return form
 }
 
 /** The compose override as last written (undefined: missing or unreadable). */

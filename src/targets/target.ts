@@ -38,6 +38,12 @@ export interface LiveState {
    * value there is a conflict the platform refuses unless forced.
    */
   conflicts?: Map<string, string[]>
+  /**
+   * Keys held here other than as the destination delivers them now (copies that disagree, such as
+   * two services' Docker env files, or a value left in the other delivery): each copy and where it
+   * is. The plan rewrites them (an update, never unchanged); pull compares the copies.
+   */
+  copies?: Map<string, {where: string; value: Secret}[]>
 }
 
 export type ChangeAction = 'add' | 'update' | 'remove'

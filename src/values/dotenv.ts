@@ -166,7 +166,8 @@ export function encodeValue(value: string): string | undefined {
   return candidates.find((form) => form !== undefined && readsBack(form, value))
 }
 
-function readsBack(form: string, value: string): boolean {
+/** Whether envsync's own reader reads `form` (a value as written after `K=`) as exactly `value`. */
+export function readsBack(form: string, value: string): boolean {
   try {
     const {entries} = parseEnv(`K=${form}\n`, '')
     return entries.length === 1 && entries[0].value === value

@@ -170,6 +170,15 @@ export class DockerProject {
   }
 }
 
+/** A Docker suite's afterEach: the leak check (unless the test failed anyway), then the project goes. */
+export function finish(ctx: Mocha.Context, p: DockerProject | undefined): void {
+  try {
+    if (ctx.currentTest?.state !== 'failed') p?.assertNoLeaks()
+  } finally {
+    p?.cleanup()
+  }
+}
+
 /** Runs the built binary in `cwd` (optionally under a umask, through /bin/sh). */
 export function runIn(cwd: string, args: string[], options: {umask?: number; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
   return runBin(args, {cwd, umask: options.umask, env: {ENVSYNC_MANIFEST: undefined, ...options.env}})
