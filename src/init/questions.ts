@@ -1,5 +1,6 @@
 /** init's questions in a terminal, and the last step before writing: write, change an answer, or cancel. */
 import {EnvsyncError} from '../errors.js'
+import {visible} from '../redact.js'
 import {aborted, type Prompter} from '../ui/prompt.js'
 import {targetKinds, type TargetKind} from '../manifest/schema.js'
 import {answersFromFlags, list, oneName, protectedByDefault, PUBLIC_GUESS, validNames, type InitFlags} from './answers.js'
@@ -40,7 +41,7 @@ const questions: Record<Section, (p: Prompter, a: InitAnswers, before: InitAnswe
           description: e.description,
           checked: a.secrets.includes(e.key),
         })),
-        ...extra.map((key) => ({name: label(key, `from ${MANIFEST_NAME}`), value: key, description: typeof kept[key].description === 'string' ? kept[key].description : undefined, checked: a.secrets.includes(key)})),
+        ...extra.map((key) => ({name: label(key, `from ${MANIFEST_NAME}`), value: key, description: typeof kept[key].description === 'string' ? visible(kept[key].description) : undefined, checked: a.secrets.includes(key)})),
       ].map((c) => ({...c, short: c.value})), // the answer echoes key names, not the padded labels
     })
     if (!a.previous) return {secrets}

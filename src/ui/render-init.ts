@@ -1,16 +1,19 @@
 import type {InitResult, InitSummary} from '../init/init.js'
+import {visible} from '../redact.js'
 import {style, table} from './style.js'
 
 const indent = (lines: string[]) => lines.map((l) => `  ${l}`)
 
-export function renderInit(r: InitResult): string[] {
+export function renderInit(result: InitResult): string[] {
+  // Paths come from --dir as typed: never let one drive the terminal.
+  const r = {...result, dir: visible(result.dir), manifest: visible(result.manifest), schema: visible(result.schema), template: visible(result.template)}
   const lines = [style.green(`✓ envsync set up in ${r.dir}`), '']
   lines.push(
     ...indent(
       table([
         ['manifest', r.manifest],
         ['schema', `${r.schema} (for editors; commit it with the manifest)`],
-        ...r.environments.map((e) => [e.environment, `${e.file} (${e.generated} generated)`]),
+        ...r.environments.map((e) => [e.environment, `${visible(e.file)} (${e.generated} generated)`]),
         ['template', r.template],
         ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),
       ]),
@@ -20,8 +23,8 @@ export function renderInit(r: InitResult): string[] {
   // Commands first, then what each step is for as a shell comment: every line, pasted whole and in
   // order from here, runs (a step no command does is a comment as a whole).
   const steps: string[][] = [
-    ...(cd ? [[cd, '# go to the project']] : []),
-    ...fill.map((f) => [`# fill ${f.keys.join(', ')} in ${f.files.join(', ')}`, '# values no recipe can make']),
+    ...(cd ? [[visible(cd), '# go to the project']] : []),
+    ...fill.map((f) => [`# fill ${f.keys.join(', ')} in ${visible(f.files.join(', '))}`, '# values no recipe can make']),
     [`envsync check ${environment}`, '# audit the values'],
     ['envsync template', '# document the keys (env.template)'],
   ]
@@ -36,8 +39,8 @@ export function renderInitSummary(s: InitSummary): string[] {
   const secrets = s.secrets.map((x) => `${x.key} → ${x.services.join(', ')}${x.fallback ? style.dim(` — ${x.fallback}`) : ''}`)
   return [
     '',
-    style.bold(`envsync will write in ${s.dir}:`),
-    ...indent(table(s.files.map((f) => [f.file, f.state]))),
+    style.bold(`envsync will write in ${visible(s.dir)}:`),
+    ...indent(table(s.files.map((f) => [visible(f.file), f.state]))),
     '',
     ...indent(
       table([

@@ -205,7 +205,7 @@ describe('docker target: a directory that is not trusted', function () {
         const winner = sets.find((s) => Object.entries(s.values).every(([k, v]) => onDisk[k] === v))
         expect(winner, `round ${round}: the directory holds a mix of both pushes`).to.not.equal(undefined)
         expect(runs.some((r) => r.exitCode === 0)).to.equal(true)
-        for (const r of runs.filter((x) => x.exitCode !== 0)) expect(r.stdout + r.stderr).to.match(/changed since it was read|is locked by another envsync run/)
+        for (const r of runs.filter((x) => x.exitCode !== 0)) expect(r.stdout + r.stderr, r.stdout + r.stderr).to.match(/changed since it was read|is locked by another envsync run/)
         // Swap the values, so the next round changes every file again.
         for (const s of sets) for (const k of Object.keys(s.values)) s.values[k] = p.canary(s.name.toUpperCase())
         for (const s of sets) p.project.write(`.env.${s.name}`, Object.entries(s.values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')

@@ -111,6 +111,18 @@ describe('trust: redaction keeps words, output keeps control characters visible 
     }
   })
 
+  it('a --dir typed with an escape sequence is shown visibly in what init prints', async () => {
+    const q = new TempProject('envsync-words-init-')
+    try {
+      const r = await runBin(['init', '--dir', 'my\u001B[2Japp', '--yes'], {cwd: q.dir, env: {HOME: q.dir}})
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout).to.include('my\\u001b[2Japp/envsync.yaml')
+      expect(r.stdout + r.stderr).to.not.match(RAW_CONTROL)
+    } finally {
+      q.cleanup()
+    }
+  })
+
   it('a plain value with control characters: escaped in diff text, exact in --json', async () => {
     p.write('envsync.yaml', MANIFEST.replace(/ {2}JWT_SECRET.*\n/, '  BANNER: {services: [api], sensitive: false}\n'))
     // ESC (JSON escapes it) and CSI, a C1 control JSON leaves as it is.
