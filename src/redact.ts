@@ -44,6 +44,8 @@ const names = new Set<string>()
  */
 const PREFIX = MIN_LENGTH
 const index = new Map<string, Form[]>()
+/** Each form once, by its text: many values share a prefix (postgres://app:…), a list search would be quadratic. */
+const formByText = new Map<string, Form>()
 /** A form and the values it is a form of (one line may be a line of two values). */
 interface Form {
   text: string
@@ -75,12 +77,17 @@ function formsOf(value: string): string[] {
 function indexPending(): void {
   for (const value of pending) {
     for (const form of formsOf(value)) {
+      const known = formByText.get(form)
+      if (known) {
+        known.of.add(value)
+        continue
+      }
+      const entry = {text: form, of: new Set([value])}
+      formByText.set(form, entry)
       const key = form.slice(0, PREFIX)
-      const list = index.get(key) ?? []
-      if (list.length === 0) index.set(key, list)
-      const known = list.find((f) => f.text === form)
-      if (known) known.of.add(value)
-      else list.push({text: form, of: new Set([value])})
+      const list = index.get(key)
+      if (list) list.push(entry)
+      else index.set(key, [entry])
     }
   }
   pending = []
@@ -176,5 +183,6 @@ export function forgetSecrets(): void {
   known.clear()
   names.clear()
   index.clear()
+  formByText.clear()
   pending = []
 }
