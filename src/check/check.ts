@@ -3,7 +3,7 @@ import {valueOf} from '../manifest/resolve.js'
 import {shellPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {fillHint} from '../values/generate.js'
-import {readValues, type ValuesFile} from '../values/store.js'
+import {readStore, type ValuesFile} from '../values/store.js'
 import {describeFormat, formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
 import {dockerDeliveryNotes} from './delivery.js'
@@ -59,7 +59,7 @@ export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFi
 }
 
 /** Audits one environment's values against the manifest. Reads files; reports, never changes. */
-export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readValues(manifest.valuesFile(env))): CheckResult {
+export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readStore(manifest, env)): CheckResult {
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
   const todo: TodoItem[] = []
@@ -67,7 +67,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
     try {
-      const file = readValues(manifest.valuesFile(other))
+      const file = readStore(manifest, other)
       if (file.exists) others.set(other, file)
     } catch (error) {
       // Another environment's broken file must not stop this audit; it only limits the reuse rule.

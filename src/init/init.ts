@@ -9,7 +9,7 @@ import type {Manifest} from '../manifest/manifest.js'
 import {renderTemplate} from '../manifest/template.js'
 import {displayPath, shellPath} from '../paths.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
-import {readValues} from '../values/store.js'
+import {readStore} from '../values/store.js'
 import {serviceKind} from './catalogue.js'
 import {assignSecrets, scaffoldManifest, type InitAnswers} from './scaffold.js'
 
@@ -135,7 +135,7 @@ function nextSteps(dir: string, manifest: Manifest): InitNext {
   const fill = new Map<string, {keys: string[]; files: string[]}>()
   for (const env of manifest.environmentNames) {
     const file = manifest.valuesFile(env)
-    const values = readValues(file).values
+    const values = readStore(manifest, env).values
     const keys = manifest.secretsFor(env).filter((s) => s.required && s.default === undefined && values.get(s.key)?.isEmpty !== false).map((s) => s.key)
     if (keys.length === 0) continue
     const entry = fill.get(keys.join()) ?? {keys, files: []}

@@ -6,7 +6,7 @@ import type {Secret} from '../secret.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import {WRITE_ONLY, type TargetKind} from '../targets/target.js'
-import {readValues, writeValues} from '../values/store.js'
+import {readStore, writeStore} from '../values/store.js'
 import {mapLimit} from '../pool.js'
 import {CONCURRENCY} from './sync.js'
 
@@ -38,7 +38,7 @@ export interface PullOptions {
  * disagree between destinations is left alone. One atomic write; reports keys, never values.
  */
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
-  const store = readValues(manifest.valuesFile(env))
+  const store = readStore(manifest, env)
   const resolved = resolveDestinations(manifest, env, store, {targets: [options.from], services: options.services}).filter((r) => !r.optional)
   requireKeysOfServices(manifest, env, 'keys', options.keys, options.services)
   // A Docker directory holds every service's keys: -s pulls only the selected services' ones.
@@ -117,7 +117,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       result.proposals.push({key, services, entry: `  ${key}:\n    services: [${services.join(', ')}]\n    description: pulled from ${options.from}`})
     }
   }
-  if (changes.size > 0) writeValues(store, changes)
+  if (changes.size > 0) writeStore(store, changes)
   result.written = changes.size
   result.requests = targets.requests
   return result

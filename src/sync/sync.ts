@@ -8,7 +8,7 @@ import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import {plural} from '../ui/style.js'
-import {readValues, type ValuesFile} from '../values/store.js'
+import {readStore, type ValuesFile} from '../values/store.js'
 import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
@@ -46,7 +46,7 @@ export interface PushOptions extends SyncOptions, ApplyOptions {
  * written (nothing to change, --dry-run or a failed check: no report).
  */
 export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
-  const store = readValues(manifest.valuesFile(env))
+  const store = readStore(manifest, env)
   const prepared = prepare(manifest, env, {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)})
   // What would fail for certain stops the push before anything is written anywhere.
   if (!options.dryRun) await preflight(prepared)
@@ -110,7 +110,7 @@ async function preflight({resolved, targets}: Prepared): Promise<void> {
 
 /** Destinations to visit, and how to read and plan one of them. */
 function prepare(manifest: Manifest, env: string, options: SyncOptions) {
-  const store = options.store ?? readValues(manifest.valuesFile(env))
+  const store = options.store ?? readStore(manifest, env)
   const state = new SyncState(manifest.dir)
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
   // Placeholders never leave the machine: push holds them back, and diff shows what push will do.

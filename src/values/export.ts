@@ -10,7 +10,7 @@ import type {KubernetesConfig} from '../targets/kubernetes.js'
 import {checkSecretData} from '../targets/kubernetes-data.js'
 import {encodeOrThrow} from './dotenv.js'
 import {fillHint} from './generate.js'
-import {readValues, type ValuesFile} from './store.js'
+import {readStore, type ValuesFile} from './store.js'
 
 /**
  * `envsync export`: an environment's values in a format another tool reads. The one place (with
@@ -122,7 +122,7 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
  * returned as the text to print — with what it holds, for notes and --json.
  */
 export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; services?: string[]; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string} {
-  const store = readValues(manifest.valuesFile(env))
+  const store = readStore(manifest, env)
   const selection = collectExport(manifest, env, store, options)
   const text = formatExport(selection)
   if (options.out) writeFileAtomic(options.out, text, 0o600)

@@ -4,7 +4,7 @@ import {didYouMean} from '../manifest/suggest.js'
 import {displayPath} from '../paths.js'
 import type {Secret} from '../secret.js'
 import {generate, recipeFor, recipeLength} from './recipes.js'
-import {readValues, writeValues, type ValuesFile} from './store.js'
+import {readStore, writeStore, type ValuesFile} from './store.js'
 
 export interface GeneratedKey {
   key: string
@@ -57,7 +57,7 @@ export function planGenerate(manifest: Manifest, env: string, keys: string[], fo
       return spec
     })
   }
-  const store = readValues(manifest.valuesFile(env))
+  const store = readStore(manifest, env)
   const plan: GeneratePlan = {environment: env, store, generate: [], kept: []}
   for (const spec of selected) {
     const current = store.values.get(spec.key)
@@ -86,7 +86,7 @@ export function applyGenerate(manifest: Manifest, plan: GeneratePlan): GenerateR
   const others: Secret[][] = []
   for (const other of manifest.environmentNames) {
     if (other === plan.environment || manifest.valuesFile(other) === plan.store.file) continue
-    const file = readValues(manifest.valuesFile(other))
+    const file = readStore(manifest, other)
     others.push(plan.generate.map((g) => file.values.get(g.key)).filter((v): v is Secret => v !== undefined))
   }
   const taken = others.flat()
@@ -97,6 +97,6 @@ export function applyGenerate(manifest: Manifest, plan: GeneratePlan): GenerateR
     for (let i = 0; i < 100 && taken.some((t) => t.equals(value)); i++) value = generate(g.recipe)
     changes.set(g.key, value.reveal())
   }
-  if (changes.size > 0) writeValues(plan.store, changes)
+  if (changes.size > 0) writeStore(plan.store, changes)
   return {environment: plan.environment, file: plan.store.display, generated: plan.generate, kept: plan.kept}
 }

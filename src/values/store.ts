@@ -3,6 +3,7 @@ import path from 'node:path'
 import {EnvsyncError} from '../errors.js'
 import {refuseSymlink, removeStaleTemps, writeFileAtomic} from '../files.js'
 import {readInputFile} from '../manifest/input-file.js'
+import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
@@ -18,6 +19,19 @@ export interface ValuesFile {
   doc: EnvDocument
   values: Map<string, Secret>
   duplicates: EnvEntry[]
+}
+
+/**
+ * The environment's store: where its values are read from and where generate, set and pull
+ * write them. Every command reads and writes values through these two functions only.
+ */
+export function readStore(manifest: Manifest, env: string): ValuesFile {
+  return readValues(manifest.valuesFile(env))
+}
+
+/** Sets (string) or removes (null) keys in the store the values were read from. */
+export function writeStore(store: ValuesFile, changes: Map<string, string | null>): void {
+  writeValues(store, changes)
 }
 
 export function readValues(file: string): ValuesFile {
