@@ -110,12 +110,50 @@ export class SyncState {
     }
   }
 
+  /**
+   * The change history, oldest first: one entry per destination written (the audit log's lines).
+   * Lines that are not entries are skipped: history informs, it never decides what to write.
+   */
+  history(): HistoryEntry[] {
+    refuseSymlink(this.dir, 'directory')
+    let text: string
+    try {
+      text = readFileNoFollow(path.join(this.dir, 'audit.log')).toString('utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw stateError(path.join(this.dir, 'audit.log'), error)
+    }
+    const out: HistoryEntry[] = []
+    for (const line of text.split('\n')) {
+      try {
+        const e = JSON.parse(line) as HistoryEntry
+        if (isObject(e) && typeof e.time === 'string' && typeof e.environment === 'string' && typeof e.destination === 'string') out.push(e)
+      } catch {
+        // a torn or foreign line
+      }
+    }
+    return out
+  }
+
   /** Appends lines to audit.log (never through a link). */
   audit(lines: string[]): void {
     if (lines.length === 0) return
     this.makeDir()
     appendFileNoFollow(path.join(this.dir, 'audit.log'), lines.join('\n') + '\n')
   }
+}
+
+/** One destination written by one push: who, when, which keys — never values or fingerprints. */
+export interface HistoryEntry {
+  time: string
+  user: string
+  environment: string
+  destination: string
+  status: 'applied' | 'failed'
+  added: string[]
+  updated: string[]
+  removed: string[]
+  error?: string
 }
 
 interface OwnershipRecord {
