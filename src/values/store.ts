@@ -19,6 +19,8 @@ export interface ValuesFile {
   doc: EnvDocument
   values: Map<string, Secret>
   duplicates: EnvEntry[]
+  /** The shared fingerprint key the store carries, if any (see fingerprintKeyOf). */
+  fingerprintKey?: Buffer
 }
 
 /**
@@ -76,4 +78,13 @@ export function writeValues(current: ValuesFile, changes: Map<string, string | n
   refuseSymlink(current.file, 'values file')
   removeStaleTemps(path.dirname(current.file), {of: (name) => name === path.basename(current.file), minAgeMs: 60_000})
   writeFileAtomic(current.file, text)
+}
+
+/**
+ * The fingerprint key that travels with the store (an encrypted store carries one, encrypted to
+ * its recipients), so every machine that can read the values computes the same fingerprints.
+ * Undefined: the store has none, and the machine's own key is used.
+ */
+export function fingerprintKeyOf(store: ValuesFile): Buffer | undefined {
+  return store.fingerprintKey
 }
