@@ -17,6 +17,8 @@ export interface Choice<T> {
 export interface Prompter {
   input(options: {message: string; default?: string; validate?: (v: string) => true | string}): Promise<string>
   confirm(options: {message: string; default?: boolean}): Promise<boolean>
+  /** Hidden input: the screen shows a mask, never the typed text (optional for scripted prompters). */
+  password?(options: {message: string; validate?: (v: string) => true | string}): Promise<string>
   checkbox<T>(options: {message: string; choices: Choice<T>[]; required?: boolean}): Promise<T[]>
   /** One of a list (a menu: write, go back, cancel). */
   select<T>(options: {message: string; choices: Omit<Choice<T>, 'checked'>[]}): Promise<T>
@@ -34,6 +36,7 @@ export async function prompter(): Promise<Prompter> {
   return {
     input: (o) => inquirer.input(o),
     confirm: (o) => inquirer.confirm(o),
+    password: (o) => inquirer.password({...o, mask: true}),
     checkbox: <T>(o: {message: string; choices: Choice<T>[]; required?: boolean}) =>
       inquirer.checkbox<T>({...o, pageSize: 15, loop: false}),
     select: <T>(o: {message: string; choices: Omit<Choice<T>, 'checked'>[]}) => inquirer.select<T>({...o, pageSize: 15, loop: false}),

@@ -20,7 +20,7 @@ export function renderExportNotes(selection: ExportSelection, missing: string[],
   return lines
 }
 
-export function renderExportWarning(): string {
+export function renderExportWarning(instead = 'use --out FILE to write them to a 0600 file instead'): string {
   const err = process.stderr
-  return `${style.yellow('warning', err)} printing secret values to the terminal; use --out FILE to write them to a 0600 file instead`
+  return `${style.yellow('warning', err)} printing secret values to the terminal; ${instead}`
 }

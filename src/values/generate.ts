@@ -1,8 +1,8 @@
 import {EnvsyncError} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
-import {didYouMean} from '../manifest/suggest.js'
 import {displayPath} from '../paths.js'
 import type {Secret} from '../secret.js'
+import {applicableKey} from './key.js'
 import {generate, recipeFor, recipeLength} from './recipes.js'
 import {readStore, writeStore, type ValuesFile} from './store.js'
 
@@ -36,14 +36,7 @@ export function planGenerate(manifest: Manifest, env: string, keys: string[], fo
   let selected: SecretDef[] = withRecipe
   if (keys.length > 0) {
     selected = keys.map((key) => {
-      const spec = applicable.find((s) => s.key === key)
-      if (!spec) {
-        const known = manifest.secret(key)
-        throw new EnvsyncError(
-          known ? `${key} does not apply to ${env} (only to ${known.environments?.join(', ')})` : `unknown key ${key}`,
-          {code: 'UNKNOWN_KEY', suggestion: known ? undefined : didYouMean(key, applicable.map((s) => s.key)) ?? 'see the keys in the manifest'},
-        )
-      }
+      const spec = applicableKey(manifest, env, key)
       if (!spec.generate) {
         const recipe = recipeFor(spec)
         const byHand = `set its value by hand: ${key}=… in ${displayPath(manifest.valuesFile(env))}`

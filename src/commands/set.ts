@@ -1,0 +1,78 @@
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
+
+import {EnvsyncError, ExitCode} from '../errors.js'
+import {BaseCommand} from '../ui/base-command.js'
+import {confirmProtected} from '../ui/prompt.js'
+import {renderFindings, renderSet} from '../ui/render-values.js'
+import {readValue} from '../ui/value-input.js'
+import {applicableKey} from '../values/key.js'
+import {generate} from '../values/recipes.js'
+import {applySet, hasValue, planSet} from '../values/set.js'
+import {readStore} from '../values/store.js'
+
+export default class SetCommand extends BaseCommand<typeof SetCommand> {
+  static summary = 'Set one value in an environment: typed hidden, piped on stdin, or generated.'
+  static description = `The value comes from a hidden prompt on a terminal (typed twice), from stdin when it is piped in, or from the key's recipe with --generate — never from the command line, where it would land in shell history and in \`ps\`. From stdin, one trailing newline is dropped, so \`echo "$V" |\` and \`printf %s "$V" |\` set the same value; --keep-newline keeps the bytes exactly.
+
+The new value is checked with the rules of \`envsync check\` (placeholder, length, format, randomness, reuse, weak): errors refuse it unless --force, warnings are printed. Replacing a value in a protected environment asks you to type the environment's name (--yes skips it). Written through the environment's store, atomically; the output names the key and a fingerprint, never the value.`
+
+  static examples = [
+    {description: 'Type a value (hidden)', command: '<%= config.bin %> set production STRIPE_SECRET_KEY'},
+    {description: 'Pipe it from another tool', command: 'vault kv get -field=key secret/stripe | <%= config.bin %> set production STRIPE_SECRET_KEY --yes'},
+    {description: 'A new random value by its recipe', command: '<%= config.bin %> set staging JWT_SECRET --generate'},
+    {description: 'A value ending in a newline, byte-exact', command: 'cat key.pem | <%= config.bin %> set development TLS_KEY --keep-newline'},
+  ]
+
+  static args = {
+    environment: Args.string({ignoreStdin: true, description: 'Environment whose store receives the value.', required: true}),
+    key: Args.string({ignoreStdin: true, description: 'The key, as named in the manifest.', required: true}),
+    value: Args.string({ignoreStdin: true, description: 'Not accepted: a value on the command line lands in shell history. Type it at the prompt or pipe it on stdin.'}),
+  }
+
+  // Extra words are refused below without being repeated: they may be a value split by spaces.
+  static strict = false
+
+  static flags = {
+    generate: Flags.boolean({char: 'g', description: "Draw a new random value by the key's generate recipe.", default: false}),
+    'keep-newline': Flags.boolean({description: 'Keep a trailing newline of the value read from stdin.', default: false}),
+    force: Flags.boolean({description: 'Write the value even when check finds errors in it.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation when replacing a value in a protected environment.', default: false}),
+  }
+
+  static usage = '<%= command.id %> ENVIRONMENT KEY [-g] [--keep-newline] [--force] [-y] [-m <value>] [--json]'
+
+  async run(): Promise<void> {
+    const {environment: env, key} = this.args
+    if (this.args.value !== undefined || key.includes('=')) {
+      throw new EnvsyncError('a value on the command line is not accepted: it would be kept in shell history and shown by ps', {
+        code: 'VALUE_IN_ARGV',
+        exitCode: ExitCode.usage,
+        suggestion: `run \`envsync set ${env} ${key.split('=')[0]}\` and type it, or pipe it: printf %s "$VALUE" | envsync set ${env} ${key.split('=')[0]}`,
+      })
+    }
+    const manifest = this.loadManifest()
+    const spec = applicableKey(manifest, env, key)
+    const store = readStore(manifest, env)
+    // Asked before the value is typed: a refusal after typing a secret wastes it.
+    if (hasValue(store, key) && manifest.isProtected(env)) await confirmProtected(env, `Replace the value of ${key}`, {yes: this.flags.yes, interactive: !this.json})
+    let value: string
+    if (this.flags.generate) {
+      if (!spec.generate) throw new EnvsyncError(`${key} has no generate recipe`, {code: 'NO_RECIPE', suggestion: `add \`generate: …\` to ${key} in the manifest, or type or pipe its value`})
+      value = generate(spec.generate).reveal()
+    } else {
+      value = await readValue(key, {interactive: !this.json, keepNewline: this.flags['keep-newline']})
+    }
+    const plan = planSet(manifest, env, spec, value, store)
+    const errors = plan.findings.filter((f) => f.severity === 'error')
+    if (errors.length > 0 && !this.flags.force) {
+      throw new EnvsyncError(`${key}: the new value fails check (${errors.map((f) => f.rule).join(', ')}); nothing was written (--force writes it anyway)`, {
+        code: 'VALUE_REJECTED',
+        problems: errors.length > 1 ? errors.map((f) => ({message: f.message, suggestion: f.hint})) : undefined,
+        suggestion: `${errors[0].message}: ${errors[0].hint}; or pass --force to write it anyway`,
+      })
+    }
+    for (const line of renderFindings(plan.findings)) this.note(line)
+    await this.finish(applySet(manifest, plan), renderSet)
+  }
+}
