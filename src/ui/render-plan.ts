@@ -62,6 +62,11 @@ function renderSharedError(group: DestinationPlan[]): string[] {
   ]
 }
 
+/** "2 to add, 1 to update" (nothing when in sync): a destination's changes in diff's words, which status repeats. */
+export function changeWords(c: {add: number; update: number; remove: number}): string[] {
+  return [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`].filter((w): w is string => Boolean(w))
+}
+
 function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   const head = style.bold(visible(p.destination.label))
   if (p.error) {
@@ -70,7 +75,7 @@ function renderDestination(p: DestinationPlan, verbose: boolean): string[] {
   }
   const c = countActions(p)
   const conflicts = p.keys.filter((k) => k.conflict).length
-  const parts = [c.add && `${c.add} to add`, c.update && `${c.update} to update`, c.remove && `${c.remove} to remove`, conflicts && style.red(`${plural(conflicts, 'conflict')}: push needs --force-conflicts`)].filter(Boolean)
+  const parts = [...changeWords(c), conflicts && style.red(`${plural(conflicts, 'conflict')}: push needs --force-conflicts`)].filter(Boolean)
   const status = parts.length > 0 ? parts.join(', ') : style.green('in sync')
   const lines = [`${head}${p.exists ? '' : style.dim(' (new)')}  ${status}`]
   const rows = p.keys
