@@ -118,6 +118,8 @@ function knownRanges(text: string, shown?: ReadonlySet<string>): [number, number
 }
 
 const PATTERNS: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
+  // An age private key, whoever's: registered or not, in any case (bech32 is read in either).
+  [/\bAGE-SECRET-KEY-1[0-9A-Z]{20,}/gi, REDACTED],
   // scheme://user:password@host → scheme://[redacted]@host
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"<>]+@/gi, `$1${REDACTED}@`],
   [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],

@@ -7,7 +7,7 @@ import {readStore, type ValuesFile} from '../values/store.js'
 import {describeFormat, formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
 import {dockerDeliveryNotes} from './delivery.js'
-import {gitFindings} from './git.js'
+import {encryptedGitFindings, gitFindings} from './git.js'
 import {checkRule, minLengthOf, specRules, valueRules, type Finding} from './rules.js'
 import {sameValueFindings} from './weak.js'
 import {placeholderKind} from './placeholder.js'
@@ -137,7 +137,9 @@ function todoItem(spec: SecretDef, hint: string): TodoItem {
 function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Finding[] {
   const out: Finding[] = []
   if (!store.exists) return out
-  if (store.mode !== undefined && (store.mode & 0o077) !== 0) {
+  // An encrypted values file is meant to be committed: what matters is that git does not ignore it.
+  if (store.encryption) out.push(...encryptedGitFindings(store.file, store.display))
+  else if (store.mode !== undefined && (store.mode & 0o077) !== 0) {
     out.push({
       severity: 'error',
       rule: 'file-mode',
@@ -145,7 +147,7 @@ function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Findi
       hint: `run \`chmod 600 ${shellPath(store.file)}\``,
     })
   }
-  out.push(...gitFindings(store.file, store.display))
+  if (!store.encryption) out.push(...gitFindings(store.file, store.display))
   // One warning per key, naming the line that wins: the last one.
   const lastLine = new Map<string, number>()
   for (const dup of store.duplicates) lastLine.set(dup.key, dup.line)

@@ -74,6 +74,22 @@ export function gitFindings(file: string, display: string): Finding[] {
   }]
 }
 
+/**
+ * An encrypted values file is committed on purpose; ignored by git, teammates and CI never
+ * receive it.
+ */
+export function encryptedGitFindings(file: string, display: string): Finding[] {
+  const git = gitStatus(file)
+  // A tracked file travels even when a pattern matches it; an untracked ignored one never does.
+  if (!git.inRepo || !git.ignored || git.inIndex) return []
+  return [{
+    severity: 'warning',
+    rule: 'git-ignored-encrypted',
+    message: `${display} is encrypted but git ignores it: teammates and CI will not receive its values`,
+    hint: `add \`!${path.basename(file)}\` to .gitignore (after the .env.* line) and commit ${display}`,
+  }]
+}
+
 /** "a, b, and c" of the steps that apply. */
 function steps(...all: (string | undefined)[]): string {
   const list = all.filter((s): s is string => s !== undefined)

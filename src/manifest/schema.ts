@@ -1,5 +1,7 @@
 import {z} from 'zod'
 
+import {isRecipient} from '../values/age.js'
+
 /**
  * The manifest, v1. Strict everywhere: an unknown key is an error (with a "did you mean"), never
  * silently ignored — a misspelled `requried: false` must not pass as valid.
@@ -123,9 +125,27 @@ const Targets = z.strictObject({
   render: RenderTarget.optional(),
 })
 
+/** An age X25519 recipient: `age1` and 58 bech32 characters, as age-keygen prints it. */
+const recipient = z.string().refine(isRecipient, {
+  error: (issue) => `"${String(issue.input).slice(0, 80)}" is not an age X25519 recipient: a public key such as age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p (\`envsync keys generate\` or \`age-keygen\` prints one; never paste the AGE-SECRET-KEY line)`,
+})
+
+/**
+ * Where an environment's values live, when not in the plain local file: one kind key, so other
+ * stores (secret managers) can join as kinds of their own.
+ */
+const Store = z.strictObject({
+  encrypted: z
+    .strictObject({
+      recipients: z.array(recipient).min(1).describe('age recipients (age1…) who can read the values: each teammate and the deploy runner.'),
+    })
+    .describe('The values file is committed, every value encrypted with age on its own line. Manage recipients with `envsync keys add/remove`.'),
+})
+
 const Environment = z.strictObject({
   description: z.string().optional(),
   file: z.string().min(1).optional().describe('Values file, relative to the manifest. Default .env.<environment>.'),
+  store: Store.optional().describe('Where the values live: default a git-ignored local file; `encrypted: {recipients: [age1…]}` keeps them encrypted and committed.'),
   protected: z.boolean().optional().describe('Confirmation before overwriting values or pushing. Default: true for names that mean production (production, prod, prd, live, prod-eu…).'),
   targets: Targets.optional(),
 })

@@ -6,6 +6,7 @@ import {readInputFile} from '../manifest/input-file.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
+import {encryptedText, readEncrypted, type Encryption} from './encrypted.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
 
 /** One environment's local values: the .env file as read, its values wrapped as secrets. */
@@ -21,6 +22,8 @@ export interface ValuesFile {
   duplicates: EnvEntry[]
   /** The shared fingerprint key the store carries, if any (see fingerprintKeyOf). */
   fingerprintKey?: Buffer
+  /** Set when the store is encrypted: `doc` then holds ciphertexts, `values` the decrypted values. */
+  encryption?: Encryption
 }
 
 /**
@@ -28,15 +31,26 @@ export interface ValuesFile {
  * write them. Every command reads and writes values through these two functions only.
  */
 export function readStore(manifest: Manifest, env: string): ValuesFile {
-  return readValues(manifest.valuesFile(env))
+  const file = manifest.valuesFile(env)
+  const encrypted = manifest.environment(env).store?.encrypted
+  if (!encrypted) return readValues(file)
+  return readEncrypted(readDocument(file), {env, recipients: encrypted.recipients, projectDir: manifest.dir})
 }
 
 /** Sets (string) or removes (null) keys in the store the values were read from. */
 export function writeStore(store: ValuesFile, changes: Map<string, string | null>): void {
-  writeValues(store, changes)
+  if (store.encryption) writeText(store, encryptedText(store, changes))
+  else writeValues(store, changes)
 }
 
 export function readValues(file: string): ValuesFile {
+  const read = readDocument(file)
+  read.values = new Map([...envValues(read.doc)].map(([k, v]) => [k, new Secret(v)]))
+  return read
+}
+
+/** The file parsed, its values not yet read (an encrypted file's are ciphertexts). */
+export function readDocument(file: string): ValuesFile {
   const display = displayPath(file)
   let text = ''
   let exists = true
@@ -49,8 +63,7 @@ export function readValues(file: string): ValuesFile {
     mode = read.mode
   } else exists = false
   const doc = parseEnv(text, display)
-  const values = new Map([...envValues(doc)].map(([k, v]) => [k, new Secret(v)]))
-  return {file, display, exists, mode, doc, values, duplicates: duplicateKeys(doc)}
+  return {file, display, exists, mode, doc, values: new Map(), duplicates: duplicateKeys(doc)}
 }
 
 function isUtf8(bytes: Buffer): boolean {
@@ -74,7 +87,11 @@ function notText(display: string): EnvsyncError {
  * killed run left (they hold values) are removed once no write could still be using them.
  */
 export function writeValues(current: ValuesFile, changes: Map<string, string | null>): void {
-  const text = applyChanges(current.doc, changes, current.display)
+  writeText(current, applyChanges(current.doc, changes, current.display))
+}
+
+/** Replaces the store's file with `text`, atomically (see writeValues). */
+export function writeText(current: ValuesFile, text: string): void {
   refuseSymlink(current.file, 'values file')
   removeStaleTemps(path.dirname(current.file), {of: (name) => name === path.basename(current.file), minAgeMs: 60_000})
   writeFileAtomic(current.file, text)

@@ -1,0 +1,178 @@
+import {randomBytes} from 'node:crypto'
+
+import {EnvsyncError} from '../errors.js'
+import {registerSecret} from '../redact.js'
+import {Secret} from '../secret.js'
+import {plural} from '../words.js'
+import {AgeError, decrypt, encrypt, parseRecipient, type AgeIdentity} from './age.js'
+import {applyChanges, type EnvEntry} from './dotenv.js'
+import {loadIdentities} from './identity.js'
+import type {ValuesFile} from './store.js'
+
+/**
+ * An encrypted store: the environment's dotenv file, committed, each value its own age file
+ * (`KEY=age:<base64>`), so a git diff shows which keys changed and never a value. A header line
+ * carries the store's fingerprint key, encrypted to the same recipients, so every machine that
+ * can read the values computes the same fingerprints.
+ */
+
+export interface Encryption {
+  env: string
+  /** The manifest's recipients (age1…) for the environment. */
+  recipients: string[]
+  projectDir: string
+}
+
+const PREFIX = 'age:'
+const HEADER = /^#envsync:fingerprint-key=(\S*)[ \t]*\r?$/m
+
+function header(env: string, fingerprintKey: string): string {
+  return [
+    `# ${env} values, encrypted by envsync with age (https://age-encryption.org): safe to commit.`,
+    '# Each value is encrypted on its own line to the recipients in envsync.yaml.',
+    `# Read one with \`envsync get ${env} KEY\`; change them with envsync, not by hand.`,
+    `#envsync:fingerprint-key=${fingerprintKey}`,
+    '',
+  ].join('\n')
+}
+
+/** The store's values, decrypted in memory. `plain` is the file as read (its values ciphertexts). */
+export function readEncrypted(plain: ValuesFile, encryption: Encryption): ValuesFile {
+  const store: ValuesFile = {...plain, values: new Map(), encryption}
+  const keyLine = HEADER.exec(plain.doc.text)
+  if (plain.doc.entries.length === 0 && !keyLine) return store
+  const identities = identitiesFor(store)
+  const open = (text: string, what: string, line: number): Buffer => {
+    const bytes = text.startsWith(PREFIX) ? strictBase64(text.slice(PREFIX.length)) : undefined
+    if (!bytes) throw damaged(store, what, line, text.startsWith(PREFIX) ? 'is not base64' : 'is not encrypted (a plain value in an encrypted file)')
+    let out: Buffer | undefined
+    try {
+      out = decrypt(bytes, identities.list)
+    } catch (error) {
+      if (error instanceof AgeError) throw damaged(store, what, line, `does not decrypt: ${error.message}`)
+      throw error
+    }
+    if (!out) throw notARecipient(store, identities)
+    return out
+  }
+  if (keyLine) {
+    const line = plain.doc.text.slice(0, keyLine.index).split('\n').length
+    store.fingerprintKey = open(keyLine[1], 'the fingerprint key', line)
+    registerSecret(store.fingerprintKey.toString('base64'))
+  }
+  for (const entry of lastEntries(plain.doc.entries)) {
+    const bytes = open(entry.value, entry.key, entry.line)
+    const value = bytes.toString('utf8')
+    if (!Buffer.from(value, 'utf8').equals(bytes)) throw damaged(store, entry.key, entry.line, 'does not decrypt to text')
+    store.values.set(entry.key, new Secret(value))
+  }
+  return store
+}
+
+/** The last entry of each key: the one a dotenv reader takes. */
+function lastEntries(entries: EnvEntry[]): EnvEntry[] {
+  return [...new Map(entries.map((e) => [e.key, e])).values()]
+}
+
+function strictBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0 || text.length === 0) return undefined
+  return Buffer.from(text, 'base64')
+}
+
+/**
+ * Sets or removes keys. An unchanged value keeps its ciphertext (the diff shows only what
+ * changed); a new or changed one is encrypted to the manifest's recipients.
+ */
+export function encryptedText(store: ValuesFile, changes: Map<string, string | null>): string {
+  const encryption = store.encryption!
+  const recipients = recipientKeys(encryption)
+  const cipher = new Map<string, string | null>()
+  for (const [key, value] of changes) {
+    if (value === null) cipher.set(key, null)
+    else if (store.values.get(key)?.reveal() !== value || !isCiphertext(store, key)) cipher.set(key, seal(value, recipients))
+  }
+  return withHeader(store, applyChanges(store.doc, cipher, store.display), recipients, false)
+}
+
+/**
+ * The whole file encrypted afresh to `recipients` (keys add/remove, and a plain store's
+ * conversion): every value and the fingerprint key get new ciphertexts.
+ */
+export function reencryptedText(store: ValuesFile, recipientList: string[]): string {
+  if (store.duplicates.length > 0) {
+    const d = store.duplicates[0]
+    throw new EnvsyncError(`${store.display}:${d.line}: ${d.key} is set more than once`, {
+      code: 'VALUES_DUPLICATE',
+      location: {file: store.display, line: d.line},
+      suggestion: `keep one ${d.key}= line, then run this again (an earlier line would stay as it is)`,
+    })
+  }
+  const recipients = recipientList.map((r) => parseRecipient(r)!)
+  const cipher = new Map([...store.values].map(([key, value]): [string, string] => [key, seal(value.reveal(), recipients)]))
+  return withHeader(store, applyChanges(store.doc, cipher, store.display), recipients, true)
+}
+
+function isCiphertext(store: ValuesFile, key: string): boolean {
+  const entry = lastEntries(store.doc.entries).find((e) => e.key === key)
+  return entry?.value.startsWith(PREFIX) ?? false
+}
+
+function seal(value: string | Buffer, recipients: Buffer[]): string {
+  return PREFIX + encrypt(typeof value === 'string' ? Buffer.from(value, 'utf8') : value, recipients).toString('base64')
+}
+
+function recipientKeys(encryption: Encryption): Buffer[] {
+  return encryption.recipients.map((r) => parseRecipient(r)!)
+}
+
+/** The header with the fingerprint key: kept as is, unless re-encrypting or there is none yet. */
+function withHeader(store: ValuesFile, text: string, recipients: Buffer[], fresh: boolean): string {
+  const current = HEADER.exec(text)
+  if (current && !fresh) return text
+  const key = store.fingerprintKey ?? randomBytes(32)
+  store.fingerprintKey = key
+  const line = seal(key, recipients)
+  if (current) return text.replace(HEADER, `#envsync:fingerprint-key=${line}`)
+  return header(store.encryption?.env ?? 'these', line) + text
+}
+
+interface Held {
+  list: AgeIdentity[]
+  source?: string
+  looked: string[]
+}
+
+function identitiesFor(store: ValuesFile): Held {
+  const {env, projectDir} = store.encryption!
+  const found = loadIdentities(projectDir)
+  if (found.identities.length === 0) {
+    throw new EnvsyncError(`${env}'s values are encrypted; no age identity found (looked in ${found.looked.join(' and ')})`, {
+      code: 'STORE_LOCKED',
+      location: {file: store.display},
+      suggestion: `run \`envsync keys generate\` and ask a teammate to add your recipient (\`envsync keys add ${env} age1…\`), or set ENVSYNC_AGE_KEY in CI`,
+    })
+  }
+  return {list: found.identities, source: found.source, looked: found.looked}
+}
+
+function notARecipient(store: ValuesFile, held: Held): EnvsyncError {
+  const {env, recipients} = store.encryption!
+  const mine = held.list.map((i) => i.recipient)
+  const theirs = recipients.length > 0 ? recipients.join(', ') : 'none in the manifest'
+  return new EnvsyncError(
+    `${env}'s values are encrypted to ${plural(recipients.length, 'recipient')} (${theirs}); your ${held.list.length === 1 ? 'identity' : 'identities'} from ${held.source} (${mine.join(', ')}) ${held.list.length === 1 ? 'is' : 'are'} not among them`,
+    {
+      code: 'STORE_LOCKED',
+      location: {file: store.display},
+      suggestion: `ask a teammate to run \`envsync keys add ${env} ${mine[0]}\``,
+    },
+  )
+}
+
+function damaged(store: ValuesFile, what: string, line: number, why: string): EnvsyncError {
+  return new EnvsyncError(`${what} ${why}`, {
+    code: 'STORE_DAMAGED',
+    location: {file: store.display, line},
+    suggestion: `restore ${store.display} from git (\`git checkout -- ${store.display}\`) or set ${what === 'the fingerprint key' ? 'the values' : what} again; nothing was written`,
+  })
+}

@@ -1,0 +1,103 @@
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {EnvsyncError} from '../errors.js'
+import {homePath, shellPath} from '../paths.js'
+import {registerSecret} from '../redact.js'
+import {parseIdentity, type AgeIdentity} from './age.js'
+
+/** Where this machine's age identities come from: CI's variable first, then a file outside the repo. */
+export interface Identities {
+  identities: AgeIdentity[]
+  /** Where they were found, or every place looked when none was. */
+  source?: string
+  looked: string[]
+}
+
+/** The default identity file: $XDG_CONFIG_HOME/envsync/age.key (~/.config/envsync/age.key). */
+export function defaultIdentityFile(): string {
+  const config = process.env.XDG_CONFIG_HOME || path.join(process.env.HOME || os.homedir(), '.config')
+  return path.join(config, 'envsync', 'age.key')
+}
+
+/** The identity file envsync reads: ENVSYNC_AGE_KEY_FILE, else the default. */
+export function identityFile(): string {
+  return process.env.ENVSYNC_AGE_KEY_FILE ? path.resolve(process.env.ENVSYNC_AGE_KEY_FILE) : defaultIdentityFile()
+}
+
+const cache = new Map<string, Identities>()
+
+/**
+ * This machine's identities, for a project in `projectDir` (an identity file inside it is refused:
+ * it would be one `git add` away from the repo). Secret keys are registered with the redaction
+ * point as soon as they are read.
+ */
+export function loadIdentities(projectDir: string): Identities {
+  const fromEnv = process.env.ENVSYNC_AGE_KEY
+  const file = identityFile()
+  const cacheKey = `${fromEnv ?? ''}\0${file}\0${projectDir}`
+  const cached = cache.get(cacheKey)
+  if (cached) return cached
+  let result: Identities
+  if (fromEnv?.trim()) result = {identities: parseIdentities(fromEnv, 'ENVSYNC_AGE_KEY'), source: 'ENVSYNC_AGE_KEY', looked: ['ENVSYNC_AGE_KEY']}
+  else {
+    const looked = ['ENVSYNC_AGE_KEY', homePath(file)]
+    const text = readIdentityFile(file, projectDir)
+    result = text === undefined ? {identities: [], looked} : {identities: parseIdentities(text, homePath(file)), source: homePath(file), looked}
+  }
+  cache.set(cacheKey, result)
+  return result
+}
+
+/** Identity lines (AGE-SECRET-KEY-1…), comments and blank lines skipped, as age reads them. */
+function parseIdentities(text: string, where: string): AgeIdentity[] {
+  const identities: AgeIdentity[] = []
+  const lines = text.split(/\r?\n/)
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim()
+    if (line.startsWith('AGE-SECRET-KEY-')) registerSecret(line)
+    if (!line || line.startsWith('#')) continue
+    const identity = parseIdentity(line)
+    if (!identity) {
+      throw new EnvsyncError(`${where}${where.startsWith('ENVSYNC') ? '' : `:${i + 1}`}: not an age identity (expected AGE-SECRET-KEY-1…)`, {
+        code: 'IDENTITY_INVALID',
+        suggestion: 'an identity is one AGE-SECRET-KEY-1… line per key, as `envsync keys generate` or `age-keygen` writes it',
+      })
+    }
+    identities.push(identity)
+  }
+  return identities
+}
+
+function readIdentityFile(file: string, projectDir: string): string | undefined {
+  const rel = path.relative(path.resolve(projectDir), file)
+  const inside = !rel.startsWith('..') && !path.isAbsolute(rel)
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new EnvsyncError(`cannot read the age identity file ${homePath(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {code: 'IDENTITY_UNREADABLE', suggestion: `check that ${homePath(file)} is a file you can read`})
+  }
+  try {
+    if (inside) {
+      throw new EnvsyncError(`the age identity file ${shellPath(file)} is inside the project: a private key must never be one \`git add\` away from the repository`, {
+        code: 'IDENTITY_IN_PROJECT',
+        suggestion: `move it out of the project (\`mv ${shellPath(file)} ${homePath(defaultIdentityFile())}\`) or point ENVSYNC_AGE_KEY_FILE outside it`,
+      })
+    }
+    const st = fstatSync(fd)
+    if (!st.isFile() || st.size > 64 * 1024) throw new EnvsyncError(`${homePath(file)} is not an age identity file`, {code: 'IDENTITY_INVALID', suggestion: 'an identity file holds AGE-SECRET-KEY-1… lines'})
+    // As ssh does with private keys: a key others can read is no longer only yours.
+    if ((st.mode & 0o077) !== 0) {
+      throw new EnvsyncError(`the age identity file ${homePath(file)} has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: others on this machine can read your private key`, {
+        code: 'IDENTITY_MODE',
+        suggestion: `\`chmod 600 ${homePath(file)}\``,
+      })
+    }
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
