@@ -141,7 +141,7 @@ function missingKeys(manifest: Manifest, env: string, store: ValuesFile): string
 
 /** `plain`, or the kind key of the manifest's `store:` option (`encrypted`, later a secret manager). */
 function storeKind(manifest: Manifest, env: string): string {
-  const option = (manifest.environment(env) as {store?: Record<string, unknown>}).store
+  const option = manifest.environment(env).store
   return (option && Object.keys(option)[0]) ?? 'plain'
 }
 

@@ -97,7 +97,7 @@ describe('envsync status', () => {
       expect(dev).not.to.have.property('drift')
 
       const text = await run(['status', 'development'])
-      expect(text.stdout).to.match(/docker secrets\/development +\d{4}-\d\d-\d\d \d\d:\d\d UTC by \S+/)
+      expect(text.stdout).to.match(/docker secrets\/development +\d{4}-\d\d-\d\d \d\d:\d\d UTC by \S/)
       expect(text.stdout).not.to.include('staging')
       assertNoLeak(Object.values(values), before.stdout, before.stderr, push.stderr, after.stdout, after.stderr, text.stdout, text.stderr, ...p.syncRecords())
     })
@@ -107,7 +107,7 @@ describe('envsync status', () => {
       const inSync = await run(['status', 'development', '--live', '--exit-code'])
       expect(inSync.exitCode, inSync.stdout + inSync.stderr).to.equal(0)
       expect(inSync.stdout).to.match(/DESTINATION +LAST PUSH +DRIFT/)
-      expect(inSync.stdout).to.match(/docker secrets\/development +.* UTC by \S+ +in sync$/m)
+      expect(inSync.stdout).to.match(/docker secrets\/development +.* UTC by .+ +in sync$/m)
 
       const changed = long('NEW')
       p.write('.env.development', envFile({...values, API_TOKEN: changed}))
@@ -146,6 +146,48 @@ describe('envsync status', () => {
       expect(r.stdout).to.match(/^development .*\n {2}values: all set/m)
       expect(r.stdout).to.include('docker secrets/staging')
       assertNoLeak(Object.values(values), r.stdout, r.stderr)
+    })
+  })
+
+  describe('an encrypted store', () => {
+    let homes: TempProject | undefined
+    afterEach(() => homes?.cleanup())
+
+    it('that this machine holds no key for is "locked (no key)": its destinations and the other environments are still shown (exit 0)', async () => {
+      p = new TempProject('envsync-status-locked-')
+      p.write('envsync.yaml', DOCKER)
+      const values = {JWT_SECRET: long('JWT'), API_TOKEN: long('API')}
+      p.write('.env.development', envFile(values))
+      p.write('.env.production', envFile(values))
+      // Homes outside the project: an identity file inside it is refused.
+      homes = new TempProject('envsync-status-homes-')
+      const keyHome = (name: string) => ({HOME: homes!.path(name), XDG_CONFIG_HOME: homes!.path(`${name}/.config`), ENVSYNC_AGE_KEY: undefined, ENVSYNC_AGE_KEY_FILE: undefined})
+      const generated = await run(['keys', 'generate'], keyHome('alice'))
+      expect(generated.exitCode, generated.stderr).to.equal(0)
+      const recipient = /age1[0-9a-z]{58}/.exec(generated.stdout)![0]
+      expect((await run(['keys', 'add', 'production', recipient], keyHome('alice'))).exitCode).to.equal(0)
+
+      const mine = await run(['status', 'production', '--json'], keyHome('alice'))
+      expect(mine.exitCode, mine.stdout).to.equal(0)
+      const [readable] = JSON.parse(mine.stdout).result.environments
+      expect(readable.store).to.deep.equal({file: '.env.production', kind: 'encrypted', exists: true, locked: false})
+      expect(readable.missing).to.deep.equal([])
+
+      // Someone else's machine: no identity at all.
+      const theirs = await run(['status', '--live', '--json'], keyHome('bob'))
+      expect(theirs.exitCode, theirs.stdout).to.equal(0)
+      const byEnv = Object.fromEntries(JSON.parse(theirs.stdout).result.environments.map((e: {environment: string}) => [e.environment, e]))
+      expect(byEnv.production.store).to.deep.equal({file: '.env.production', kind: 'encrypted', exists: true, locked: true})
+      expect(byEnv.production).not.to.have.property('missing')
+      expect(byEnv.production).not.to.have.property('error')
+      expect(byEnv.production.destinations.map((d: {label: string; drift?: unknown}) => [d.label, d.drift])).to.deep.equal([['docker secrets/production', undefined]])
+      expect(byEnv.development.destinations[0].drift).to.deep.equal({changes: 3, add: 3, update: 0, remove: 0})
+      const text = await run(['status', '--live'], keyHome('bob'))
+      expect(text.exitCode).to.equal(0)
+      expect(text.stdout).to.match(/^production {2}protected · \.env\.production \(encrypted\) {2}locked \(no key\)$/m)
+      expect(text.stdout).to.match(/docker secrets\/production +never pushed +unknown \(locked\)$/m)
+      expect(text.stdout).to.match(/^development .*\n {2}values: all set/m)
+      assertNoLeak(Object.values(values), generated.stdout, generated.stderr, mine.stdout, theirs.stdout, theirs.stderr, text.stdout, text.stderr)
     })
   })
 
@@ -193,8 +235,8 @@ describe('envsync status', () => {
 
       const live = await run(['status', '--live'], env())
       expect(live.exitCode, live.stdout + live.stderr).to.equal(0)
-      expect(live.stdout).to.match(/railway shop\/production service api +\S+ \S+ UTC by \S+ +in sync$/m)
-      expect(live.stdout).to.match(/render service shop-api +\S+ \S+ UTC by \S+ +1 to update$/m)
+      expect(live.stdout).to.match(/railway shop\/production service api +\S+ \S+ UTC by .+ +in sync$/m)
+      expect(live.stdout).to.match(/render service shop-api +\S+ \S+ UTC by .+ +1 to update$/m)
 
       // Render refuses the key: its row says so, Railway's rows are still read.
       const broken = await run(['status', '--live', '--json'], env('rnd_wrongKey_0000000000000000'))
