@@ -112,11 +112,14 @@ export function planDestination(input: PlanInput): DestinationPlan {
     }
   }
   // After the apply envsync owns what it wrote or left in place from the manifest, minus removals;
-  // keys outside --only keep their previous ownership.
+  // keys outside the scope (-s, --only) keep their previous ownership exactly.
   // A write-only value envsync did not write ('unknown': a sealed variable someone else set)
   // keeps the ownership and fingerprint it had: recording it as pushed would make the next diff
-  // call it unchanged while the platform holds another value.
-  const after = new Set([...owned].filter((k) => !only || !only.has(k) || keys.some((p) => p.key === k && p.action === 'unknown')))
+  // call it unchanged while the platform holds another value. So does a key with no local value
+  // ('missing': left as it is live, still envsync's). An owned key in scope that is neither in
+  // the manifest nor live is gone: forgotten.
+  const kept = new Set(keys.filter((p) => p.action === 'unknown' || p.action === 'missing').map((p) => p.key))
+  const after = new Set([...owned].filter((k) => !only || !only.has(k) || kept.has(k)))
   const settled = new Set<string>()
   for (const k of keys) {
     if (k.action === 'add' || k.action === 'update' || k.action === 'unchanged') {

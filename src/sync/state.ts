@@ -1,5 +1,7 @@
-import {randomBytes} from 'node:crypto'
-import {constants, closeSync, openSync, writeSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {createHash, randomBytes} from 'node:crypto'
+import {constants, closeSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
@@ -7,40 +9,57 @@ import {appendFileNoFollow, lockSync, makeDir, readFileNoFollow, refuseSymlink, 
 import {displayPath, projectPath} from '../paths.js'
 
 /**
- * Local sync state beside the manifest, in .envsync/ (git-ignored):
- * - key: the HMAC key for fingerprints (random, 0600), so fingerprints of short values cannot be
- *   brute-forced by someone who sees a diff;
- * - ownership.json: which keys envsync put in each destination whose platform cannot record it
- *   itself, with a keyed fingerprint of the value last pushed (a Railway sealed variable cannot
- *   be read back; the fingerprint says whether the local value changed since) — never values.
- *   For Kubernetes and Docker, which record it themselves, only which keys are there: a
- *   reminder to visit a destination the manifest no longer feeds, to remove them.
- *   Updated per destination as its writes land (under ownership.lock), so an interrupted run
- *   forgets nothing it wrote. A file that cannot be read as such is refused, never taken as empty.
- * - audit.log: one JSON line per destination written.
+ * envsync's state beside the manifest, in .envsync/ — committed, so a fresh clone or a CI runner
+ * knows what the machine that pushed knows (Railway and Render variables carry no metadata of
+ * their own to keep it in; Kubernetes and Docker keep theirs on the platform):
+ * - ownership.tsv: one line per (destination, key) envsync put there, with a keyed fingerprint
+ *   of the value last pushed and the id of the key that made it (a Railway sealed variable
+ *   cannot be read back; the fingerprint says whether the local value changed since) — never
+ *   values. For Kubernetes and Docker only which keys are there: a reminder to visit a
+ *   destination the manifest no longer feeds. Updated per destination as its writes land (under
+ *   a lock), so an interrupted run forgets nothing it wrote.
+ * - history.jsonl: one JSON line per destination written: who, when, which keys.
+ * Both are line-oriented and merged by git's union driver (.gitattributes, no per-clone setup),
+ * so two clones that pushed at once merge without conflicts; reading tolerates what a union
+ * merge makes (a key listed twice with different fingerprints: owned, fingerprint unknown) and
+ * refuses conflict markers. A file that cannot be read as such is refused, never taken as empty.
+ * - local/ (git-ignored by .envsync/.gitignore): this machine's fingerprint key (used when the
+ *   store carries none), locks.
  * Destinations are named by ids without absolute paths (the Docker directory relative to the
  * manifest), so moving or re-cloning the checkout keeps the records.
- * None of them is read or written through a symbolic link.
+ * Older versions kept ownership.json, audit.log and key (git-ignored) here: they are read, and
+ * moved to this layout on the next write. Nothing is read or written through a symbolic link.
  */
 export class SyncState {
   readonly dir: string
   readonly #root: string
-  #records?: Map<string, OwnershipRecord>
+  readonly #local: string
+  #records?: Records
+  /** Id of the fingerprint key this run uses (set by fingerprintKey). */
+  #keyId?: string
 
   constructor(manifestDir: string) {
     this.#root = manifestDir
     this.dir = path.join(manifestDir, '.envsync')
+    this.#local = path.join(this.dir, 'local')
   }
 
-  fingerprintKey(): Buffer {
-    const file = path.join(this.dir, 'key')
+  /**
+   * The HMAC key for fingerprints: the one the store carries (every machine that can read the
+   * values computes the same fingerprints), else this machine's own (random, 0600, in local/).
+   */
+  fingerprintKey(shared?: Buffer): Buffer {
+    const key = shared ?? this.machineKey()
+    this.#keyId = keyId(key)
+    return key
+  }
+
+  private machineKey(): Buffer {
+    const file = path.join(this.#local, 'key')
     refuseSymlink(this.dir, 'directory')
-    try {
-      return checkKey(file, readFileNoFollow(file))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(file, error)
-    }
-    this.makeDir()
+    const existing = this.readMachineKey()
+    if (existing) return existing
+    this.makeDirs()
     try {
       // Exclusive create (never replace, never through a link): of two processes racing here,
       // the first key wins for both.
@@ -56,97 +75,201 @@ export class SyncState {
     return checkKey(file, readFileNoFollow(file))
   }
 
-  private makeDir(): void {
+  /** local/key, or an older version's .envsync/key moved there (it must never be committed). */
+  private readMachineKey(): Buffer | undefined {
+    const file = path.join(this.#local, 'key')
+    const old = path.join(this.dir, 'key')
+    for (const f of [file, old]) {
+      try {
+        const key = checkKey(f, readFileNoFollow(f))
+        if (f === old) {
+          this.makeDirs()
+          try {
+            renameSync(old, file)
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(old, error)
+          }
+        }
+        return key
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(f, error)
+      }
+    }
+    return undefined
+  }
+
+  /** .envsync/ and local/, with the files that keep local/ out of git and merge the rest. */
+  private makeDirs(): void {
     try {
       makeDir(this.dir)
+      makeDir(this.#local)
+      for (const [name, text] of Object.entries(GIT_FILES)) {
+        const file = path.join(this.dir, name)
+        refuseSymlink(file)
+        try {
+          readFileNoFollow(file)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+          writeFileAtomic(file, text, 0o644)
+        }
+      }
     } catch (error) {
       throw stateError(this.dir, error)
     }
   }
 
-  private ownershipFile(): string {
-    return path.join(this.dir, 'ownership.json')
+  private file(name: 'ownership.tsv' | 'history.jsonl' | 'ownership.json' | 'audit.log'): string {
+    return path.join(this.dir, name)
   }
 
-  private readOwnership(): Map<string, OwnershipRecord> {
-    const file = this.ownershipFile()
+  /** ownership.tsv, with an older version's ownership.json folded in (its fingerprints are this machine's key's). */
+  private readOwnership(): Records {
     refuseSymlink(this.dir, 'directory')
-    let text: string
-    try {
-      text = readFileNoFollow(file).toString('utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
-      throw stateError(file, error)
+    const records: Records = new Map()
+    const tsv = readText(this.file('ownership.tsv'))
+    if (tsv !== undefined) parseOwnership(this.file('ownership.tsv'), tsv, records)
+    const json = readText(this.file('ownership.json'))
+    if (json !== undefined) {
+      const machine = this.readMachineKey()
+      const id = machine && keyId(machine)
+      for (const [dest, r] of migrateIds(this.#root, parseOldOwnership(this.file('ownership.json'), json))) {
+        const record = records.get(dest) ?? new Map<string, Owned>()
+        for (const k of r.keys) if (!record.has(k)) record.set(k, r.pushed?.[k] && id ? {keyId: id, fingerprint: r.pushed[k]} : {})
+        records.set(dest, record)
+      }
     }
-    return migrateIds(this.#root, parseOwnership(file, text))
+    return records
   }
 
-  /** Keys envsync put in a destination, with the keyed fingerprint of what it last pushed. */
-  ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
+  private records(): Records {
     // Read once per run (a push asks for every destination, several times).
     this.#records ??= this.readOwnership()
-    const record = this.#records.get(destinationId)
-    return {keys: new Set(record?.keys ?? []), pushed: new Map(Object.entries(record?.pushed ?? {}))}
+    return this.#records
   }
 
-  /** Records ownership for several destinations at once, under a lock (concurrent pushes). */
+  /** Keys envsync put in a destination, with the fingerprints (under this run's key) of what it last pushed. */
+  ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
+    const record = this.records().get(destinationId) ?? new Map<string, Owned>()
+    const pushed = [...record].filter(([, o]) => o.fingerprint && o.keyId === this.#keyId).map(([k, o]) => [k, o.fingerprint!] as const)
+    return {keys: new Set(record.keys()), pushed: new Map(pushed)}
+  }
+
+  /** Whether a key's last pushed fingerprint was made under another key (another machine's): never compared. */
+  foreignFingerprint(destinationId: string, key: string): boolean {
+    const o = this.records().get(destinationId)?.get(key)
+    return o?.fingerprint !== undefined && o.keyId !== this.#keyId
+  }
+
+  /**
+   * Records ownership for several destinations at once, under a lock (concurrent pushes). A
+   * fingerprint another key made is kept for a key still owned that this run has none for: the
+   * machine that made it can still compare against it.
+   */
   recordOwnership(updates: Map<string, {keys: Set<string>; pushed: Map<string, string>}>): void {
     if (updates.size === 0) return
-    this.makeDir()
-    const release = lockSync(path.join(this.dir, 'ownership.lock'), displayPath(this.ownershipFile()))
-    try {
+    this.makeDirs()
+    const file = this.file('ownership.tsv')
+    this.locked(() => {
       // Under the lock no other envsync writes here: temp files left by a killed run can go.
-      removeStaleTemps(this.dir, {of: (name) => name === 'ownership.json'})
+      removeStaleTemps(this.dir, {of: (name) => name === 'ownership.tsv' || name === 'history.jsonl'})
       const all = this.readOwnership()
       for (const [id, {keys, pushed}] of updates) {
-        if (keys.size === 0) all.delete(id)
-        else all.set(id, {keys: [...keys].sort(), pushed: Object.fromEntries([...pushed].filter(([k]) => keys.has(k)).sort())})
+        const before = all.get(id)
+        const record = new Map<string, Owned>()
+        for (const k of keys) {
+          const fp = pushed.get(k)
+          const old = before?.get(k)
+          record.set(k, fp ? {keyId: this.#keyId, fingerprint: fp} : old?.fingerprint && old.keyId !== this.#keyId ? old : {})
+        }
+        if (record.size === 0) all.delete(id)
+        else all.set(id, record)
       }
-      const destinations = Object.fromEntries([...all].sort(([a], [b]) => a.localeCompare(b)))
-      writeFileAtomic(this.ownershipFile(), JSON.stringify({version: 1, destinations}, null, 2) + '\n')
+      writeFileAtomic(file, formatOwnership(all), 0o644)
+      removeOld(this.file('ownership.json'))
       this.#records = all
+    })
+  }
+
+  private locked<T>(fn: () => T): T {
+    const release = lockSync(path.join(this.#local, 'state.lock'), displayPath(this.dir))
+    try {
+      return fn()
     } finally {
       release()
     }
   }
 
   /**
-   * The change history, oldest first: one entry per destination written (the audit log's lines).
-   * Lines that are not entries are skipped: history informs, it never decides what to write.
+   * The change history, oldest first: one entry per destination written (history.jsonl, after an
+   * older version's audit.log). Lines that are not entries are skipped, and a line a merge
+   * brought twice counts once: history informs, it never decides what to write.
    */
   history(): HistoryEntry[] {
     refuseSymlink(this.dir, 'directory')
-    let text: string
-    try {
-      text = readFileNoFollow(path.join(this.dir, 'audit.log')).toString('utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw stateError(path.join(this.dir, 'audit.log'), error)
-    }
+    const text = (readText(this.file('audit.log')) ?? '') + (readText(this.file('history.jsonl')) ?? '')
     const out: HistoryEntry[] = []
+    const seen = new Set<string>()
     for (const line of text.split('\n')) {
+      if (seen.has(line)) continue
+      seen.add(line)
       try {
         const e = JSON.parse(line) as HistoryEntry
         if (isObject(e) && typeof e.time === 'string' && typeof e.environment === 'string' && typeof e.destination === 'string') out.push(e)
       } catch {
-        // a torn or foreign line
+        // a torn or foreign line (or a conflict marker: history is never refused for one)
       }
     }
-    return out
+    return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
   }
 
-  /** Appends lines to audit.log (never through a link). */
-  audit(lines: string[]): void {
-    if (lines.length === 0) return
-    this.makeDir()
-    appendFileNoFollow(path.join(this.dir, 'audit.log'), lines.join('\n') + '\n')
+  /** Appends entries to history.jsonl with who made them (never through a link); an old audit.log is moved in first. */
+  recordHistory(entries: Omit<HistoryEntry, 'user' | 'ci'>[]): void {
+    if (entries.length === 0) return
+    this.makeDirs()
+    const who = identity(this.#root)
+    const lines = entries.map(({time, ...e}) => JSON.stringify({time, ...who, ...e}))
+    const file = this.file('history.jsonl')
+    this.locked(() => {
+      const old = readText(this.file('audit.log'))
+      if (old) appendFileNoFollow(file, old.endsWith('\n') ? old : old + '\n', 0o644)
+      if (old !== undefined) removeOld(this.file('audit.log'))
+      appendFileNoFollow(file, lines.join('\n') + '\n', 0o644)
+    })
+  }
+
+  /**
+   * What git makes of the state after a push wrote it: nothing to say outside a work tree or
+   * when it is committed; else a note to commit it, or — when git ignores .envsync/ (older
+   * `init` put it in .gitignore) — a warning with the fix.
+   */
+  gitNote(): StateNote | undefined {
+    const git = (...args: string[]) => spawnSync('git', ['-C', this.#root, ...args], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
+    const status = git('status', '--porcelain', '--', '.envsync')
+    if (status.error || status.status !== 0) return undefined
+    if (git('check-ignore', '-q', '--', '.envsync/ownership.tsv').status === 0) {
+      return {
+        changed: [],
+        ignored: true,
+        message: '.envsync/ is git-ignored: teammates and CI cannot see what envsync owns on Railway and Render',
+        hint: 'remove the .envsync/ line from .gitignore (.envsync/.gitignore keeps the machine-local part out), then commit .envsync/',
+      }
+    }
+    const changed = status.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+    if (changed.length === 0) return undefined
+    return {changed, ignored: false, message: '.envsync/ changed: commit it so teammates and CI see what envsync owns'}
   }
 }
 
 /** One destination written by one push: who, when, which keys — never values or fingerprints. */
 export interface HistoryEntry {
   time: string
+  /** git's user.name <user.email> where set, else the OS user. */
   user: string
+  /** The CI job's identity when run in CI (github:octocat, gitlab:ada, ci). */
+  ci?: string
   environment: string
   destination: string
   status: 'applied' | 'failed'
@@ -156,7 +279,110 @@ export interface HistoryEntry {
   error?: string
 }
 
-interface OwnershipRecord {
+/** What a push says about .envsync/ afterwards (see gitNote). */
+export interface StateNote {
+  /** Paths git reports changed, relative to the manifest's directory. */
+  changed: string[]
+  ignored: boolean
+  message: string
+  hint?: string
+}
+
+/** Per destination, per key: the fingerprint of what was last pushed and the id of the key that made it (none: unknown). */
+type Owned = {keyId?: string; fingerprint?: string}
+type Records = Map<string, Map<string, Owned>>
+
+const GIT_FILES = {
+  '.gitignore': '# envsync: this machine\'s own files (fingerprint key, locks) stay out of git; the rest is committed\nlocal/\nkey\nownership.lock\n.*.tmp\n',
+  '.gitattributes': '# envsync: two clones\' records merge line by line (git\'s built-in union driver)\nownership.tsv merge=union\nhistory.jsonl merge=union\n',
+}
+
+const HEADER = '# envsync ownership: destination, key, fingerprint key id, keyed fingerprint of the value last pushed (never values); - when unknown'
+
+/** A short id of a fingerprint key, so fingerprints made under another key are never compared. */
+const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8)
+
+/** Fields are tab-separated: a tab, newline or % inside one is written %-escaped. */
+const escapeField = (s: string) => s.replace(/[%\t\n\r]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+const unescapeField = (s: string) => s.replace(/%(25|09|0A|0D)/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+/** Code-point order, the same on every machine (a committed file must not churn by locale). */
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+function formatOwnership(records: Records): string {
+  const lines: string[] = []
+  for (const id of [...records.keys()].sort(byCodePoint)) {
+    const record = records.get(id)!
+    for (const k of [...record.keys()].sort(byCodePoint)) {
+      const o = record.get(k)!
+      lines.push([id, k, o.fingerprint ? (o.keyId ?? '-') : '-', o.fingerprint ?? '-'].map(escapeField).join('\t'))
+    }
+  }
+  return [HEADER, ...lines].join('\n') + '\n'
+}
+
+/**
+ * ownership.tsv into records. A key listed twice with different fingerprints (two clones'
+ * lines kept by a union merge) is owned with its fingerprint unknown: pushed state is never
+ * guessed. Conflict markers (a merge without the attributes) are refused: keys on either side
+ * may be missing.
+ */
+function parseOwnership(file: string, text: string, records: Records): void {
+  const lines = text.split('\n')
+  for (const [i, line] of lines.entries()) {
+    if (/^(<{7}|={7}|>{7}|\|{7})(\s|$)/.test(line)) {
+      throw new EnvsyncError(`${displayPath(file)}:${i + 1} has a merge conflict: envsync cannot tell which keys it owns`, {
+        code: 'STATE_CONFLICT',
+        exitCode: 1,
+        location: {file: displayPath(file), line: i + 1},
+        suggestion: `keep the lines of both sides (delete only the <<<<<<<, ======= and >>>>>>> lines) and commit; .envsync/.gitattributes makes git merge it so by itself`,
+      })
+    }
+    if (line === '' || line.startsWith('#')) continue
+    const fields = line.split('\t').map(unescapeField)
+    if (fields.length !== 4 || fields.slice(0, 2).some((f) => f === '')) throw corrupt(file, `line ${i + 1} is not a destination, a key, a key id and a fingerprint`, i + 1)
+    const [id, key, kid, fp] = fields
+    const record = records.get(id) ?? new Map<string, Owned>()
+    records.set(id, record)
+    const now: Owned = fp === '-' || kid === '-' ? {} : {keyId: kid, fingerprint: fp}
+    const had = record.get(key)
+    record.set(key, had && (had.keyId !== now.keyId || had.fingerprint !== now.fingerprint) ? {} : now)
+  }
+}
+
+/** A file's text; undefined when it does not exist. */
+function readText(file: string): string | undefined {
+  try {
+    return readFileNoFollow(file).toString('utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw stateError(file, error)
+  }
+}
+
+/** An older version's file, once its content is in the new layout. */
+function removeOld(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(file, error)
+  }
+}
+
+/** Who pushed: git's identity where set (what teammates know each other by), else the OS user; and the CI job's. */
+function identity(root: string): {user: string; ci?: string} {
+  const config = (k: string) => {
+    const r = spawnSync('git', ['-C', root, 'config', '--get', k], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
+    return r.status === 0 ? r.stdout.trim() : ''
+  }
+  const name = config('user.name')
+  const email = config('user.email')
+  const user = name && email ? `${name} <${email}>` : name || email || os.userInfo().username
+  const e = process.env
+  const ci = e.GITHUB_ACTIONS ? `github:${e.GITHUB_ACTOR ?? ''}` : e.GITLAB_CI ? `gitlab:${e.GITLAB_USER_LOGIN ?? ''}` : e.BUILDKITE ? `buildkite:${e.BUILDKITE_BUILD_CREATOR ?? ''}` : e.CI && e.CI !== 'false' ? 'ci' : undefined
+  return ci ? {user, ci} : {user}
+}
+
+interface OldRecord {
   keys: string[]
   pushed?: Record<string, string>
 }
@@ -167,8 +393,8 @@ interface OwnershipRecord {
  * the relative id's (`docker:secrets/staging`), merged with any record already under it, and the
  * next write saves it so. A path outside the project is left as it is.
  */
-function migrateIds(root: string, records: Map<string, OwnershipRecord>): Map<string, OwnershipRecord> {
-  const out = new Map<string, OwnershipRecord>()
+function migrateIds(root: string, records: Map<string, OldRecord>): Map<string, OldRecord> {
+  const out = new Map<string, OldRecord>()
   for (const [id, record] of records) {
     const m = /^docker:(.*)$/s.exec(id)
     const now = m && path.isAbsolute(m[1]) ? `docker:${projectPath(root, m[1])}` : id
@@ -181,8 +407,8 @@ function migrateIds(root: string, records: Map<string, OwnershipRecord>): Map<st
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** ownership.json as written by recordOwnership, or a clear error: a record read as empty would forget keys envsync wrote. */
-function parseOwnership(file: string, text: string): Map<string, OwnershipRecord> {
+/** An older version's ownership.json, or a clear error: a record read as empty would forget keys envsync wrote. */
+function parseOldOwnership(file: string, text: string): Map<string, OldRecord> {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -190,7 +416,7 @@ function parseOwnership(file: string, text: string): Map<string, OwnershipRecord
     throw corrupt(file, `not valid JSON (${(error as Error).message})`)
   }
   if (!isObject(doc) || doc.version !== 1 || !isObject(doc.destinations)) throw corrupt(file, 'not an envsync ownership record (version 1 with destinations)')
-  const out = new Map<string, OwnershipRecord>()
+  const out = new Map<string, OldRecord>()
   for (const [id, r] of Object.entries(doc.destinations)) {
     const pushed = isObject(r) ? r.pushed : undefined
     if (!isObject(r) || !isStrings(r.keys) || (pushed !== undefined && (!isObject(pushed) || !Object.values(pushed).every((v) => typeof v === 'string')))) {
@@ -201,12 +427,12 @@ function parseOwnership(file: string, text: string): Map<string, OwnershipRecord
   return out
 }
 
-function corrupt(file: string, why: string): EnvsyncError {
-  return new EnvsyncError(`${displayPath(file)} is damaged: ${why}; envsync cannot tell which keys it owns`, {
+function corrupt(file: string, why: string, line?: number): EnvsyncError {
+  return new EnvsyncError(`${displayPath(file)}${line ? `:${line}` : ''} is damaged: ${why}; envsync cannot tell which keys it owns`, {
     code: 'STATE_CORRUPT',
     exitCode: 1,
-    location: {file: displayPath(file)},
-    suggestion: `restore it (from a backup or another checkout), or delete it: keys envsync wrote on Railway and Render are then unmanaged (left alone; remove them with --prune)`,
+    location: {file: displayPath(file), ...(line ? {line} : {})},
+    suggestion: `restore it (from git or another checkout), or delete it: keys envsync wrote on Railway and Render are then unmanaged (left alone; remove them with --prune)`,
   })
 }
 
@@ -231,6 +457,6 @@ function stateError(file: string, error: unknown): EnvsyncError {
     code: 'STATE_UNWRITABLE',
     exitCode: 1,
     location: {file: displayPath(file)},
-    suggestion: `make ${displayPath(path.dirname(file))} writable (and free some space): envsync keeps its ownership record and audit log there`,
+    suggestion: `make ${displayPath(path.dirname(file))} writable (and free some space): envsync keeps its ownership record and change history there`,
   })
 }

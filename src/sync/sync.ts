@@ -1,4 +1,3 @@
-import os from 'node:os'
 import {placeholderKeys, runCheck} from '../check/check.js'
 import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
@@ -8,11 +7,11 @@ import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import {plural} from '../ui/style.js'
-import {readStore, type ValuesFile} from '../values/store.js'
+import {fingerprintKeyOf, readStore, type ValuesFile} from '../values/store.js'
 import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
-import {SyncState} from './state.js'
+import {SyncState, type StateNote} from './state.js'
 import {dockerWarnings, type PlaceWarning} from './warnings.js'
 
 /** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
@@ -76,7 +75,7 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
 
 async function planPrepared({resolved, planOne, targets, state, warnings}: Prepared, env: string): Promise<SyncPlan> {
   const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
-  return {environment: env, plans, targets, state, warnings}
+  return {environment: env, plans, targets, state, warnings: [...warnings, ...fingerprintWarnings(state, plans)]}
 }
 
 /**
@@ -89,12 +88,13 @@ export async function planAndApply(manifest: Manifest, env: string, options: Syn
 }
 
 async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
-  const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings}
+  const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings: [...warnings]}
   const run = new ApplyRun(plan, options)
   await mapLimitPerGroup(resolved, byKind, CONCURRENCY, async (r, index) => {
     plan.plans[index] = await planOne(r)
     return run.apply(index)
   })
+  plan.warnings.push(...fingerprintWarnings(state, plan.plans))
   return {plan, report: await run.settle()}
 }
 
@@ -112,6 +112,7 @@ async function preflight({resolved, targets}: Prepared): Promise<void> {
 function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const store = options.store ?? readStore(manifest, env)
   const state = new SyncState(manifest.dir)
+  const key = state.fingerprintKey(fingerprintKeyOf(store))
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
   // Placeholders never leave the machine: push holds them back, and diff shows what push will do.
   const exclude = options.exclude ?? placeholderKeys(manifest, env, store)
@@ -140,7 +141,6 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
     const outside = liveNames(r, manifestKeysOf(r).filter((k) => selected && !selected.has(k)))
     return outside.size === 0 ? undefined : new Set([...r.manifestKeys, ...live].filter((k) => !outside.has(k)))
   }
-  const key = state.fingerprintKey()
   const shownIn = plainValues(manifest, env, store)
   const targets = new Targets(options.kubernetes)
   const planOne = async (r: Resolved): Promise<DestinationPlan> => {
@@ -168,6 +168,22 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   }
   const warnings = resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []
   return {resolved, planOne, targets, state, warnings}
+}
+
+/**
+ * Write-only values whose last pushed fingerprint another key made (a clone with its own machine
+ * key): never compared, so they show as unknown and are left as they are. Said once per plan.
+ */
+function fingerprintWarnings(state: SyncState, plans: DestinationPlan[]): PlaceWarning[] {
+  const keys = new Set(plans.flatMap((p) => p.keys.filter((k) => k.action === 'unknown' && state.foreignFingerprint(p.destination.id, k.key)).map((k) => k.key)))
+  if (keys.size === 0) return []
+  return [
+    {
+      rule: 'fingerprint-key',
+      message: `the fingerprint of ${plural(keys.size, 'sealed value')} (${[...keys].sort().join(', ')}) in .envsync/ownership.tsv was made under another fingerprint key (another machine's): envsync cannot tell whether ${keys.size === 1 ? 'it' : 'they'} changed, and leaves ${keys.size === 1 ? 'it' : 'them'} as ${keys.size === 1 ? 'it is' : 'they are'}`,
+      hint: "use one key everywhere: an encrypted store carries one for all its recipients, or copy .envsync/local/key from the machine that pushed",
+    },
+  ]
 }
 
 /**
@@ -206,6 +222,8 @@ export interface SyncReport {
   applied: number
   failed: number
   requests: number
+  /** .envsync/ after the writes, when git should hear of it (commit it; or it is git-ignored). */
+  state?: StateNote
 }
 
 export type ProgressEvent = {type: 'start' | 'done'; report?: DestinationReport; label: string; index: number; total: number}
@@ -217,7 +235,7 @@ export interface ApplyOptions {
 /**
  * Applies every plan with bounded concurrency. A failing destination does not stop the others;
  * each reports applied / unchanged / failed. Ownership is recorded per destination as its
- * writes land, the audit log after all of them (keys only, never values).
+ * writes land, the change history after all of them (keys only, never values).
  */
 export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Promise<SyncReport> {
   const run = new ApplyRun(plan, options)
@@ -292,7 +310,7 @@ class ApplyRun {
     }
   }
 
-  /** After every write: follow-up work per platform, then the audit log. */
+  /** After every write: follow-up work per platform, then the change history. */
   async settle(): Promise<SyncReport> {
     const {plan, reports} = this
     // One redeploy per changed service, and the like.
@@ -314,22 +332,25 @@ class ApplyRun {
       }
     }
     try {
-      audit(plan, reports)
+      recordHistory(plan, reports)
     } catch (error) {
       // The writes happened: the report still says which, and names what could not be logged.
       const info = errorInfo(error as Error)!
       for (const r of reports) {
         if (r.status !== 'applied') continue
         r.status = 'failed'
-        r.error = {...info, message: `values written, but the audit log was not: ${info.message}`}
+        r.error = {...info, message: `values written, but the change history was not: ${info.message}`}
       }
     }
+    const written = reports.some((r) => r.status !== 'unchanged')
+    const state = written ? plan.state.gitNote() : undefined
     return {
       environment: plan.environment,
       destinations: reports,
       applied: reports.filter((r) => r.status === 'applied').length,
       failed: reports.filter((r) => r.status === 'failed').length,
       requests: plan.targets.requests,
+      ...(state ? {state} : {}),
     }
   }
 }
@@ -388,22 +409,12 @@ function errorInfo(error: Error): DestinationReport['error'] {
   return {code, message, suggestion}
 }
 
-/** One JSON line per destination written: who, when, which keys — never values or fingerprints. */
-function audit(plan: SyncPlan, reports: DestinationReport[]): void {
-  const lines = reports
-    .filter((r) => r.status === 'applied' || r.status === 'failed')
-    .map((r) =>
-      JSON.stringify({
-        time: new Date().toISOString(),
-        user: os.userInfo().username,
-        environment: plan.environment,
-        destination: r.id,
-        status: r.status,
-        added: r.added,
-        updated: r.updated,
-        removed: r.removed,
-        ...(r.error ? {error: r.error.code} : {}),
-      }),
-    )
-  plan.state.audit(lines)
+/** One history entry per destination written: when, which keys — never values or fingerprints (the state adds who). */
+function recordHistory(plan: SyncPlan, reports: DestinationReport[]): void {
+  const time = new Date().toISOString()
+  plan.state.recordHistory(
+    reports
+      .filter((r): r is DestinationReport & {status: 'applied' | 'failed'} => r.status === 'applied' || r.status === 'failed')
+      .map((r) => ({time, environment: plan.environment, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})})),
+  )
 }

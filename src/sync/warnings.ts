@@ -6,7 +6,7 @@ import {dockerDir} from '../manifest/resolve.js'
 
 /** A warning about where values will land: shown by check and by diff/push, never blocking. */
 export interface PlaceWarning {
-  rule: 'git-ignore' | 'file-mode'
+  rule: 'git-ignore' | 'file-mode' | 'fingerprint-key'
   message: string
   hint: string
 }

@@ -57,7 +57,7 @@ describe('docker delivery: files or plain environment, only the services compose
 
   /** A second push finds nothing to do and touches no file. */
   async function expectStable() {
-    const files = [p.composeFile, p.project.path('.envsync/ownership.json')]
+    const files = [p.composeFile, p.project.path('.envsync/ownership.tsv')]
     const before = snapshot(p.secretsDir, files)
     const r = await pushOk()
     expect(r.stdout).to.match(/in sync/)

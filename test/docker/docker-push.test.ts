@@ -131,7 +131,7 @@ describe('docker target through the binary', function () {
     it('a second push says in sync and writes nothing (same inodes, times, modes, bytes)', async () => {
       await pushOk()
       const auditBefore = p.auditLog
-      const extra = [p.composeFile, p.project.path('.envsync/ownership.json')]
+      const extra = [p.composeFile, p.project.path('.envsync/ownership.tsv')]
       const before = snapshot(p.secretsDir, extra)
       await new Promise((r) => setTimeout(r, 20))
       const r = await pushOk()

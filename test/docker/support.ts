@@ -133,7 +133,7 @@ export class DockerProject {
   }
 
   get auditLog(): string {
-    const file = this.project.path('.envsync/audit.log')
+    const file = this.project.path('.envsync/history.jsonl')
     return existsSync(file) ? readFileSync(file, 'utf8') : ''
   }
 
@@ -153,7 +153,7 @@ export class DockerProject {
 
   /** Every file envsync may have written (secrets dir, override, ownership records), as text. */
   writtenText(): string {
-    const files = [this.composeFile, this.project.path('.envsync/ownership.json')]
+    const files = [this.composeFile, this.project.path('.envsync/ownership.tsv')]
     if (existsSync(this.secretsDir)) for (const f of readdirSync(this.secretsDir)) files.push(path.join(this.secretsDir, f))
     return files.filter((f) => existsSync(f) && statSync(f).isFile()).map((f) => readFileSync(f, 'latin1')).join('\n')
   }
@@ -161,7 +161,7 @@ export class DockerProject {
   /** No value in anything printed, the audit log, the override or the ownership records (only secret and env files hold values). */
   assertNoLeaks(): void {
     assertNoLeak(this.canaries, ...this.outputs, this.auditLog)
-    const metadata = [this.composeFile, this.project.path('.envsync/ownership.json'), `${this.secretsDir}/.envsync-owned.json`]
+    const metadata = [this.composeFile, this.project.path('.envsync/ownership.tsv'), `${this.secretsDir}/.envsync-owned.json`]
     assertNoLeak([...this.canaries, ...this.configValues], ...metadata.filter(existsSync).map((f) => readFileSync(f, 'utf8')))
   }
 

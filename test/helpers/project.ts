@@ -24,9 +24,9 @@ export class TempProject {
     return this.path('envsync.yaml')
   }
 
-  /** envsync's local records (audit log, ownership), for leak checks: keys and fingerprints only. */
+  /** envsync's committed records (change history, ownership), for leak checks: keys and fingerprints only. */
   syncRecords(): string[] {
-    return ['audit.log', 'ownership.json'].map((f) => {
+    return ['history.jsonl', 'ownership.tsv', '.gitignore', '.gitattributes'].map((f) => {
       try {
         return readFileSync(this.path(`.envsync/${f}`), 'utf8')
       } catch {
@@ -63,4 +63,26 @@ secrets:
     format: url
     default: http://localhost:3000
 ${extraSecrets}`
+}
+
+/**
+ * .envsync/ownership.tsv of a project directory as {destination: {keys, pushed}} (fingerprints
+ * by key; a key whose fingerprint is unknown has none), {} when there is none.
+ */
+export function ownershipRecords(dir: string): Record<string, {keys: string[]; pushed: Record<string, string>}> {
+  let text: string
+  try {
+    text = readFileSync(path.join(dir, '.envsync/ownership.tsv'), 'utf8')
+  } catch {
+    return {}
+  }
+  const out: Record<string, {keys: string[]; pushed: Record<string, string>}> = {}
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const [id, key, , fp] = line.split('\t')
+    out[id] ??= {keys: [], pushed: {}}
+    out[id].keys.push(key)
+    if (fp !== '-') out[id].pushed[key] = fp
+  }
+  return out
 }

@@ -72,7 +72,7 @@ describeK8s('kubernetes first run (real kube-apiserver, built CLI)', (k8s) => {
       expect(count(r.stdout + r.stderr, said), r.stdout + r.stderr).to.equal(1)
       // Nothing anywhere: no Docker files either, no namespace, no record.
       expect(existsSync(p.path('secrets/staging'))).to.equal(false)
-      expect(existsSync(p.path('.envsync/audit.log'))).to.equal(false)
+      expect(existsSync(p.path('.envsync/history.jsonl'))).to.equal(false)
       expect((await kubectl('get', 'namespace', namespace)).code).to.not.equal(0)
     }
 

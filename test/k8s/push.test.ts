@@ -82,7 +82,7 @@ describeK8s('kubernetes target (real kube-apiserver)', (k8s) => {
     expect(obj.metadata.labels).to.deep.equal({'app.kubernetes.io/managed-by': 'envsync', 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/component': 'api'})
     // Server-side apply: no client-side last-applied annotation holding the values.
     expect(JSON.stringify(obj.metadata.annotations ?? {})).to.not.include('last-applied')
-    assertNoLeak([jwt, db], r.stdout, r.stderr, readFileSync(c.p.path('.envsync/audit.log'), 'utf8'))
+    assertNoLeak([jwt, db], r.stdout, r.stderr, readFileSync(c.p.path('.envsync/history.jsonl'), 'utf8'))
 
     // client-node, through the adapter itself
     process.env.KUBECONFIG = c.cluster.kubeconfig
@@ -302,7 +302,7 @@ describeK8s('kubernetes: the API server stops in the middle of a push', () => {
     }
     expect(r.stdout).to.include('✗ staging: 2 of 3 destinations failed')
     // The audit log says the same, per destination, with keys and no values.
-    const audit = readFileSync(p.path('.envsync/audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const audit = readFileSync(p.path('.envsync/history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit.map((a) => [a.destination.split(':')[0], a.status, a.error ?? null]).sort()).to.deep.equal([
       ['docker', 'applied', null],
       ['kubernetes', 'failed', 'K8S_UNREACHABLE'],

@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -11,7 +10,7 @@ import type {Destination} from '../../src/targets/target.js'
 import {applyThenDrop, drop, latency, seededRandom, serverError, tooManyRequests, type Fault, type FaultInjector, type FaultRequest} from '../fakes/faults.js'
 import {start as startRailway, type RailwayFake, type SeededProject} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, renderFault, startRenderFake, type RenderFake} from '../fakes/render.js'
-import {TempProject} from '../helpers/project.js'
+import {ownershipRecords, TempProject} from '../helpers/project.js'
 import {placeholderKind} from '../../src/check/placeholder.js'
 
 /**
@@ -546,10 +545,7 @@ function expectedDestinations(m: Model, owned: Set<string>): Map<string, Expecte
 
 /** Scopes where envsync's local ownership record says it put keys. */
 function ownedScopes(w: World, manifestFile: string): Set<string> {
-  let record: Record<string, {keys?: string[]}> = {}
-  try {
-    record = JSON.parse(readFileSync(path.join(path.dirname(manifestFile), '.envsync', 'ownership.json'), 'utf8')).destinations ?? {}
-  } catch {}
+  const record: Record<string, {keys?: string[]}> = ownershipRecords(path.dirname(manifestFile))
   const ids = scopeIds(w)
   return new Set(Object.entries(record).filter(([, r]) => (r.keys?.length ?? 0) > 0).map(([id]) => ids.get(id)!).filter(Boolean))
 }

@@ -9,10 +9,10 @@ import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, startRenderFake} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {BIN, runBin} from '../helpers/cli.js'
-import {TempProject} from '../helpers/project.js'
+import {ownershipRecords, TempProject} from '../helpers/project.js'
 
 /**
- * The local ownership record (.envsync/ownership.json) survives an interrupted push: each
+ * The ownership record (.envsync/ownership.tsv) survives an interrupted push: each
  * destination's keys are recorded as its writes land, before the slow redeploy that follows.
  * A damaged record is refused, never read as empty; a record that cannot be saved is named in the
  * report (exit 1), never an "internal error" without one.
@@ -39,7 +39,7 @@ describe('ownership state under interruption', function () {
   const env = () => ({RAILWAY_API_URL: railway.url, RAILWAY_API_TOKEN: token, RAILWAY_TOKEN: undefined})
   const run = (...args: string[]) => runBin(args, {cwd: p.dir, env: env()})
   const scope = () => ({projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api})
-  const record = () => JSON.parse(readFileSync(p.path('.envsync/ownership.json'), 'utf8')).destinations['railway:shop/production/api']
+  const record = () => ownershipRecords(p.dir)['railway:shop/production/api']
 
   beforeEach(async () => {
     railway = await startRailway()
@@ -100,7 +100,7 @@ describe('ownership state under interruption', function () {
       child.kill('SIGKILL')
       await exited
       render.faults.clear()
-      const rec = JSON.parse(readFileSync(p.path('.envsync/ownership.json'), 'utf8')).destinations
+      const rec = ownershipRecords(p.dir)
       expect(rec[`render:service/shop-api`]?.keys).to.deep.equal(['JWT_SECRET', 'OLD_TOKEN'])
       p.write('envsync.yaml', renderManifest(['JWT_SECRET']))
       const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env: renderEnv})
@@ -117,7 +117,7 @@ describe('ownership state under interruption', function () {
     ['the wrong shape', '{"version": 1, "destinations": {"railway:shop/production/api": {"keys": "JWT_SECRET"}}}'],
     ['not an ownership record', '[1, 2, 3]'],
   ] as const) {
-    it(`a damaged ownership.json (${what}) is refused with the file named; nothing is written`, async () => {
+    it(`a damaged ownership.json of an older version (${what}) is refused with the file named; nothing is written`, async () => {
       mkdirSync(p.path('.envsync'), {mode: 0o700})
       writeFileSync(p.path('.envsync/ownership.json'), content)
       for (const args of [['diff', 'production'], ['push', 'production', '--yes']]) {
@@ -132,15 +132,15 @@ describe('ownership state under interruption', function () {
     })
   }
 
-  it('a symlinked .envsync/audit.log or ownership.json is refused, its target untouched', async () => {
+  it('a symlinked .envsync/history.jsonl or ownership.tsv is refused, its target untouched', async () => {
     const elsewhere = new TempProject('envsync-elsewhere-')
     try {
       const target = elsewhere.write('target.log', 'precious\n', 0o644)
       mkdirSync(p.path('.envsync'), {mode: 0o700})
-      symlinkSync(target, p.path('.envsync/audit.log'))
+      symlinkSync(target, p.path('.envsync/history.jsonl'))
       const r = await run('push', 'production', '--yes')
       expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
-      expect(r.stdout + r.stderr).to.match(/\.envsync\/audit\.log is a symbolic link/)
+      expect(r.stdout + r.stderr).to.match(/\.envsync\/history\.jsonl is a symbolic link/)
       expect(readFileSync(target, 'utf8')).to.equal('precious\n')
 
       const r2 = new TempProject('envsync-state2-')
@@ -148,10 +148,10 @@ describe('ownership state under interruption', function () {
         r2.write('envsync.yaml', manifest(['JWT_SECRET']))
         r2.write('.env.production', `JWT_SECRET=${values.JWT_SECRET}\n`)
         mkdirSync(r2.path('.envsync'), {mode: 0o700})
-        symlinkSync(target, r2.path('.envsync/ownership.json'))
+        symlinkSync(target, r2.path('.envsync/ownership.tsv'))
         const d = await runBin(['diff', 'production'], {cwd: r2.dir, env: env()})
         expect(d.exitCode).to.equal(1)
-        expect(d.stderr).to.match(/\.envsync\/ownership\.json is a symbolic link/)
+        expect(d.stderr).to.match(/\.envsync\/ownership\.tsv is a symbolic link/)
         expect(readFileSync(target, 'utf8')).to.equal('precious\n')
       } finally {
         r2.cleanup()
@@ -187,14 +187,15 @@ describe('ownership state under interruption', function () {
     /** Makes .envsync/ full or read-only, keeping what it holds. False: mount is not allowed here. */
     function breakStateDir(how: 'full' | 'read-only'): boolean {
       const dir = p.path('.envsync')
-      const saved = new Map(['key', 'ownership.json'].map((f) => [f, readFileSync(`${dir}/${f}`)]))
+      const saved = new Map(['local/key', 'ownership.tsv', 'history.jsonl', '.gitignore', '.gitattributes'].map((f) => [f, readFileSync(`${dir}/${f}`)]))
       if (how === 'read-only') {
         if (!runSync('mount', ['--bind', dir, dir])) return false
         mounted = dir
         return runSync('mount', ['-o', 'remount,ro,bind', dir])
       }
-      if (!runSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', dir])) return false
+      if (!runSync('mount', ['-t', 'tmpfs', '-o', 'size=32k,mode=0700', 'tmpfs', dir])) return false
       mounted = dir
+      mkdirSync(`${dir}/local`, {mode: 0o700})
       for (const [f, bytes] of saved) writeFileSync(`${dir}/${f}`, bytes, {mode: 0o600})
       try {
         writeFileSync(`${dir}/fill`, Buffer.alloc(64 * 1024))
@@ -219,7 +220,7 @@ describe('ownership state under interruption', function () {
         expect(r.stdout + r.stderr).to.not.match(/internal error|\n\s+at /i)
         expect(railway.variables(scope())).to.deep.equal(values)
         expect(r.stdout).to.match(/✗ failed +railway shop\/production service api/)
-        expect(r.stdout).to.match(new RegExp(`values written, but the ownership record was not saved: cannot write \\.envsync/ownership\\.(json|lock): ${code}`))
+        expect(r.stdout).to.match(new RegExp(`values written, but the ownership record was not saved: cannot write \\.envsync/(ownership\\.tsv|local/state\\.lock): ${code}`))
 
         // A new key: its ownership cannot be recorded before the write, so it is not written.
         p.write('envsync.yaml', manifest(['JWT_SECRET', 'OLD_TOKEN', 'NEW_KEY']))
@@ -229,7 +230,7 @@ describe('ownership state under interruption', function () {
         expect(j.exitCode, j.stdout + j.stderr).to.equal(1)
         const dest = JSON.parse(j.stdout).result.report.destinations[0]
         expect(dest.status).to.equal('failed')
-        expect(dest.error.message).to.match(new RegExp(`nothing written: the ownership record cannot be saved: cannot write \\.envsync/ownership\\.(json|lock): ${code}`))
+        expect(dest.error.message).to.match(new RegExp(`nothing written: the ownership record cannot be saved: cannot write \\.envsync/(ownership\\.tsv|local/state\\.lock): ${code}`))
         expect(railway.variables(scope())).to.deep.equal(values)
         assertNoLeak([...Object.values(values), newValue], r.stdout, r.stderr, j.stdout, j.stderr)
       })

@@ -5,16 +5,17 @@ import path from 'node:path'
 import {expect} from 'chai'
 
 import {assertNoLeak} from '../helpers/canary.js'
+import {ownershipRecords} from '../helpers/project.js'
 import {DockerProject, requireBuild, runIn} from '../docker/support.js'
 
 /**
  * Issue 9 item 9, through the built binary: what envsync records about the destinations it
- * owns (.envsync/ownership.json, the audit log) names them by paths relative to the manifest, so
+ * owns (.envsync/ownership.tsv, the change history) names them by paths relative to the manifest, so
  * a moved or copied checkout still knows what it owns; records written with absolute ids (before
  * this change) are honoured and rewritten while the checkout has not moved.
  */
 
-const ownership = (dir: string) => JSON.parse(readFileSync(path.join(dir, '.envsync/ownership.json'), 'utf8')).destinations as Record<string, {keys: string[]}>
+const ownership = ownershipRecords
 
 describe('ownership ids relative to the manifest', function () {
   this.timeout(120_000)
@@ -47,10 +48,10 @@ describe('ownership ids relative to the manifest', function () {
 
   it('records name the Docker directory relatively, never by an absolute path', () => {
     expect(Object.keys(ownership(p.dir))).to.deep.equal(['docker:secrets/staging'])
-    const audit = readFileSync(p.project.path('.envsync/audit.log'), 'utf8')
+    const audit = readFileSync(p.project.path('.envsync/history.jsonl'), 'utf8')
     expect(JSON.parse(audit.trim()).destination).to.equal('docker:secrets/staging')
     expect(audit).to.not.include(p.dir)
-    expect(readFileSync(p.project.path('.envsync/ownership.json'), 'utf8')).to.not.include(p.dir)
+    expect(readFileSync(p.project.path('.envsync/ownership.tsv'), 'utf8')).to.not.include(p.dir)
   })
 
   for (const how of ['moved (mv)', 'copied with .envsync/ (a re-clone that keeps it)'] as const) {
@@ -75,10 +76,10 @@ describe('ownership ids relative to the manifest', function () {
     })
   }
 
-  it('a record written with an absolute id (before this change) is honoured in place and rewritten relative', async () => {
+  it('a record written with an absolute id (before this change, in ownership.json) is honoured in place and rewritten relative', async () => {
     const file = p.project.path('.envsync/ownership.json')
-    const doc = JSON.parse(readFileSync(file, 'utf8'))
-    doc.destinations = {[`docker:${p.secretsDir}`]: doc.destinations['docker:secrets/staging']}
+    rmSync(p.project.path('.envsync/ownership.tsv'))
+    const doc = {version: 1, destinations: {[`docker:${p.secretsDir}`]: {keys: ['JWT_SECRET', 'LOG_LEVEL'], pushed: {}}}}
     writeFileSync(file, JSON.stringify(doc, null, 2) + '\n', {mode: 0o600})
 
     // Read as the relative id's record: a new key is one more, under the relative id alone.
@@ -88,10 +89,12 @@ describe('ownership ids relative to the manifest', function () {
     expect(added.exitCode, added.stderr).to.equal(0)
     expect(added.stdout).to.match(/\+ API_TOKEN/).and.not.match(/\+ JWT_SECRET/)
     expect(ownership(p.dir)).to.deep.equal({'docker:secrets/staging': {keys: ['API_TOKEN', 'JWT_SECRET', 'LOG_LEVEL'], pushed: {}}})
+    expect(existsSync(file), 'moved into ownership.tsv').to.equal(false)
 
     // An old record is what leads push to a directory the manifest stopped feeding.
 
     doc.destinations = {[`docker:${p.secretsDir}`]: {keys: ['API_TOKEN', 'JWT_SECRET', 'LOG_LEVEL'], pushed: {}}}
+    rmSync(p.project.path('.envsync/ownership.tsv'))
     writeFileSync(file, JSON.stringify(doc, null, 2) + '\n', {mode: 0o600})
     dropDockerKeys(p.dir)
     const r = await p.push()
