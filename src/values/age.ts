@@ -1,7 +1,5 @@
 import {createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject} from 'node:crypto'
 
-import {bech32} from '@scure/base'
-
 /**
  * The age v1 file format (https://age-encryption.org/v1) for X25519 recipients, on node:crypto's
  * X25519, HKDF-SHA256, HMAC-SHA256 and ChaCha20-Poly1305. Synchronous on purpose: the store seam
@@ -42,7 +40,7 @@ export function parseIdentity(text: string): AgeIdentity | undefined {
   if (!scalar || text !== text.toUpperCase()) return undefined
   const key = createPrivateKey({key: Buffer.concat([PKCS8_X25519, scalar]), format: 'der', type: 'pkcs8'})
   const publicKey = rawPublic(createPublicKey(key))
-  return {recipient: bech32.encode(RECIPIENT_HRP, bech32.toWords(publicKey), false), key, publicKey}
+  return {recipient: encodeBech32(RECIPIENT_HRP, publicKey), key, publicKey}
 }
 
 /** A new identity: its secret key line (AGE-SECRET-KEY-1…) and public recipient. */
@@ -50,20 +48,63 @@ export function generateIdentity(): {secretKey: string; recipient: string} {
   const {privateKey, publicKey} = generateKeyPairSync('x25519')
   const scalar = privateKey.export({format: 'der', type: 'pkcs8'}).subarray(PKCS8_X25519.length)
   return {
-    secretKey: bech32.encode(IDENTITY_HRP, bech32.toWords(scalar), false).toUpperCase(),
-    recipient: bech32.encode(RECIPIENT_HRP, bech32.toWords(rawPublic(publicKey)), false),
+    secretKey: encodeBech32(IDENTITY_HRP, scalar).toUpperCase(),
+    recipient: encodeBech32(RECIPIENT_HRP, rawPublic(publicKey)),
   }
 }
 
-function decodeBech32(text: string, hrp: string): Buffer | undefined {
-  if (!text.startsWith(`${hrp}1`)) return undefined
-  try {
-    const {prefix, words} = bech32.decode(text as `${string}1${string}`, 100)
-    const bytes = Buffer.from(bech32.fromWords(words))
-    return prefix === hrp && bytes.length === 32 ? bytes : undefined
-  } catch {
-    return undefined
+/*
+ * Bech32 (BIP 173), the encoding of age's keys: here, not from a library, because the manifest
+ * schema validates recipients on every load and this costs nothing to import.
+ */
+const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
+const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+
+function polymod(values: number[]): number {
+  let chk = 1
+  for (const v of values) {
+    const top = chk >>> 25
+    chk = ((chk & 0x1ffffff) << 5) ^ v
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GENERATOR[i]
   }
+  return chk
+}
+
+const expandHrp = (hrp: string) => [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31)]
+
+function convertBits(data: number[], from: number, to: number, pad: boolean): number[] | undefined {
+  let acc = 0
+  let bits = 0
+  const out: number[] = []
+  const max = (1 << to) - 1
+  for (const v of data) {
+    acc = ((acc << from) | v) & 0xffff
+    bits += from
+    while (bits >= to) {
+      bits -= to
+      out.push((acc >> bits) & max)
+    }
+  }
+  if (pad) {
+    if (bits > 0) out.push((acc << (to - bits)) & max)
+  } else if (bits >= from || ((acc << (to - bits)) & max) !== 0) return undefined
+  return out
+}
+
+function encodeBech32(hrp: string, bytes: Buffer): string {
+  const words = convertBits([...bytes], 8, 5, true)!
+  const mod = polymod([...expandHrp(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1
+  const checksum = [0, 1, 2, 3, 4, 5].map((i) => (mod >>> (5 * (5 - i))) & 31)
+  return `${hrp}1${[...words, ...checksum].map((w) => CHARSET[w]).join('')}`
+}
+
+/** The 32 bytes a lowercase bech32 string of `hrp` carries, or undefined (bad checksum, length, case). */
+function decodeBech32(text: string, hrp: string): Buffer | undefined {
+  if (!text.startsWith(`${hrp}1`) || text.length > 100) return undefined
+  const data = [...text.slice(hrp.length + 1)].map((c) => CHARSET.indexOf(c))
+  if (data.length < 6 || data.includes(-1) || polymod([...expandHrp(hrp), ...data]) !== 1) return undefined
+  const bytes = convertBits(data.slice(0, -6), 5, 8, false)
+  return bytes?.length === 32 ? Buffer.from(bytes) : undefined
 }
 
 // JWK, not DER: importing a key from JWK is several times faster, and each value has its own share.
