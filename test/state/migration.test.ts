@@ -1,0 +1,84 @@
+import {createHmac, randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+
+import {expect} from 'chai'
+
+import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
+import {assertNoLeak, canary} from '../helpers/canary.js'
+import {runBin} from '../helpers/cli.js'
+import {ownershipRecords, TempProject} from '../helpers/project.js'
+
+/**
+ * Issue 10 item 2: what an older envsync kept in .envsync/ (ownership.json, audit.log, key, all
+ * git-ignored) is read and moved to the committed layout (ownership.tsv, history.jsonl, and the
+ * key in git-ignored local/) on the next push, nothing lost: the keys it owned are still removed
+ * when dropped, a sealed value it fingerprinted is still known to be in sync.
+ */
+
+const manifest = (keys: string[]) => `version: 1
+project: shop
+services: {api: {}}
+environments:
+  production:
+    targets:
+      railway: {project: shop, services: {api: api}}
+secrets:
+${keys.map((k) => `  ${k}: {services: [api]}`).join('\n')}
+`
+
+describe('state written by an older envsync', function () {
+  this.timeout(60_000)
+  let railway: RailwayFake
+  let p: TempProject
+
+  beforeEach(async () => {
+    railway = await startRailway()
+    p = new TempProject('envsync-migrate-')
+  })
+
+  afterEach(async () => {
+    p.cleanup()
+    await railway.stop()
+  })
+
+  it('ownership.json, audit.log and key are moved to ownership.tsv, history.jsonl and local/key on the next push: a dropped key is removed, the sealed value is not rewritten', async () => {
+    const project = railway.addProject({name: 'shop', environments: ['production'], services: ['api']})
+    const scope = {projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api}
+    const values = {DB_PASSWORD: canary('DB'), JWT_SECRET: canary('JWT'), OLD_TOKEN: canary('OLD')}
+    railway.setVariables(scope, {JWT_SECRET: values.JWT_SECRET, OLD_TOKEN: values.OLD_TOKEN})
+    railway.setVariables(scope, {DB_PASSWORD: values.DB_PASSWORD}, {sealed: true})
+
+    // As the previous version left it after pushing all three.
+    const key = randomBytes(32)
+    const fp = (v: string) => createHmac('sha256', key).update(v).digest('base64url').slice(0, 10)
+    const old = {version: 1, destinations: {'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET', 'OLD_TOKEN'], pushed: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fp(v)]))}}}
+    const oldAudit = JSON.stringify({time: '2026-01-01T00:00:00.000Z', user: 'ada', environment: 'production', destination: 'railway:shop/production/api', status: 'applied', added: ['DB_PASSWORD', 'JWT_SECRET', 'OLD_TOKEN'], updated: [], removed: []})
+    mkdirSync(p.path('.envsync'), {mode: 0o700})
+    writeFileSync(p.path('.envsync/key'), key, {mode: 0o600})
+    writeFileSync(p.path('.envsync/ownership.json'), JSON.stringify(old, null, 2) + '\n')
+    writeFileSync(p.path('.envsync/audit.log'), oldAudit + '\n')
+    p.write('envsync.yaml', manifest(['DB_PASSWORD', 'JWT_SECRET']))
+    p.write('.env.production', `DB_PASSWORD=${values.DB_PASSWORD}\nJWT_SECRET=${values.JWT_SECRET}\n`)
+
+    const env = {RAILWAY_API_URL: railway.url, RAILWAY_API_TOKEN: railway.accountToken(), RAILWAY_TOKEN: undefined}
+    const d = await runBin(['diff', 'production', '--json'], {cwd: p.dir, env})
+    const actions = Object.fromEntries(JSON.parse(d.stdout).result.destinations[0].keys.map((k: {key: string; action: string}) => [k.key, k.action]))
+    expect(actions).to.deep.equal({DB_PASSWORD: 'unchanged', JWT_SECRET: 'unchanged', OLD_TOKEN: 'remove'})
+    railway.clearLog()
+    const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env})
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    expect(railway.variables(scope)).to.deep.equal({DB_PASSWORD: values.DB_PASSWORD, JWT_SECRET: values.JWT_SECRET})
+    expect(JSON.stringify(railway.requests.filter((q) => q.operationType === 'mutation').map((q) => q.variables))).to.not.include('DB_PASSWORD')
+
+    // Moved, nothing lost.
+    for (const f of ['ownership.json', 'audit.log', 'key']) expect(existsSync(p.path(`.envsync/${f}`)), f).to.equal(false)
+    expect(readFileSync(p.path('.envsync/local/key')).equals(key)).to.equal(true)
+    expect(ownershipRecords(p.dir)).to.deep.equal({'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET'], pushed: {DB_PASSWORD: fp(values.DB_PASSWORD), JWT_SECRET: fp(values.JWT_SECRET)}}})
+    const history = readFileSync(p.path('.envsync/history.jsonl'), 'utf8').trim().split('\n')
+    expect(history[0]).to.equal(oldAudit)
+    expect(JSON.parse(history[1])).to.include({destination: 'railway:shop/production/api', status: 'applied'})
+    expect(JSON.parse(history[1]).removed).to.deep.equal(['OLD_TOKEN'])
+    expect(readFileSync(p.path('.envsync/.gitignore'), 'utf8').split('\n')).to.include.members(['local/', 'key'])
+    assertNoLeak(Object.values(values), d.stdout, d.stderr, r.stdout, r.stderr, ...p.syncRecords())
+  })
+})
