@@ -133,7 +133,8 @@ function withHeader(store: ValuesFile, text: string, recipients: Buffer[], fresh
   store.fingerprintKey = key
   const line = seal(key, recipients)
   if (current) return text.replace(HEADER, `#envsync:fingerprint-key=${line}`)
-  return header(store.encryption?.env ?? 'these', line) + text
+  const lines = header(store.encryption?.env ?? 'these', line)
+  return (store.doc.crlf ? lines.replace(/\n/g, '\r\n') : lines) + text
 }
 
 interface Held {
@@ -173,6 +174,6 @@ function damaged(store: ValuesFile, what: string, line: number, why: string): En
   return new EnvsyncError(`${what} ${why}`, {
     code: 'STORE_DAMAGED',
     location: {file: store.display, line},
-    suggestion: `restore ${store.display} from git (\`git checkout -- ${store.display}\`) or set ${what === 'the fingerprint key' ? 'the values' : what} again; nothing was written`,
+    suggestion: `restore ${store.display} from git (\`git checkout -- ${store.display}\`)${what === 'the fingerprint key' ? '' : `, or delete line ${line} and set it again (\`envsync set ${store.encryption!.env} ${what}\`)`}; nothing was written`,
   })
 }
