@@ -1,10 +1,22 @@
 import os from 'node:os'
 import path from 'node:path'
 
-/** A path for messages: relative to the working directory when inside it, else absolute. */
+let projectRoot: string | undefined
+
+/** The project found above the working directory (manifest discovery): its paths are shown relative. */
+export function setProjectRoot(dir: string): void {
+  projectRoot = dir
+}
+
+/**
+ * A path for messages: relative to the working directory when inside it, or inside the project
+ * the command found from a subdirectory (`../.env.production`, as git shows paths); else absolute.
+ */
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file)
-  return rel && !rel.startsWith('..') ? rel : file
+  if (rel && !rel.startsWith('..')) return rel
+  const inProject = projectRoot !== undefined && !path.relative(projectRoot, file).startsWith('..') && !path.isAbsolute(path.relative(projectRoot, file))
+  return rel && inProject ? rel : file
 }
 
 /** A word the shell reads back as it is: bare when safe, else double quotes, else single quotes. */

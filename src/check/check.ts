@@ -64,17 +64,24 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
   const others = new Map<string, ValuesFile>()
   const todo: TodoItem[] = []
   const findings: Finding[] = [...fileFindings(manifest, env, store), ...dockerWarnings(manifest, env).map((w) => ({severity: 'warning' as const, ...w}))]
+  const notes: string[] = []
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
     try {
       const file = readStore(manifest, other)
       if (file.exists) others.set(other, file)
     } catch (error) {
+      const e = asEnvsyncError(error)
+      // A store this machine has no key for is normal in a team (production's): said, not a warning.
+      if (e.code === 'STORE_LOCKED') {
+        notes.push(`not compared with ${other} for reused values: no key for its encrypted store here`)
+        continue
+      }
       // Another environment's broken file must not stop this audit; it only limits the reuse rule.
       findings.push({
         severity: 'warning',
         rule: 'reused',
-        message: `could not compare with ${other}: ${asEnvsyncError(error).message}`,
+        message: `could not compare with ${other}: ${e.message}`,
         hint: `run \`envsync check ${other}\` to see what is wrong with that file`,
       })
     }
@@ -123,7 +130,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
     findings,
     todo,
     todoHint: todo.length > 0 ? fillHint(manifest, env, todo.map((t) => t.key), store.display) : undefined,
-    notes: dockerDeliveryNotes(manifest, env),
+    notes: [...notes, ...dockerDeliveryNotes(manifest, env)],
   }
 }
 

@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {EnvsyncError} from '../errors.js'
 import {answersFromFlags} from '../init/answers.js'
 import {manifestExists, refuseOverwrite, writeProject} from '../init/init.js'
+import {askImport, importFlag} from '../init/offer.js'
 import {startingPoint} from '../init/previous.js'
 import {askAnswers} from '../init/questions.js'
 import {BaseCommand, renderError} from '../ui/base-command.js'
@@ -13,7 +14,7 @@ import {renderInit, renderInitSummary} from '../ui/render-init.js'
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up envsync in a project: manifest, generated values, env.template, .gitignore.'
   static description =
-    'Asks for the project name, services, environments, secrets (from a built-in catalogue), where each environment is deployed and which environments are protected, shows what it will write (and which service gets each secret: by what the service is, read from its name — backend/api → API, worker/jobs → worker, grafana → observability), then lets you write, go back to an answer, or cancel. It writes envsync.yaml, envsync.schema.json beside it (for editors; commit both), a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries. With --force it starts from the existing envsync.yaml: its answers are the defaults, its settings and values are kept. In scripts and CI, pass --yes with flags instead of answering questions.'
+    'Asks for the project name, services, environments, secrets (from a built-in catalogue), where each environment is deployed and which environments are protected, shows what it will write (and which service gets each secret: by what the service is, read from its name — backend/api → API, worker/jobs → worker, grafana → observability), then lets you write, go back to an answer, or cancel. It writes envsync.yaml, envsync.schema.json beside it (for editors; commit both), a values file per environment with freshly generated values (different in each environment), env.template and .gitignore entries (the values files and secret directories; .envsync/ is shared state, committed — --force takes out the `.envsync/` line an older init added). When the directory has a .env (or .env.local), it offers to import it into an environment\'s store first (--import FILE[:ENV] in scripts): the team\'s values are kept, the rest generated. With --force it starts from the existing envsync.yaml: its answers are the defaults, its settings and values are kept. In scripts and CI, pass --yes with flags instead of answering questions.'
 
   static examples = [
     {description: 'Answer questions in a terminal', command: '<%= config.bin %> init'},
@@ -24,6 +25,7 @@ export default class Init extends BaseCommand<typeof Init> {
     },
     {description: 'Set up a demo project in ./demo', command: '<%= config.bin %> init --yes --dir demo'},
     {description: 'Redo the setup, starting from the existing envsync.yaml', command: '<%= config.bin %> init --force'},
+    {description: 'Adopt the project\'s .env into development, no questions', command: '<%= config.bin %> init --yes --import .env:development'},
   ]
 
   static flags = {
@@ -38,6 +40,10 @@ export default class Init extends BaseCommand<typeof Init> {
     targets: listFlag({
       description:
         'Where environments deploy: kinds for all ("docker", "docker+kubernetes"), env=kind[+kind] for one ("production=docker+kubernetes"), or both ("docker,production=kubernetes"); repeated or comma-separated. Kinds: docker, kubernetes, railway, render. Default: docker.',
+    }),
+    import: Flags.string({
+      helpValue: 'FILE[:ENV]',
+      description: 'Adopt an existing .env: its values of manifest keys go into ENV\'s store before missing ones are generated (default ENV: development, else the first). Without it, init in a terminal offers the .env or .env.local it finds.',
     }),
     protected: listFlag({
       description: 'Environments whose push needs the environment name typed, repeated or comma-separated, or "none". Default: those named like production (production, prod, prd, live, prod-eu…).',
@@ -57,9 +63,10 @@ export default class Init extends BaseCommand<typeof Init> {
     const p = yes ? undefined : await prompter()
     const previous = force && manifestExists(dir) ? await startingPoint(dir, p) : undefined
     const answers = p
-      ? await askAnswers(p, this.flags, dir, {previous, show: (s) => (s instanceof EnvsyncError ? this.logToStderr(renderError(s).join('\n')) : this.log(renderInitSummary(s).join('\n')))})
+      ? await askAnswers(p, this.flags, dir, {previous, force, show: (s) => (s instanceof EnvsyncError ? this.logToStderr(renderError(s).join('\n')) : this.log(renderInitSummary(s).join('\n')))})
       : answersFromFlags(this.flags, dir, previous)
-    await this.finish(writeProject(dir, answers, force), renderInit)
+    const adopt = this.flags.import === undefined ? p && (await askImport(p, dir, answers.environments)) : importFlag(this.flags.import, answers.environments)
+    await this.finish(writeProject(dir, answers, force, adopt), renderInit)
   }
 }
 

@@ -8,6 +8,8 @@
 export interface CommandInfo {
   id: string
   hidden?: boolean
+  /** false: more positionals than declared are taken (`status ENV…`). */
+  strict?: boolean
   aliases?: string[]
   flags: Record<string, {name: string; char?: string; type: string; options?: readonly string[]; multiple?: boolean; delimiter?: string; hidden?: boolean}>
   args: Record<string, {name: string; options?: readonly string[]; multiple?: boolean}>
@@ -46,6 +48,36 @@ export function manifestFlag(words: readonly string[]): string | undefined {
   return found
 }
 
+/** What an argument's name says it takes, whatever the command: new commands complete without edits here. */
+const ARG_KINDS: Record<string, 'environments' | 'keys' | 'services' | 'files'> = {
+  environment: 'environments',
+  env: 'environments',
+  key: 'keys',
+  keys: 'keys',
+  service: 'services',
+  file: 'files',
+  path: 'files',
+}
+
+/**
+ * The command the words name, with its id split at the topic separator (`keys add` → keys:add):
+ * the longest run of leading words that is a command, and how many words it took.
+ */
+function commandOf(done: readonly string[], commands: readonly CommandInfo[]): {cmd?: CommandInfo; used: number} {
+  for (let n = done.length; n > 0; n--) {
+    const id = done.slice(0, n).join(':')
+    const cmd = commands.find((c) => c.id === id || c.aliases?.includes(id))
+    if (cmd) return {cmd, used: n}
+  }
+  return {used: 0}
+}
+
+/** Commands and topics one word below `topic` ('' for the top): `keys` → add, list, remove. */
+function subcommands(topic: readonly string[], commands: readonly CommandInfo[]): string[] {
+  const prefix = topic.length > 0 ? `${topic.join(':')}:` : ''
+  return commands.filter((c) => !c.hidden && c.id.startsWith(prefix)).map((c) => c.id.slice(prefix.length).split(':')[0])
+}
+
 /**
  * The completion of the last word of `words` (the one under the cursor; '' after a space).
  * `words` start after the program name: `['push', 'production', '--t']`.
@@ -54,8 +86,11 @@ export function complete(words: readonly string[], commands: readonly CommandInf
   const current = words.at(-1) ?? ''
   const done = words.slice(0, -1)
   const visible = commands.filter((c) => !c.hidden)
-  const cmd = done.length > 0 ? commands.find((c) => c.id === done[0] || c.aliases?.includes(done[0])) : undefined
-  if (done.length === 0) return match(current.startsWith('-') ? ['--help', '--version'] : visible.map((c) => c.id), current)
+  if (done.length === 0) return match(current.startsWith('-') ? ['--help', '--version'] : subcommands([], commands), current)
+  const {cmd, used: idWords} = commandOf(done, commands)
+  // A topic typed (`keys `): its commands, unless the topic is a command of its own with arguments.
+  const below = current.startsWith('-') ? [] : subcommands(done, commands)
+  if (below.length > 0 && (!cmd || idWords < done.length || Object.keys(cmd.args).length === 0)) return match(below, current)
   if (!cmd) return {words: []}
 
   // Walk the words typed so far: which flags are set, which positionals given, what waits for a value.
@@ -63,7 +98,7 @@ export function complete(words: readonly string[], commands: readonly CommandInf
   const positionals: string[] = []
   let awaiting: CommandInfo['flags'][string] | undefined
   let rest = false
-  for (const w of done.slice(1)) {
+  for (const w of done.slice(idWords)) {
     if (awaiting) {
       awaiting = undefined
       continue
@@ -75,7 +110,9 @@ export function complete(words: readonly string[], commands: readonly CommandInf
       if (flag.type === 'option' && !w.includes('=')) awaiting = flag
     } else if (!w.startsWith('-') || rest) positionals.push(w)
   }
-  const env = cmd.args.environment ? positionals[0] : undefined
+  const args = Object.values(cmd.args)
+  const envAt = args.findIndex((a) => ARG_KINDS[a.name] === 'environments')
+  const env = envAt === -1 ? undefined : positionals[envAt]
 
   if (awaiting) return values(awaiting, current, '', names, env)
   if (!rest && current.startsWith('--') && current.includes('=')) {
@@ -89,18 +126,20 @@ export function complete(words: readonly string[], commands: readonly CommandInf
   }
   if (!rest && current.startsWith('-')) return flagNames()
 
-  // A positional: the argument at that place, or the last one when it takes several.
-  const args = Object.values(cmd.args)
-  const arg = args[positionals.length] ?? (args.at(-1)?.multiple ? args.at(-1) : undefined)
+  // A positional: the argument at that place, or the last one when it takes several (or the
+  // command takes more than it declares: `status development production`).
+  const arg = args[positionals.length] ?? (args.at(-1)?.multiple || (cmd.strict === false && !rest) ? args.at(-1) : undefined)
   if (cmd.id === 'help') return match(visible.map((c) => c.id), current)
   // Every argument given: what is left to type is flags.
   if (!arg) return rest ? {words: []} : flagNames()
   if (arg.options) return match(arg.options, current)
-  const n = names()
+  const kind = ARG_KINDS[arg.name]
+  if (kind === 'files') return {files: true}
+  const n = kind ? names() : undefined
   if (!n) return {words: []}
-  if (arg.name === 'environment') return match(n.environments, current)
-  if (arg.name === 'key') return match(n.keys(env).filter((k) => !positionals.includes(k)), current)
-  return {words: []}
+  if (kind === 'environments') return match(n.environments.filter((e) => !positionals.includes(e)), current)
+  if (kind === 'services') return match(n.services.filter((k) => !positionals.includes(k)), current)
+  return match(n.keys(env).filter((k) => !positionals.includes(k)), current)
 }
 
 /** A flag's value: its options, or names from the manifest; a list flag completes its last item. */

@@ -8,7 +8,7 @@ const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v 
 
 /**
  * The names a completion offers, from the manifest the command would read (--manifest/-m among
- * the words, ENVSYNC_MANIFEST, ./envsync.yaml). Parsed, not validated: a Tab must answer at once,
+ * the words, ENVSYNC_MANIFEST, the nearest envsync.yaml up from here). Parsed, not validated: a Tab must answer at once,
  * and checking every key of a big manifest takes seconds. A missing or unparsable manifest offers none.
  */
 export function manifestNames(words: readonly string[]): ManifestNames | undefined {

@@ -9,12 +9,19 @@ import type {Manifest} from '../manifest/manifest.js'
 import {renderTemplate} from '../manifest/template.js'
 import {displayPath, shellPath} from '../paths.js'
 import {applyGenerate, planGenerate} from '../values/generate.js'
+import {applyImport, planImport, type ImportResult} from '../values/import.js'
 import {readStore} from '../values/store.js'
+import {foundDotenv, type InitImport} from './offer.js'
 import {serviceKind} from './catalogue.js'
 import {assignSecrets, scaffoldManifest, type InitAnswers} from './scaffold.js'
 
 export const MANIFEST_NAME = 'envsync.yaml'
-const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/']
+const GITIGNORE_LINES = ['.env', '.env.*', '!.env.example', 'secrets/']
+/**
+ * What an older init added: .envsync/ is now shared state, committed (it keeps its machine-local
+ * part out of git with its own .gitignore). init --force takes this exact line out again.
+ */
+const OLD_GITIGNORE_LINES = ['.envsync/']
 
 export interface InitResult {
   dir: string
@@ -24,6 +31,10 @@ export interface InitResult {
   template: string
   environments: {environment: string; file: string; generated: number}[]
   gitignore: string[]
+  /** Lines an older init wrote that --force took out of .gitignore (.envsync/ is committed now). */
+  gitignoreRemoved: string[]
+  /** The .env adopted (--import, or yes to the question): what went into the environment's store. */
+  imported?: ImportResult
   /** What is left for the user, as commands that work from the directory init ran in. */
   next: InitNext
 }
@@ -35,6 +46,8 @@ export interface InitNext {
   fill: {keys: string[]; files: string[]}[]
   /** The first environment, for `envsync check`. */
   environment: string
+  /** A .env found and not imported: the import command for it. */
+  importCommand?: string
 }
 
 /** What a written project will be, shown before anything is written. */
@@ -53,7 +66,7 @@ function prepare(dir: string, answers: InitAnswers): {text: string; manifest: Ma
   return {text, file, manifest: parseManifest(displayPath(file), Buffer.from(text), file)}
 }
 
-export function summarize(dir: string, answers: InitAnswers): InitSummary {
+export function summarize(dir: string, answers: InitAnswers, force = false): InitSummary {
   const {manifest, file} = prepare(dir, answers)
   const state = (f: string) => (existsSync(f) ? 'replaced' : 'new')
   const rel = (f: string) => path.relative(path.resolve(dir), f)
@@ -66,7 +79,7 @@ export function summarize(dir: string, answers: InitAnswers): InitSummary {
       return {file: rel(f), state: existsSync(f) ? `kept: its values stay, missing ones ${generated}` : `new: ${generated}`}
     }),
     {file: 'env.template', state: state(path.join(dir, 'env.template'))},
-    {file: '.gitignore', state: gitignoreMissing(dir).length > 0 ? `adds ${gitignoreMissing(dir).join(' ')}` : 'unchanged'},
+    {file: '.gitignore', state: gitignoreState(dir, force)},
   ]
   return {
     dir: displayPath(path.resolve(dir)) || '.',
@@ -103,10 +116,14 @@ export function refuseOverwrite(dir: string): EnvsyncError {
  * Writes the project: values files first (each generated on its own), then env.template and
  * .gitignore, the manifest last — an interrupted init leaves no manifest, so a rerun starts clean.
  */
-export function writeProject(dir: string, answers: InitAnswers, force: boolean): InitResult {
+export function writeProject(dir: string, answers: InitAnswers, force: boolean, adopt?: InitImport): InitResult {
   const {text, manifest, file: manifestFile} = prepare(dir, answers)
   if (existsSync(manifestFile) && !force) throw refuseOverwrite(dir)
+  // Read and compared before anything is written: a bad .env stops init with nothing changed.
+  const importing = adopt && planImport(manifest, adopt.environment, adopt.file)
   mkdirSync(dir, {recursive: true, mode: 0o755})
+  // Before generating: the team's values win over fresh ones, generate fills only what is left.
+  const imported = importing && applyImport(manifest, importing, false)
 
   const environments = manifest.environmentNames.map((env) => {
     const result = applyGenerate(manifest, planGenerate(manifest, env, [], false))
@@ -114,7 +131,7 @@ export function writeProject(dir: string, answers: InitAnswers, force: boolean):
   })
   const template = path.join(dir, 'env.template')
   writeFileAtomic(template, renderTemplate(manifest), 0o644)
-  const gitignore = updateGitignore(dir)
+  const {added: gitignore, removed: gitignoreRemoved} = updateGitignore(dir, force)
   const schema = path.join(dir, SCHEMA_NAME)
   writeFileAtomic(schema, packagedSchema(), 0o644)
   writeFileAtomic(manifestFile, text, 0o644)
@@ -125,12 +142,14 @@ export function writeProject(dir: string, answers: InitAnswers, force: boolean):
     template: displayPath(template),
     environments,
     gitignore,
-    next: nextSteps(dir, manifest),
+    gitignoreRemoved,
+    imported,
+    next: nextSteps(dir, manifest, imported !== undefined),
   }
 }
 
 /** What the user does next, from where they are: cd into the project, then fill the keys no recipe makes. */
-function nextSteps(dir: string, manifest: Manifest): InitNext {
+function nextSteps(dir: string, manifest: Manifest, imported: boolean): InitNext {
   const root = path.resolve(dir)
   const fill = new Map<string, {keys: string[]; files: string[]}>()
   for (const env of manifest.environmentNames) {
@@ -142,22 +161,42 @@ function nextSteps(dir: string, manifest: Manifest): InitNext {
     entry.files.push(path.relative(root, file))
     fill.set(keys.join(), entry)
   }
-  return {cd: root === process.cwd() ? undefined : `cd ${shellPath(root)}`, fill: [...fill.values()], environment: manifest.environmentNames[0]}
+  const dotenv = imported ? undefined : foundDotenv(root)
+  const env = manifest.environmentNames.includes('development') ? 'development' : manifest.environmentNames[0]
+  return {
+    cd: root === process.cwd() ? undefined : `cd ${shellPath(root)}`,
+    fill: [...fill.values()],
+    environment: manifest.environmentNames[0],
+    importCommand: dotenv && `envsync import ${env} ${shellPath(path.relative(root, dotenv))}`,
+  }
 }
 
-function gitignoreMissing(dir: string): string[] {
+function readGitignore(dir: string): string {
   const file = path.join(dir, '.gitignore')
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
-  const have = new Set(current.split(/\r?\n/).map((l) => l.trim()))
-  return GITIGNORE_LINES.filter((l) => !have.has(l))
+  return existsSync(file) ? readFileSync(file, 'utf8') : ''
 }
 
-function updateGitignore(dir: string): string[] {
+/** The lines init adds, and (with --force) the old lines it takes out. */
+function gitignoreChanges(dir: string, force: boolean): {missing: string[]; old: string[]} {
+  const lines = readGitignore(dir).split(/\r?\n/)
+  const have = new Set(lines.map((l) => l.trim()))
+  return {missing: GITIGNORE_LINES.filter((l) => !have.has(l)), old: force ? OLD_GITIGNORE_LINES.filter((l) => lines.includes(l)) : []}
+}
+
+function gitignoreState(dir: string, force: boolean): string {
+  const {missing, old} = gitignoreChanges(dir, force)
+  const parts = [...(missing.length > 0 ? [`adds ${missing.join(' ')}`] : []), ...(old.length > 0 ? [`removes ${old.join(' ')} (now committed)`] : [])]
+  return parts.join(', ') || 'unchanged'
+}
+
+function updateGitignore(dir: string, force: boolean): {added: string[]; removed: string[]} {
   const file = path.join(dir, '.gitignore')
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
-  const missing = gitignoreMissing(dir)
-  if (missing.length === 0) return []
+  const {missing, old} = gitignoreChanges(dir, force)
+  if (missing.length === 0 && old.length === 0) return {added: [], removed: []}
+  // Only the exact line goes: a pattern the user wrote themselves (.envsync/*.log) stays.
+  const current = old.length === 0 ? readGitignore(dir) : readGitignore(dir).split('\n').filter((l) => !old.includes(l.replace(/\r$/, ''))).join('\n')
   const sep = current === '' || current.endsWith('\n') ? '' : '\n'
-  writeFileAtomic(file, `${current}${sep}${current ? '\n' : ''}# envsync: values files and secret files never go to git\n${missing.join('\n')}\n`, 0o644)
-  return missing
+  const adding = missing.length > 0 ? `${sep}${current ? '\n' : ''}# envsync: values files and secret files never go to git\n${missing.join('\n')}\n` : ''
+  writeFileAtomic(file, `${current}${adding}`, 0o644)
+  return {added: missing, removed: old}
 }

@@ -83,7 +83,7 @@ const CHANGES: [Section, string, Section[]][] = [
  * The interactive questions, then a summary of what will be written and a last step: write, go
  * back to one answer, or cancel (nothing written). Flags (or a kept manifest) are the defaults.
  */
-export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, options: {previous?: InitAnswers; show: (summary: InitSummary | EnvsyncError) => void}): Promise<InitAnswers> {
+export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, options: {previous?: InitAnswers; force?: boolean; show: (summary: InitSummary | EnvsyncError) => void}): Promise<InitAnswers> {
   let a = answersFromFlags(flags, dir, options.previous)
   const ask = async (sections: Section[]) => {
     const before = a
@@ -92,7 +92,7 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, opt
   await ask(['project', 'services', 'environments', 'secrets', 'targets', 'protected'])
   for (;;) {
     // Answers that make no manifest (every service public) are shown as the error, and Write is not offered.
-    const summary = tryOrError(() => summarize(dir, a))
+    const summary = tryOrError(() => summarize(dir, a, options.force))
     options.show(summary)
     const writable = !(summary instanceof EnvsyncError)
     const next = await p.select<Section | 'write' | 'cancel'>({

@@ -1,7 +1,8 @@
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {displayPath} from '../paths.js'
+import {displayPath, setProjectRoot} from '../paths.js'
 import {readInputFile} from './input-file.js'
 import {issuesToProblems} from './issues.js'
 import {Manifest} from './manifest.js'
@@ -12,9 +13,31 @@ import {YamlSource} from './yaml-source.js'
 
 export const DEFAULT_MANIFEST = 'envsync.yaml'
 
-/** --manifest, else $ENVSYNC_MANIFEST, else ./envsync.yaml. */
+/** Where discovery looked for a manifest it did not find: the default path → the top directory searched. */
+const searched = new Map<string, string>()
+
+/**
+ * --manifest, else $ENVSYNC_MANIFEST, else the nearest envsync.yaml in the working directory or
+ * its parents, as git finds .git — so every command works from a subdirectory. The walk stops at
+ * the top of the git work tree it starts in (a manifest above it belongs to another project) and
+ * at the filesystem root. Found nowhere: ./envsync.yaml, which loadManifest reports as missing.
+ */
 export function manifestPath(flag?: string): string {
-  return path.resolve(flag ?? process.env.ENVSYNC_MANIFEST ?? DEFAULT_MANIFEST)
+  const given = flag ?? process.env.ENVSYNC_MANIFEST
+  if (given !== undefined) return path.resolve(given)
+  const start = process.cwd()
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, DEFAULT_MANIFEST)
+    if (existsSync(candidate)) {
+      if (dir !== start) setProjectRoot(dir)
+      return candidate
+    }
+    if (existsSync(path.join(dir, '.git')) || path.dirname(dir) === dir) {
+      const fallback = path.join(start, DEFAULT_MANIFEST)
+      if (dir !== start) searched.set(fallback, dir)
+      return fallback
+    }
+  }
 }
 
 /** Reads, parses and validates a manifest; every problem is reported at file:line:col. */
@@ -22,9 +45,11 @@ export function loadManifest(file: string): Manifest {
   const display = displayPath(file)
   const read = readInputFile(file, 'manifest')
   if (!read) {
-    throw new EnvsyncError(`no manifest at ${display}`, {
+    const top = searched.get(file)
+    const where = top === undefined ? `manifest at ${display}` : `${DEFAULT_MANIFEST} in this directory or its parents (up to ${top})`
+    throw new EnvsyncError(`no ${where}`, {
       code: 'MANIFEST_NOT_FOUND',
-      location: {file: display},
+      location: top === undefined ? {file: display} : undefined,
       suggestion: 'Run `envsync init` to create one, or pass --manifest (or set ENVSYNC_MANIFEST).',
     })
   }

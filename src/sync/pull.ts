@@ -12,13 +12,25 @@ import {CONCURRENCY} from './sync.js'
 
 export type PullAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'write-only' | 'conflict' | 'not-live' | 'manifest-literal' | 'not-text'
 
+/** A manifest entry for a key the manifest does not have, to paste under secrets:. */
+export interface Proposal {
+  key: string
+  services: string[]
+  entry: string
+}
+
+/** The entry proposed for a key found outside the manifest (pull --include-unmanaged, import). */
+export function proposeEntry(key: string, services: string[], origin: string): Proposal {
+  return {key, services, entry: `  ${key}:\n    services: [${services.join(', ')}]\n    description: ${origin}`}
+}
+
 export interface PullResult {
   environment: string
   from: TargetKind
   file: string
   keys: {key: string; action: PullAction; from: string[]}[]
   /** --include-unmanaged: keys found live that the manifest does not have, with a manifest entry to paste. */
-  proposals: {key: string; services: string[]; entry: string}[]
+  proposals: Proposal[]
   written: number
   requests: number
 }
@@ -114,7 +126,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
     result.keys.push({key, action, from})
     if (!manifestKeys.has(key)) {
       const services = [...new Set(seen.flatMap((s) => s.services))]
-      result.proposals.push({key, services, entry: `  ${key}:\n    services: [${services.join(', ')}]\n    description: pulled from ${options.from}`})
+      result.proposals.push(proposeEntry(key, services, `pulled from ${options.from}`))
     }
   }
   if (changes.size > 0) writeStore(store, changes)

@@ -32,7 +32,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     manifest: Flags.string({
       char: 'm',
-      description: 'Path to the manifest. Default: ./envsync.yaml.',
+      description: 'Path to the manifest. Default: envsync.yaml in the working directory or the nearest parent (within the git work tree).',
       env: 'ENVSYNC_MANIFEST',
       helpGroup: 'GLOBAL',
     }),

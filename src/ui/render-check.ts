@@ -1,4 +1,5 @@
 import type {CheckResult} from '../check/check.js'
+import {isSkipped, type CheckAllResult} from '../check/check-all.js'
 import {visible} from '../redact.js'
 import {plural, style, table} from './style.js'
 
@@ -34,5 +35,21 @@ export function renderCheck(r: CheckResult): string[] {
   // Values to fill in are errors (as --json and the exit code count them), said as what they are.
   const left = r.todo.length > 0 ? ` (${plural(r.todo.length, 'value')} to fill in)` : ''
   lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${visible(r.file)} — ${plural(r.errors, 'error')}${left}, ${plural(r.warnings, 'warning')}`)
+  return lines
+}
+
+/** Every environment: a heading each, its findings as for one, then a line for the whole project. */
+export function renderCheckAll(r: CheckAllResult): string[] {
+  const lines: string[] = []
+  for (const e of r.environments) {
+    lines.push(style.bold(`── ${e.environment}`))
+    if (isSkipped(e)) lines.push(style.dim(`- ${e.environment}: skipped — ${visible(e.skipped)}${e.suggestion ? ` (${visible(e.suggestion)})` : ''}`))
+    else lines.push(...renderCheck(e))
+    lines.push('')
+  }
+  const checked = r.environments.length - r.skipped
+  const skipped = r.skipped > 0 ? `, ${r.skipped} skipped` : ''
+  const verdict = r.errors > 0 ? style.red('✗') : r.warnings > 0 ? style.yellow('!') : style.green('✓')
+  lines.push(`${verdict} ${plural(checked, 'environment')} checked${skipped} — ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`)
   return lines
 }

@@ -1,8 +1,9 @@
 import type {InitResult, InitSummary} from '../init/init.js'
 import {visible} from '../redact.js'
+import {renderImport} from './render-import.js'
 import {style, table} from './style.js'
 
-const indent = (lines: string[]) => lines.map((l) => `  ${l}`)
+const indent = (lines: string[]) => lines.flatMap((l) => l.split('\n')).map((l) => (l ? `  ${l}` : l))
 
 export function renderInit(result: InitResult): string[] {
   // Paths come from --dir as typed: never let one drive the terminal.
@@ -16,14 +17,17 @@ export function renderInit(result: InitResult): string[] {
         ...r.environments.map((e) => [e.environment, `${visible(e.file)} (${e.generated} generated)`]),
         ['template', r.template],
         ...(r.gitignore.length > 0 ? [['.gitignore', `added ${r.gitignore.join(' ')}`]] : []),
+        ...(r.gitignoreRemoved.length > 0 ? [['.gitignore', `removed ${r.gitignoreRemoved.join(' ')} (.envsync/ holds shared state now: commit it)`]] : []),
       ]),
     ),
   )
-  const {cd, fill, environment} = r.next
+  if (r.imported) lines.push('', style.bold(`Imported from ${visible(r.imported.file)}:`), ...indent(renderImport(r.imported)))
+  const {cd, fill, environment, importCommand} = r.next
   // Commands first, then what each step is for as a shell comment: every line, pasted whole and in
   // order from here, runs (a step no command does is a comment as a whole).
   const steps: string[][] = [
     ...(cd ? [[visible(cd), '# go to the project']] : []),
+    ...(importCommand ? [[visible(importCommand), '# adopt the values of the .env found here']] : []),
     ...fill.map((f) => [`# fill ${f.keys.join(', ')} in ${visible(f.files.join(', '))}`, '# values no recipe can make']),
     [`envsync check ${environment}`, '# audit the values'],
     ['envsync template', '# document the keys (env.template)'],

@@ -1,4 +1,4 @@
-import type {PullAction, PullResult} from '../sync/pull.js'
+import type {Proposal, PullAction, PullResult} from '../sync/pull.js'
 import {plural, style, table} from './style.js'
 
 const NOTE: Record<PullAction, string> = {
@@ -16,9 +16,13 @@ const NOTE: Record<PullAction, string> = {
 export function renderPull(r: PullResult): string[] {
   const rows = r.keys.map((k) => [k.action === 'added' || k.action === 'updated' ? style.green(k.key) : k.action === 'conflict' || k.action === 'not-text' ? style.red(k.key) : k.key, style.dim(NOTE[k.action])])
   const lines = table(rows)
-  if (r.proposals.length > 0) {
-    lines.push('', 'Not in the manifest; add under secrets: to manage them:', ...r.proposals.map((p) => p.entry))
-  }
+  lines.push(...renderProposals(r.proposals))
   lines.push('', `${r.environment}: ${plural(r.written, 'value')} written to ${r.file} from ${r.from} (${plural(r.requests, 'request')})`)
   return lines
+}
+
+/** Manifest entries for keys found outside the manifest (pull, import): names only, never values. */
+export function renderProposals(proposals: Proposal[]): string[] {
+  if (proposals.length === 0) return []
+  return ['', 'Not in the manifest; add under secrets: to manage them:', ...proposals.map((p) => p.entry)]
 }

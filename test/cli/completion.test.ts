@@ -78,6 +78,21 @@ describe('shell completion', function () {
       await tab('envsync export development --out env', /^(\$ )?envsync export development --out envsync.yaml @$/m)
     })
 
+    it('the new commands complete from their arguments: topics, environments, keys — from a subdirectory too', async () => {
+      mkdirSync(p.path('services/api'), {recursive: true})
+      await shell()
+      await tab('envsync ke', /^(\$ )?envsync keys @$/m)
+      await tab('envsync keys ad', /^(\$ )?envsync keys add @$/m)
+      await tab('envsync keys add prod', /^(\$ )?envsync keys add production @$/m)
+      await tab('envsync import dev', /^(\$ )?envsync import development @$/m)
+      await tab('envsync set production QUE', /^(\$ )?envsync set production QUEUE_TOKEN @$/m)
+      tmux.type('cd services/api; echo moved-$?')
+      tmux.keys('Enter')
+      await tmux.waitFor('moved-0')
+      tmux.clear()
+      await tab('envsync run dev', /^(\$ )?envsync run development @$/m)
+    })
+
     it('a broken manifest completes nothing and prints nothing into the prompt', async () => {
       p.write('envsync.yaml', 'version: [1\n', 0o644)
       await shell()
@@ -101,6 +116,16 @@ describe('shell completion', function () {
         [['completion', ''], ['bash', 'zsh', 'fish']],
         [['ver'], ['version']],
         [['push', '--manifest', ''], [':files']],
+        // Derived from each command's arguments (environment, key, file): new commands need no list.
+        [['check', ''], ['development', 'production']],
+        [['import', ''], ['development', 'production']],
+        [['import', 'development', ''], [':files']],
+        [['set', 'production', ''], ['API_TOKEN', 'QUEUE_TOKEN', 'VITE_URL', 'LOG_LEVEL']],
+        [['unset', 'development', 'LOG'], ['LOG_LEVEL']],
+        [['status', 'development', ''], ['production']],
+        [['keys', ''], ['add', 'generate', 'list', 'remove']],
+        [['keys', 'add', ''], ['development', 'production']],
+        [['ke'], ['keys']],
       ]
       for (const [words, expected] of cases) {
         const r = await complete(words)
@@ -116,6 +141,12 @@ describe('shell completion', function () {
       expect(lines((await complete(['diff', '-m', 'other/envsync.yaml', ''])).stdout)).to.have.members(['qa', 'production'])
       expect(lines((await complete(['diff', '--manifest=other/envsync.yaml', ''])).stdout)).to.have.members(['qa', 'production'])
       expect(lines((await complete(['diff', ''], {ENVSYNC_MANIFEST: p.path('other/envsync.yaml')})).stdout)).to.have.members(['qa', 'production'])
+    })
+
+    it('finds the manifest as the commands do from a subdirectory: the nearest one up', async () => {
+      mkdirSync(p.path('services/api/src'), {recursive: true})
+      const r = await runBin(['__complete', '--', 'push', ''], {cwd: p.path('services/api/src'), env: {HOME: home}})
+      expect(lines(r.stdout)).to.have.members(['development', 'production'])
     })
 
     it('a missing or broken manifest completes nothing, silently, exit 0', async () => {

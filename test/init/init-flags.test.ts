@@ -40,7 +40,7 @@ describe('init --yes: flags only', function () {
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stdout).to.include('envsync set up in')
     expect(r.stdout).to.match(/development\s+\S.*\.env\.development \(6 generated\)/)
-    expect(r.stdout).to.include('added .env .env.* !.env.example secrets/ .envsync/')
+    expect(r.stdout).to.include('added .env .env.* !.env.example secrets/')
     const envs = ['development', 'staging', 'production']
     assertProject(dir, {
       project: 'app-dir',
@@ -49,7 +49,7 @@ describe('init --yes: flags only', function () {
       secrets: RECOMMENDED,
       targets: {development: ['docker'], staging: ['docker'], production: ['docker']},
     })
-    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).to.include.members(['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/'])
+    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).to.include.members(['.env', '.env.*', '!.env.example', 'secrets/'])
     assertNoLeak(allValues(dir, envs), r.stdout, r.stderr)
     await assertChecksPass(dir, envs)
   })
@@ -352,7 +352,7 @@ describe('init --yes: flags only', function () {
       {environment: 'production', file: path.join(dir, '.env.production'), generated: RECOMMENDED.length},
     ])
     expect(envelope.result.manifest).to.equal(path.join(dir, 'envsync.yaml'))
-    expect(envelope.result.gitignore).to.deep.equal(['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/'])
+    expect(envelope.result.gitignore).to.deep.equal(['.env', '.env.*', '!.env.example', 'secrets/'])
     assertNoLeak(allValues(dir, ['development', 'production']), r.stdout, r.stderr)
   })
 

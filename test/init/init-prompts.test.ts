@@ -192,7 +192,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       ['staging', RECOMMENDED.length],
       ['production', RECOMMENDED.length],
     ])
-    expect(result.gitignore).to.deep.equal(['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/'])
+    expect(result.gitignore).to.deep.equal(['.env', '.env.*', '!.env.example', 'secrets/'])
     assertProject(dir, {
       project: 'app',
       services: {backend: {public: false}, frontend: {public: true}},
@@ -261,10 +261,10 @@ describe('init: interactive questions (scripted prompter)', function () {
     setPrompter(new ScriptedPrompter(defaultSteps(dir)))
     const r = await runSrc('init', ['--dir', dir])
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(r.stdout).to.include('added .env.* !.env.example secrets/ .envsync/')
+    expect(r.stdout).to.include('added .env.* !.env.example secrets/')
     const lines = readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')
     expect(lines.slice(0, 3)).to.deep.equal(['node_modules/', '.env', 'dist'])
-    for (const l of ['.env', '.env.*', '!.env.example', 'secrets/', '.envsync/']) expect(lines.filter((x) => x === l), l).to.have.length(1)
+    for (const l of ['.env', '.env.*', '!.env.example', 'secrets/']) expect(lines.filter((x) => x === l), l).to.have.length(1)
     expect(lines.at(-1), 'ends with a newline').to.equal('')
   })
 

@@ -174,7 +174,7 @@ type SelectStep = {
   values?: string[]
   answer: string
 }
-type ConfirmStep = {kind: 'confirm'; message: string; answer: boolean}
+type ConfirmStep = {kind: 'confirm'; message: string; answer: boolean; default?: boolean}
 type AbortStep = {kind: 'abort'; message: string}
 export type Step = InputStep | CheckboxStep | SelectStep | ConfirmStep | AbortStep
 
@@ -232,8 +232,13 @@ export class ScriptedPrompter implements Prompter {
 
   async confirm(o: {message: string; default?: boolean}): Promise<boolean> {
     const step = this.next('confirm', o.message) as ConfirmStep
-    expect(o.default, `default of "${o.message}"`).to.equal(false)
+    expect(o.default, `default of "${o.message}"`).to.equal(step.default ?? false)
     return step.answer
+  }
+
+  async password(o: {message: string}): Promise<string> {
+    this.next('input', o.message)
+    throw new Error(`init asks no hidden question ("${o.message}")`)
   }
 
   async select<T>(o: {message: string; choices: Omit<Choice<T>, 'checked'>[]}): Promise<T> {
