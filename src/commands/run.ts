@@ -40,11 +40,8 @@ A required key without a value, or a placeholder value, stops the run and names 
 
   static args = {
     environment: Args.string({ignoreStdin: true, description: 'Environment whose values the command gets.', required: true}),
-    command: Args.string({ignoreStdin: true, description: 'The command and its arguments, after --.'}),
+    command: Args.string({ignoreStdin: true, multiple: true, description: 'The command and its arguments, after --.'}),
   }
-
-  // The command's own arguments follow --; oclif leaves them to us.
-  static strict = false
 
   static flags = {
     service: serviceFlag('the keys'),
@@ -53,6 +50,12 @@ A required key without a value, or a placeholder value, stops the run and names 
   }
 
   static usage = '<%= command.id %> ENVIRONMENT [-s <service>] [--force] [-y] [-m <value>] [--json] -- CMD [ARGS...]'
+
+  public async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
+    // `envsync run dev node -e …`: the command's flags were read as envsync's; say where they go.
+    if (!this.argv.includes('--') && /^(?:Error: )?Nonexistent flags?:/.test(error.message ?? '')) return super.catch(noCommand(false))
+    return super.catch(error)
+  }
 
   async run(): Promise<void> {
     const [command, ...args] = commandAfterDashDash(this.argv)
@@ -73,12 +76,14 @@ A required key without a value, or a placeholder value, stops the run and names 
 function commandAfterDashDash(argv: string[]): string[] {
   const at = argv.indexOf('--')
   const words = at === -1 ? [] : argv.slice(at + 1)
-  if (words.length === 0) {
-    throw new EnvsyncError(at === -1 ? 'no command: put it after --' : 'no command after --', {
-      code: 'USAGE',
-      exitCode: ExitCode.usage,
-      suggestion: 'envsync run ENVIRONMENT -- CMD [ARGS...], e.g. envsync run development -- npm start',
-    })
-  }
+  if (words.length === 0) throw noCommand(at !== -1)
   return words
+}
+
+function noCommand(dashDash: boolean): EnvsyncError {
+  return new EnvsyncError(dashDash ? 'no command after --' : 'no command: put it after --', {
+    code: 'USAGE',
+    exitCode: ExitCode.usage,
+    suggestion: 'envsync run ENVIRONMENT -- CMD [ARGS...], e.g. envsync run development -- npm start',
+  })
 }

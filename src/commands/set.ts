@@ -27,11 +27,8 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
   static args = {
     environment: Args.string({ignoreStdin: true, description: 'Environment whose store receives the value.', required: true}),
     key: Args.string({ignoreStdin: true, description: 'The key, as named in the manifest.', required: true}),
-    value: Args.string({ignoreStdin: true, description: 'Not accepted: a value on the command line lands in shell history. Type it at the prompt or pipe it on stdin.'}),
+    value: Args.string({ignoreStdin: true, multiple: true, description: 'Not accepted: a value on the command line lands in shell history. Type it at the prompt or pipe it on stdin.'}),
   }
-
-  // Extra words are refused below without being repeated: they may be a value split by spaces.
-  static strict = false
 
   static flags = {
     generate: Flags.boolean({char: 'g', description: "Draw a new random value by the key's generate recipe.", default: false}),
@@ -41,6 +38,18 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
   }
 
   static usage = '<%= command.id %> ENVIRONMENT KEY [-g] [--keep-newline] [--force] [-y] [-m <value>] [--json]'
+
+  public async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
+    // An unknown "flag" may be a value that starts with '-': it is not repeated.
+    if (/^(?:Error: )?Nonexistent flags?:/.test(error.message ?? '')) {
+      return super.catch(new EnvsyncError('unknown flag (not repeated: it may be a value)', {
+        code: 'USAGE',
+        exitCode: ExitCode.usage,
+        suggestion: 'the flags of set are --generate, --keep-newline, --force, --yes, --manifest, --json; a value is typed at the prompt or piped on stdin',
+      }))
+    }
+    return super.catch(error)
+  }
 
   async run(): Promise<void> {
     const {environment: env, key} = this.args

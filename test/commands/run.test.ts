@@ -65,6 +65,9 @@ describe('envsync run', function () {
     const none = await bin(['run', 'development', 'sh'])
     expect(none.exitCode).to.equal(2)
     expect(none.stderr).to.include('no command: put it after --')
+    const flags = await bin(['run', 'development', 'node', '-e', 'x'])
+    expect(flags.exitCode).to.equal(2)
+    expect(flags.stderr).to.include('no command: put it after --')
   })
 
   it("--json keeps stdout for the envelope (CMD's stdout goes to stderr): keys and exit code, no values", async () => {

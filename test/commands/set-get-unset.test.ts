@@ -60,6 +60,12 @@ describe('envsync set / get / unset', () => {
         expect(r.stderr).to.include('printf %s "$VALUE" | envsync set development API_TOKEN')
         assertNoLeak([secret], r.stdout, r.stderr)
       }
+      // A value that starts with '-' reads as an unknown flag: that is not repeated either.
+      const dashed = `-${secret}`
+      const r = await bin(['set', 'development', 'API_TOKEN', dashed])
+      expect(r.exitCode).to.equal(2)
+      expect(r.stderr).to.include('unknown flag (not repeated: it may be a value)')
+      assertNoLeak([secret], r.stdout, r.stderr)
       expect(() => file('development')).to.throw()
     })
 
