@@ -26,7 +26,7 @@ export default class Run extends BaseCommand<typeof Run> {
   static summary = "Run a command with an environment's values in its environment."
   static description = `Starts CMD (everything after --) with the environment's values as environment variables — the store's values, else the manifest defaults; every key of the environment, or with --service only the keys those services receive. They override variables of the same name that envsync itself was started with; everything else is inherited. No shell runs and nothing is written: values are never on a command line or on disk.
 
-CMD's exit code is envsync's; a command ended by a signal gives 128+n, as a shell reports it. SIGINT, SIGTERM and SIGHUP sent to envsync are passed on to CMD, and envsync waits for it to end. A command that is not found exits 127.
+CMD's exit code is envsync's; a command ended by a signal gives 128+n, as a shell reports it. SIGINT, SIGTERM and SIGHUP sent to envsync are passed on to CMD (Ctrl-C at a terminal reaches CMD by itself, once), and envsync waits for it to end. A command that is not found exits 127.
 
 A required key without a value, or a placeholder value, stops the run and names the keys (as push holds placeholders back); --force runs anyway, without them. A protected environment asks you to type its name (--yes skips it).
 

@@ -63,9 +63,9 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /**
  * Runs the command with the values in its environment, over the parent's: no shell, nothing on
- * its command line or on disk. Signals envsync receives go to the command, and envsync waits for
- * it to end, so it never outlives us as an orphan. `stdoutToStderr` keeps envsync's stdout for
- * its --json envelope.
+ * its command line or on disk. Signals envsync receives go to the command (a terminal's Ctrl-C
+ * once, not twice), and envsync waits for it to end, so it never outlives us as an orphan.
+ * `stdoutToStderr` keeps envsync's stdout for its --json envelope.
  */
 export async function runWithValues(command: string, args: string[], values: Map<string, Secret>, options: {stdoutToStderr: boolean}): Promise<RunOutcome> {
   const {spawn} = await import('node:child_process')
@@ -73,7 +73,11 @@ export async function runWithValues(command: string, args: string[], values: Map
   for (const [key, value] of values) env[key] = value.reveal()
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {env, stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit']})
-    const forward = (signal: NodeJS.Signals) => child.kill(signal)
+    // Ctrl-C at a terminal already reaches the command (same foreground process group): sent again,
+    // many programs take the second SIGINT as "force quit" and skip their clean shutdown.
+    const forward = (signal: NodeJS.Signals) => {
+      if (!(signal === 'SIGINT' && process.stdin.isTTY)) child.kill(signal)
+    }
     for (const s of FORWARDED) process.on(s, forward)
     const done = () => {
       for (const s of FORWARDED) process.off(s, forward)

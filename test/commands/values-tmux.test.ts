@@ -75,6 +75,16 @@ describe('set / get / run at a terminal (tmux)', function () {
     expect(screen).to.include(`${secret}\n__EXIT_0__`)
   })
 
+  it("run: Ctrl-C reaches the command once (from the terminal), envsync waits for it and passes its exit code", async () => {
+    p.write('.env.development', `JWT_SECRET=${canary('J')}\nDATABASE_URL=postgres://app:pw@db:5432/shop\n`)
+    const script = "let n = 0; process.on('SIGINT', () => { if (++n === 1) setTimeout(() => { console.log('interrupts:', n); process.exit(4) }, 500) }); console.log('ready'); setInterval(() => {}, 1000)"
+    const s = start(['run', 'development', '--', process.execPath, '-e', script])
+    await s.waitFor('ready')
+    s.keys('C-c')
+    const screen = await s.waitFor('__EXIT_4__')
+    expect(screen).to.include('interrupts: 1')
+  })
+
   it('run in a protected environment wants its name typed: a wrong answer runs nothing, the name runs CMD', async () => {
     p.write('.env.production', `JWT_SECRET=${canary('PJ')}\nDATABASE_URL=postgres://app:pw@db:5432/shop\n`)
     let s = start(['run', 'production', '--', 'sh', '-c', 'echo ran-the-command'])
