@@ -218,6 +218,11 @@ describe('team walkthrough: two teammates and CI share one repository', function
     expect(railway.deployCount(project.services.worker)).to.equal(deploys.railwayWorker)
     expect(render.deployCount(renderIds.api)).to.equal(deploys.renderApi + 1)
     expect(render.deployCount(renderIds.worker)).to.equal(deploys.renderWorker)
+    // The value goes from the stores too; git shows which key changed, and no value.
+    await ok(bob, 'unset', 'production', 'SESSION_SECRET', '--yes')
+    await ok(bob, 'unset', 'staging', 'SESSION_SECRET')
+    const changedLines = gitAs(bob, 'diff', '-U0', '--', '.env.production', '.env.staging').split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l))
+    expect(changedLines.map((l) => l.replace(/=.*$/s, '='))).to.deep.equal(['-SESSION_SECRET=', '-SESSION_SECRET='])
     commitAndPush(bob, 'drop SESSION_SECRET')
 
     // Alice pulls: production is in sync from her side too, and her Docker staging loses the key.
@@ -242,7 +247,8 @@ describe('team walkthrough: two teammates and CI share one repository', function
     expect(JSON.parse(ciPush.stdout).result.plan.changes, ciPush.stdout).to.equal(0)
     expect(railwayWrites()).to.deep.equal([])
     expect(renderWrites()).to.deep.equal([])
-    await ok(ci, 'check', 'production')
+    const ciCheck = await ok(ci, 'check', 'production')
+    expect(ciCheck.stdout).not.to.include('SESSION_SECRET')
     expect(readdirSync(ci.home).filter((f) => f !== '.gitconfig')).to.deep.equal([])
 
     // ---- Bob's key is removed from production ---------------------------------------------
