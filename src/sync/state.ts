@@ -244,8 +244,12 @@ export class SyncState {
    */
   gitNote(): StateNote | undefined {
     const git = (...args: string[]) => spawnSync('git', ['-C', this.#root, ...args], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
+    if (outsideGit.has(this.#root)) return undefined
     const status = git('status', '--porcelain', '--', '.envsync')
-    if (status.error || status.status !== 0) return undefined
+    if (status.error || status.status !== 0) {
+      outsideGit.add(this.#root)
+      return undefined
+    }
     if (git('check-ignore', '-q', '--', '.envsync/ownership.tsv').status === 0) {
       return {
         changed: [],
@@ -368,8 +372,14 @@ function removeOld(file: string): void {
   }
 }
 
+/** Projects found outside a git work tree, and who pushes from each: asked of git once per process (a library caller pushes many times). */
+const outsideGit = new Set<string>()
+const identities = new Map<string, {user: string; ci?: string}>()
+
 /** Who pushed: git's identity where set (what teammates know each other by), else the OS user; and the CI job's. */
 function identity(root: string): {user: string; ci?: string} {
+  const known = identities.get(root)
+  if (known) return known
   const config = (k: string) => {
     const r = spawnSync('git', ['-C', root, 'config', '--get', k], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
     return r.status === 0 ? r.stdout.trim() : ''
@@ -379,7 +389,9 @@ function identity(root: string): {user: string; ci?: string} {
   const user = name && email ? `${name} <${email}>` : name || email || os.userInfo().username
   const e = process.env
   const ci = e.GITHUB_ACTIONS ? `github:${e.GITHUB_ACTOR ?? ''}` : e.GITLAB_CI ? `gitlab:${e.GITLAB_USER_LOGIN ?? ''}` : e.BUILDKITE ? `buildkite:${e.BUILDKITE_BUILD_CREATOR ?? ''}` : e.CI && e.CI !== 'false' ? 'ci' : undefined
-  return ci ? {user, ci} : {user}
+  const who = ci ? {user, ci} : {user}
+  identities.set(root, who)
+  return who
 }
 
 interface OldRecord {
