@@ -46,7 +46,7 @@ export interface DestinationStatus {
   kind: TargetKind
   label: string
   /** The last push that wrote here (the shared change history). */
-  lastPush?: Pick<HistoryEntry, 'time' | 'user' | 'status'>
+  lastPush?: Pick<HistoryEntry, 'time' | 'user' | 'ci' | 'status'>
   /** --live: what push would change here now, or why it could not be read. */
   drift?: {changes: number; add: number; update: number; remove: number} | {error: StatusError}
 }
@@ -105,7 +105,7 @@ async function environmentStatus(manifest: Manifest, env: string, last: Map<stri
     .filter((r) => !r.optional || last.has(historyKey(env, r.destination.id)))
     .map(({destination: d}) => {
       const entry = last.get(historyKey(env, d.id))
-      return {id: d.id, kind: d.kind, label: d.label, ...(entry ? {lastPush: {time: entry.time, user: entry.user, status: entry.status}} : {})}
+      return {id: d.id, kind: d.kind, label: d.label, ...(entry ? {lastPush: {time: entry.time, user: entry.user, ...(entry.ci ? {ci: entry.ci} : {}), status: entry.status}} : {})}
     })
   if (options.live && !result.store.locked && !result.error && result.destinations.length > 0) await addDrift(manifest, env, store, result, options)
   return result

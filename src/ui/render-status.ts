@@ -38,12 +38,13 @@ function valuesLine(missing: string[], placeholders: string[]): string {
   return `values: ${parts.join(', ')}`
 }
 
-/** "2026-12-02 03:10 UTC by alice", or never. */
+/** "2026-12-02 03:10 UTC by alice <alice@shop.test>" (in github:alice from CI), or never. */
 function lastPush(d: DestinationStatus): string {
   if (!d.lastPush) return style.dim('never pushed')
   const when = d.lastPush.time.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d).*$/, '$1 $2 UTC')
   const failed = d.lastPush.status === 'failed' ? style.red(' (failed)') : ''
-  return `${when} by ${visible(d.lastPush.user)}${failed}`
+  const ci = d.lastPush.ci ? ` in ${visible(d.lastPush.ci)}` : ''
+  return `${when} by ${visible(d.lastPush.user)}${ci}${failed}`
 }
 
 function drift(d: DestinationStatus, e: EnvironmentStatus): string {

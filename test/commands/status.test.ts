@@ -70,7 +70,8 @@ describe('envsync status', () => {
       // No rotation column until rotation exists; no drift column without --live.
       expect(before.stdout).not.to.match(/ROTATION|DRIFT/)
 
-      const push = await run(['push', 'development', '--yes'])
+      // Pushed from a CI job: the history says which.
+      const push = await run(['push', 'development', '--yes'], {GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octo'})
       expect(push.exitCode, push.stdout + push.stderr).to.equal(0)
       const started = Date.now()
 
@@ -90,6 +91,7 @@ describe('envsync status', () => {
       expect(dev).to.include({id: 'docker:secrets/development', kind: 'docker', label: 'docker secrets/development'})
       expect(dev.lastPush.status).to.equal('applied')
       expect(dev.lastPush.user).to.be.a('string').and.not.equal('')
+      expect(dev.lastPush.ci).to.equal('github:octo')
       // ISO date, of the push just made.
       expect(new Date(dev.lastPush.time).toISOString()).to.equal(dev.lastPush.time)
       expect(Math.abs(Date.parse(dev.lastPush.time) - started)).to.be.below(60_000)
@@ -97,7 +99,7 @@ describe('envsync status', () => {
       expect(dev).not.to.have.property('drift')
 
       const text = await run(['status', 'development'])
-      expect(text.stdout).to.match(/docker secrets\/development +\d{4}-\d\d-\d\d \d\d:\d\d UTC by \S/)
+      expect(text.stdout).to.match(/docker secrets\/development +\d{4}-\d\d-\d\d \d\d:\d\d UTC by \S.* in github:octo$/m)
       expect(text.stdout).not.to.include('staging')
       assertNoLeak(Object.values(values), before.stdout, before.stderr, push.stderr, after.stdout, after.stderr, text.stdout, text.stderr, ...p.syncRecords())
     })
