@@ -51,6 +51,8 @@ describe('envsync run', function () {
 
   it("passes the exit code through; a signal's death is 128+n; a missing command is 127 without a stack", async () => {
     expect((await bin(['run', 'development', '--', 'sh', '-c', 'exit 7'])).exitCode).to.equal(7)
+    // stdin is the command's, untouched by envsync's own argument parsing.
+    expect((await runBin(['run', 'development', '--', 'cat'], {cwd: p.dir, input: 'piped-through\n'})).stdout).to.equal('piped-through\n')
     expect((await bin(['run', 'development', '--', 'sh', '-c', 'kill -TERM $$'])).exitCode).to.equal(143)
     const missing = await bin(['run', 'development', '--', 'no-such-command-here', 'arg'])
     expect(missing.exitCode).to.equal(127)
