@@ -35,7 +35,7 @@ export default class Import extends BaseCommand<typeof Import> {
     const interactive = !this.json && !this.flags.yes && canPrompt()
     let {overwrite} = this.flags
     if (!overwrite && interactive && plan.differing.length > 0) {
-      overwrite = await (await prompter()).confirm({message: `${plural(plan.differing.length, 'value')} in ${plan.store.display} differ from ${plan.result.file} (${plan.differing.join(', ')}). Replace them?`, default: false})
+      overwrite = await (await prompter()).confirm({message: `${plan.store.display} has other values for ${plan.differing.join(', ')}. Replace them with ${plan.result.file}'s?`, default: false})
     }
     const writes = plan.result.keys.filter((k) => k.action === 'added' || (overwrite && k.action === 'kept-local')).length
     if (writes > 0 && manifest.isProtected(env)) {

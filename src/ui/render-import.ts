@@ -5,7 +5,7 @@ import {plural, style, table} from './style.js'
 
 const NOTE: Record<ImportAction, string> = {
   added: 'imported',
-  updated: 'replaced (--overwrite)',
+  updated: 'replaced by the file\'s value',
   unchanged: 'same as the store',
   'kept-local': 'differs: store value kept (--overwrite replaces it)',
   'other-environments': 'the manifest sets it only in other environments: not imported',

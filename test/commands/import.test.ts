@@ -9,8 +9,9 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {expect} from 'chai'
 import dotenv from 'dotenv'
 
+import {sh, tmuxAvailable, TmuxSession} from '../cli/tmux.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {runBin} from '../helpers/cli.js'
+import {BIN, runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
 
 const MANIFEST = `version: 1
@@ -71,6 +72,31 @@ describe('envsync import', function () {
     expect(store().DB_PASSWORD).to.equal(theirs.DB_PASSWORD)
     expect(store()).to.not.have.property('LEGACY_TOKEN')
     assertNoLeak([mine, ...Object.values(theirs)], again.stdout, again.stderr)
+  })
+
+  it('in a terminal, a differing value is replaced only when you say so; a protected environment asks for its name', async function () {
+    if (!tmuxAvailable()) this.skip()
+    const [old, fresh, stripe] = [canary('OLD'), canary('NEW'), canary('STRIPE')]
+    p.write('.env.development', `DB_PASSWORD=${old}\n`)
+    p.write('.env', `DB_PASSWORD=${fresh}\nSTRIPE_KEY=${stripe}\n`, 0o644)
+    const t = new TmuxSession()
+    try {
+      t.start(`cd ${sh(p.dir)} && env NO_COLOR=1 ${sh(process.execPath)} ${sh(BIN)} import development .env && ${sh(process.execPath)} ${sh(BIN)} import production .env`)
+      await t.waitFor("? .env.development has other values for DB_PASSWORD. Replace them with .env's? (y/N)")
+      t.type('y')
+      t.keys('Enter')
+      await t.waitFor('? Import 2 values into .env.production in production. Type "production" to confirm:')
+      t.type('production')
+      t.keys('Enter')
+      const screen = await t.waitFor(/__EXIT_\d+__/)
+      expect(screen, screen).to.include('__EXIT_0__')
+      expect(screen).to.match(/DB_PASSWORD\s+replaced/)
+      expect(store().DB_PASSWORD).to.equal(fresh)
+      expect(store('production')).to.deep.equal({DB_PASSWORD: fresh, STRIPE_KEY: stripe})
+      assertNoLeak([old, fresh, stripe], screen)
+    } finally {
+      t.kill()
+    }
   })
 
   it('audits what it imported: a placeholder and a too-short value are warnings naming the key', async () => {
