@@ -13,6 +13,7 @@ import {sh, tmuxAvailable, TmuxSession} from '../cli/tmux.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {BIN, runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
+import {EncryptedProject, MANIFEST as ENCRYPTED_MANIFEST, requireAge} from '../values/encrypted-support.js'
 
 const MANIFEST = `version: 1
 project: shop
@@ -96,6 +97,25 @@ describe('envsync import', function () {
       assertNoLeak([old, fresh, stripe], screen)
     } finally {
       t.kill()
+    }
+  })
+
+  it('into an encrypted store: the same import, every value encrypted on its own line (age -d reads it back)', async function () {
+    requireAge(this)
+    const e = new EncryptedProject(ENCRYPTED_MANIFEST.replace('  production:\n', '  production:\n    store:\n      encrypted:\n        recipients: [RECIPIENT]\n'))
+    try {
+      writeFileSync(e.manifest, e.text('envsync.yaml').replace('RECIPIENT', e.recipient))
+      const jwt = canary('JWT')
+      e.write('old.env', `JWT_SECRET=${jwt}\n`, 0o644)
+      const r = await e.run(['import', 'production', 'old.env', '--yes'])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/JWT_SECRET\s+imported/)
+      expect(e.text('.env.production')).to.match(/^JWT_SECRET=age:/m)
+      const plain = spawnSync('age', ['-d', '-i', e.identityFile], {input: e.ciphertext('JWT_SECRET')})
+      expect(plain.stdout.toString()).to.equal(jwt)
+      assertNoLeak([jwt], r.stdout, r.stderr, e.text('.env.production'))
+    } finally {
+      e.cleanup()
     }
   })
 
