@@ -15,7 +15,7 @@ export default class Import extends BaseCommand<typeof Import> {
   static examples = [
     {description: 'Adopt the .env the project used until now', command: '<%= config.bin %> import development .env'},
     {description: 'Replace store values that differ, no questions', command: '<%= config.bin %> import staging .env.staging --overwrite --yes'},
-    {description: 'See what would happen, for a script', command: '<%= config.bin %> import production prod.env --yes --json'},
+    {description: 'In a script: no questions, one JSON result', command: '<%= config.bin %> import production prod.env --yes --json'},
   ]
 
   static args = {
