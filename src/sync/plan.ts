@@ -86,8 +86,10 @@ export function planDestination(input: PlanInput): DestinationPlan {
       changes.push({key, action: 'add', value: want})
     } else if (have === WRITE_ONLY) {
       // Unreadable live value: rewrite it only if the local value changed since envsync pushed it.
+      // One envsync owns with no usable fingerprint (another key's, or two a merge kept) is
+      // written once more and recorded; one it never wrote is someone else's: left as it is.
       const last = pushed?.get(key)
-      if (last === undefined) keys.push({key, action: 'unknown', local, live: liveFp, ...both})
+      if (last === undefined && !owned.has(key)) keys.push({key, action: 'unknown', local, live: liveFp, ...both})
       else if (last === local) keys.push({key, action: 'unchanged', local, live: liveFp, ...both})
       else {
         keys.push({key, action: 'update', local, live: liveFp, ...both})

@@ -172,15 +172,15 @@ function prepare(manifest: Manifest, env: string, options: SyncOptions) {
 
 /**
  * Write-only values whose last pushed fingerprint another key made (a clone with its own machine
- * key): never compared, so they show as unknown and are left as they are. Said once per plan.
+ * key): never compared, so they are written once more and recorded under this key. Said once per plan.
  */
 function fingerprintWarnings(state: SyncState, plans: DestinationPlan[]): PlaceWarning[] {
-  const keys = new Set(plans.flatMap((p) => p.keys.filter((k) => k.action === 'unknown' && state.foreignFingerprint(p.destination.id, k.key)).map((k) => k.key)))
+  const keys = new Set(plans.flatMap((p) => p.keys.filter((k) => k.live === 'write-only' && k.action === 'update' && state.foreignFingerprint(p.destination.id, k.key)).map((k) => k.key)))
   if (keys.size === 0) return []
   return [
     {
       rule: 'fingerprint-key',
-      message: `the fingerprint of ${plural(keys.size, 'sealed value')} (${[...keys].sort().join(', ')}) in .envsync/ownership.tsv was made under another fingerprint key (another machine's): envsync cannot tell whether ${keys.size === 1 ? 'it' : 'they'} changed, and leaves ${keys.size === 1 ? 'it' : 'them'} as ${keys.size === 1 ? 'it is' : 'they are'}`,
+      message: `the fingerprint of ${plural(keys.size, 'sealed value')} (${[...keys].sort().join(', ')}) in .envsync/ownership.tsv was made under another fingerprint key (another machine's): envsync cannot tell whether ${keys.size === 1 ? 'it' : 'they'} changed, so push writes ${keys.size === 1 ? 'it' : 'them'} once more and records ${keys.size === 1 ? 'it' : 'them'} under this key`,
       hint: "use one key everywhere: an encrypted store carries one for all its recipients, or copy .envsync/local/key from the machine that pushed",
     },
   ]

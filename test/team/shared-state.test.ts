@@ -175,12 +175,19 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     ])
     assertNoLeak(Object.values(values), ...committedState(b))
 
-    // A third clone without the key: the fingerprints are not compared (said once), nothing rewritten.
+    // A third clone without the key: the fingerprints are not compared (said once); the sealed
+    // value is written once more and recorded under its key, then in sync.
     const c = clone('c', 'Cy')
     copyFileSync(path.join(a, '.env.production'), path.join(c, '.env.production'))
     const d = await envsync(c, 'diff', 'production')
     expect(d.stdout).to.include('the fingerprint of 1 sealed value (DB_PASSWORD) in .envsync/ownership.tsv was made under another fingerprint key')
-    expect(d.stdout).to.match(/\? DB_PASSWORD/)
+    expect(d.stdout).to.match(/~ DB_PASSWORD/)
+    const once = await envsync(c, 'push', 'production', '--yes')
+    expect(once.exitCode, once.stdout + once.stderr).to.equal(0)
+    expect(once.stdout).to.match(/~ DB_PASSWORD/)
+    const again = await envsync(c, 'diff', 'production', '--exit-code')
+    expect(again.exitCode, again.stdout).to.equal(0)
+    expect(again.stdout).to.not.include('another fingerprint key')
   })
 
   it('two clones push at once and both commit .envsync/: git merges it with no conflict, and the merged clone removes keys each of them put there', async () => {
@@ -222,7 +229,7 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     assertNoLeak(Object.values(values), ...committedState(a), ...committedState(b))
   })
 
-  it('a key listed twice with different fingerprints (a union merge of two edits) is owned, its fingerprint unknown: not rewritten, still removed when dropped', async () => {
+  it('a key listed twice with different fingerprints (a union merge of two edits) is owned, its fingerprint unknown: written once more, still removed when dropped', async () => {
     const b = clone('b', 'Bob')
     handOver(a, b)
     const file = path.join(b, '.envsync/ownership.tsv')
@@ -230,7 +237,7 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     const line = text.split('\n').find((l) => l.startsWith(`${API}\tDB_PASSWORD\t`))!
     writeFileSync(file, text + line.replace(/\t[^\t]+$/, '\tAAAAAAAAAA') + '\n')
     const d = await envsync(b, 'diff', 'production')
-    expect(d.stdout).to.match(/\? DB_PASSWORD/)
+    expect(d.stdout).to.match(/~ DB_PASSWORD/)
     writeFileSync(path.join(b, 'envsync.yaml'), manifest().replace(/ {2}DB_PASSWORD:.*\n/, ''))
     const r = await envsync(b, 'push', 'production', '--yes')
     expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
