@@ -285,7 +285,7 @@ export interface HistoryEntry {
 
 /** What a push says about .envsync/ afterwards (see gitNote). */
 export interface StateNote {
-  /** Paths git reports changed, relative to the manifest's directory. */
+  /** Paths git reports changed (git status names them from the repository root). */
   changed: string[]
   ignored: boolean
   message: string
