@@ -16,8 +16,8 @@ export default class Get extends BaseCommand<typeof Get> {
   ]
 
   static args = {
-    environment: Args.string({ignoreStdin: true, description: 'Environment to read.', required: true}),
-    key: Args.string({ignoreStdin: true, description: 'The key, as named in the manifest.', required: true}),
+    environment: Args.string({description: 'Environment to read.', required: true}),
+    key: Args.string({description: 'The key, as named in the manifest.', required: true}),
   }
 
   async run(): Promise<void> {

@@ -39,8 +39,8 @@ A required key without a value, or a placeholder value, stops the run and names 
   ]
 
   static args = {
-    environment: Args.string({ignoreStdin: true, description: 'Environment whose values the command gets.', required: true}),
-    command: Args.string({ignoreStdin: true, multiple: true, description: 'The command and its arguments, after --.'}),
+    environment: Args.string({description: 'Environment whose values the command gets.', required: true}),
+    command: Args.string({multiple: true, description: 'The command and its arguments, after --.'}),
   }
 
   static flags = {

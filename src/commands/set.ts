@@ -25,9 +25,9 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
   ]
 
   static args = {
-    environment: Args.string({ignoreStdin: true, description: 'Environment whose store receives the value.', required: true}),
-    key: Args.string({ignoreStdin: true, description: 'The key, as named in the manifest.', required: true}),
-    value: Args.string({ignoreStdin: true, multiple: true, description: 'Not accepted: a value on the command line lands in shell history. Type it at the prompt or pipe it on stdin.'}),
+    environment: Args.string({description: 'Environment whose store receives the value.', required: true}),
+    key: Args.string({description: 'The key, as named in the manifest.', required: true}),
+    value: Args.string({multiple: true, description: 'Not accepted: a value on the command line lands in shell history. Type it at the prompt or pipe it on stdin.'}),
   }
 
   static flags = {

@@ -18,8 +18,8 @@ export default class Unset extends BaseCommand<typeof Unset> {
   ]
 
   static args = {
-    environment: Args.string({ignoreStdin: true, description: 'Environment whose store loses the values.', required: true}),
-    key: Args.string({ignoreStdin: true, multiple: true, required: true, description: 'The keys to remove, one or more.'}),
+    environment: Args.string({description: 'Environment whose store loses the values.', required: true}),
+    key: Args.string({multiple: true, required: true, description: 'The keys to remove, one or more.'}),
   }
 
   static flags = {

@@ -51,7 +51,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const {args, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
-      args: this.ctor.args,
+      // oclif fills a missing argument from piped stdin (`echo x | envsync check` checked x); stdin
+      // is a value for set and the command's own for run, never an argument.
+      args: Object.fromEntries(Object.entries(this.ctor.args ?? {}).map(([name, arg]) => [name, {...arg, ignoreStdin: true}])),
       strict: this.ctor.strict,
     })
     this.flags = flags as ParsedFlags<T>

@@ -163,6 +163,18 @@ describe('envsync set / get / unset', () => {
     })
   })
 
+  it('piped stdin is never taken as a missing argument (oclif would read it as the key)', async () => {
+    const secret = canary('PIPE')
+    writeFileSync(p.path('.env.development'), `API_TOKEN=${secret}\n`, {mode: 0o600})
+    const get = await bin(['get', 'development'], 'API_TOKEN\n')
+    expect(get.exitCode).to.equal(2)
+    expect(get.stderr).to.include('Missing 1 required arg')
+    const unset = await bin(['unset', 'development'], 'API_TOKEN\n')
+    expect(unset.exitCode).to.equal(2)
+    expect(values('development').API_TOKEN).to.equal(secret)
+    assertNoLeak([secret], get.stdout, get.stderr, unset.stdout, unset.stderr)
+  })
+
   describe('unset', () => {
     it('removes keys in one write and warns when a required key is left without a value', async () => {
       const secret = canary('GONE')
