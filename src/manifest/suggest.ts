@@ -26,10 +26,12 @@ export function nearest(input: string, candidates: Iterable<string>): string[] {
   const scored = all.map((c) => ({c, score: c.toLowerCase() === lower ? 0 : distance(lower, c.toLowerCase())}))
   const best = Math.min(...scored.map((s) => s.score))
   const limit = Math.max(1, Math.floor(input.length / 3))
-  if (best <= limit) return scored.filter((s) => s.score === best).map((s) => s.c)
-  // "prod" for "production": a clear prefix is as good a hint as a typo.
+  // "prod" for "production": a clear prefix is as good a hint as a typo, and when a typo fits
+  // another name ("gen": get, generate) both are named.
   const prefixed = all.filter((c) => input.length >= 3 && c.toLowerCase().startsWith(lower))
-  return prefixed.length === 1 ? prefixed : []
+  const prefix = prefixed.length === 1 ? prefixed : []
+  if (best <= limit) return [...new Set([...scored.filter((s) => s.score === best).map((s) => s.c), ...prefix])]
+  return prefix
 }
 
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {

@@ -24,7 +24,8 @@ const TYPOS: [string[], string[]][] = [
   [['chek', 'production'], ['check']],
   [['dif', 'production'], ['diff']],
   [['PUSH', 'production'], ['push']],
-  [['gen', 'production'], ['generate']],
+  // A typo of one command and the start of another: both named.
+  [['gen', 'production'], ['generate', 'get']],
   [['templte'], ['template']],
   [['int'], ['init']],
   [['versoin'], ['version']],
