@@ -24,16 +24,17 @@ export const isSkipped = (r: CheckResult | CheckSkipped): r is CheckSkipped => '
  * a key for it: STORE_LOCKED) is skipped with the reason — a developer checks what they can read;
  * naming that environment still fails. Any other failure is an error, as for one environment.
  */
-export function runCheckAll(manifest: Manifest): CheckAllResult {
-  const environments = manifest.environmentNames.map((env): CheckResult | CheckSkipped => {
+export async function runCheckAll(manifest: Manifest): Promise<CheckAllResult> {
+  const environments: (CheckResult | CheckSkipped)[] = []
+  for (const env of manifest.environmentNames) {
     try {
-      return runCheck(manifest, env)
+      environments.push(await runCheck(manifest, env))
     } catch (error) {
       const e = asEnvsyncError(error)
       if (e.code !== 'STORE_LOCKED') throw e
-      return {environment: env, skipped: e.message, suggestion: e.suggestion}
+      environments.push({environment: env, skipped: e.message, suggestion: e.suggestion})
     }
-  })
+  }
   const checked = environments.filter((r) => !isSkipped(r)) as CheckResult[]
   return {
     environments,

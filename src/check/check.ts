@@ -59,7 +59,9 @@ export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFi
 }
 
 /** Audits one environment's values against the manifest. Reads files; reports, never changes. */
-export function runCheck(manifest: Manifest, env: string, store: ValuesFile = readStore(manifest, env)): CheckResult {
+/** `store`: the environment's, when the caller has read it already (or changed it in memory: set). */
+export async function runCheck(manifest: Manifest, env: string, store?: ValuesFile): Promise<CheckResult> {
+  store ??= await readStore(manifest, env)
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
   const todo: TodoItem[] = []
@@ -68,7 +70,7 @@ export function runCheck(manifest: Manifest, env: string, store: ValuesFile = re
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
     try {
-      const file = readStore(manifest, other)
+      const file = await readStore(manifest, other)
       if (file.exists) others.set(other, file)
     } catch (error) {
       const e = asEnvsyncError(error)

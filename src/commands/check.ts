@@ -30,7 +30,7 @@ export default class Check extends BaseCommand<typeof Check> {
   async run(): Promise<void> {
     const manifest = this.loadManifest()
     // Named: the result keeps its one-environment shape, which scripts read.
-    const result = this.args.environment === undefined ? runCheckAll(manifest) : runCheck(manifest, this.args.environment)
+    const result = this.args.environment === undefined ? await runCheckAll(manifest) : await runCheck(manifest, this.args.environment)
     const failed = result.errors > 0 || (this.flags.strict && result.warnings > 0)
     const exitCode = failed ? ExitCode.failed : ExitCode.ok
     if ('environments' in result) await this.finish(result, renderCheckAll, exitCode)

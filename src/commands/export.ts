@@ -58,7 +58,7 @@ export default class Export extends BaseCommand<typeof Export> {
     const env = this.args.environment
     const format = this.flags.format as ExportFormat
     const services = listValues(this.flags.service, 'service')
-    const {selection, valuesFile, text, summary, fill} = exportEnvironment(this.loadManifest(), env, {format, services, out: this.flags.out})
+    const {selection, valuesFile, text, summary, fill} = await exportEnvironment(this.loadManifest(), env, {format, services, out: this.flags.out})
     const result: ExportResult = {environment: env, format, ...(services ? {services} : {}), ...summary}
     if (!this.flags.out && process.stdout.isTTY) process.stderr.write(renderExportWarning() + '\n')
     for (const line of renderExportNotes(selection, summary.missing, valuesFile, fill)) this.note(line)

@@ -34,11 +34,11 @@ export default class Generate extends BaseCommand<typeof Generate> {
     const keys = this.args.key ?? []
     const manifest = this.loadManifest()
     const env = this.args.environment
-    const plan = planGenerate(manifest, env, keys, this.flags.force)
+    const plan = await planGenerate(manifest, env, keys, this.flags.force)
     const replacing = plan.generate.filter((g) => g.replaced)
     if (replacing.length > 0 && manifest.isProtected(env)) {
       await confirmProtected(env, `Replace ${plural(replacing.length, 'existing value')} (${replacing.map((g) => g.key).join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
     }
-    await this.finish(applyGenerate(manifest, plan), renderGenerate)
+    await this.finish(await applyGenerate(manifest, plan), renderGenerate)
   }
 }

@@ -21,7 +21,7 @@ export default class Get extends BaseCommand<typeof Get> {
   }
 
   async run(): Promise<void> {
-    const got = getValue(this.loadManifest(), this.args.environment, this.args.key)
+    const got = await getValue(this.loadManifest(), this.args.environment, this.args.key)
     const value = got.value.reveal()
     if (this.json) {
       await this.finish({environment: got.environment, key: got.key, value, source: got.source, file: got.file}, () => [])

@@ -31,7 +31,7 @@ export default class Import extends BaseCommand<typeof Import> {
   async run(): Promise<void> {
     const manifest = this.loadManifest()
     const env = this.args.environment
-    const plan = planImport(manifest, env, this.args.file)
+    const plan = await planImport(manifest, env, this.args.file)
     const interactive = !this.json && !this.flags.yes && canPrompt()
     let {overwrite} = this.flags
     if (!overwrite && interactive && plan.differing.length > 0) {
@@ -41,6 +41,6 @@ export default class Import extends BaseCommand<typeof Import> {
     if (writes > 0 && manifest.isProtected(env)) {
       await confirmProtected(env, `Import ${plural(writes, 'value')} into ${plan.store.display}`, {yes: this.flags.yes, interactive: !this.json})
     }
-    await this.finish(applyImport(manifest, plan, overwrite), renderImport)
+    await this.finish(await applyImport(manifest, plan, overwrite), renderImport)
   }
 }

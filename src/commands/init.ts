@@ -66,7 +66,7 @@ export default class Init extends BaseCommand<typeof Init> {
       ? await askAnswers(p, this.flags, dir, {previous, force, show: (s) => (s instanceof EnvsyncError ? this.logToStderr(renderError(s).join('\n')) : this.log(renderInitSummary(s).join('\n')))})
       : answersFromFlags(this.flags, dir, previous)
     const adopt = this.flags.import === undefined ? p && (await askImport(p, dir, answers.environments)) : importFlag(this.flags.import, answers.environments)
-    await this.finish(writeProject(dir, answers, force, adopt), renderInit)
+    await this.finish(await writeProject(dir, answers, force, adopt), renderInit)
   }
 }
 

@@ -62,7 +62,7 @@ A required key without a value, or a placeholder value, stops the run and names 
     const env = this.args.environment
     const manifest = this.loadManifest()
     const services = listValues(this.flags.service, 'service')
-    const selection = selectRunValues(manifest, env, {services, force: this.flags.force})
+    const selection = await selectRunValues(manifest, env, {services, force: this.flags.force})
     if (manifest.isProtected(env)) await confirmProtected(env, `Run ${command} with ${plural(selection.values.size, 'value')}`, {yes: this.flags.yes, interactive: !this.json})
     const left = [...selection.missing, ...selection.placeholders]
     if (left.length > 0) this.note(`${style.yellow('note', process.stderr)} left out (--force): ${left.join(', ')}`)

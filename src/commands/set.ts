@@ -62,7 +62,7 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
     }
     const manifest = this.loadManifest()
     const spec = applicableKey(manifest, env, key)
-    const store = readStore(manifest, env)
+    const store = await readStore(manifest, env)
     // Asked before the value is typed: a refusal after typing a secret wastes it.
     if (hasValue(store, key) && manifest.isProtected(env)) await confirmProtected(env, `Replace the value of ${key}`, {yes: this.flags.yes, interactive: !this.json})
     let value: string
@@ -72,7 +72,7 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
     } else {
       value = await readValue(key, {interactive: !this.json, keepNewline: this.flags['keep-newline']})
     }
-    const plan = planSet(manifest, env, spec, value, store)
+    const plan = await planSet(manifest, env, spec, value, store)
     const errors = plan.findings.filter((f) => f.severity === 'error')
     if (errors.length > 0 && !this.flags.force) {
       throw new EnvsyncError(`${key}: the new value fails check (${errors.map((f) => f.rule).join(', ')}); nothing was written (--force writes it anyway)`, {
@@ -82,6 +82,6 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
       })
     }
     for (const line of renderFindings(plan.findings)) this.note(line)
-    await this.finish(applySet(manifest, plan), renderSet)
+    await this.finish(await applySet(manifest, plan), renderSet)
   }
 }

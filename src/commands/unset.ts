@@ -31,11 +31,11 @@ export default class Unset extends BaseCommand<typeof Unset> {
   async run(): Promise<void> {
     const manifest = this.loadManifest()
     const env = this.args.environment
-    const plan = planUnset(manifest, env, this.args.key)
+    const plan = await planUnset(manifest, env, this.args.key)
     if (plan.remove.length > 0 && manifest.isProtected(env)) {
       await confirmProtected(env, `Remove ${plural(plan.remove.length, 'value')} (${plan.remove.join(', ')})`, {yes: this.flags.yes, interactive: !this.json})
     }
-    const result = applyUnset(plan)
+    const result = await applyUnset(plan)
     for (const line of renderRequiredNote(result, fillHint(manifest, env, result.required, result.file))) this.note(line)
     await this.finish(result, renderUnset)
   }

@@ -66,18 +66,20 @@ function prepare(dir: string, answers: InitAnswers): {text: string; manifest: Ma
   return {text, file, manifest: parseManifest(displayPath(file), Buffer.from(text), file)}
 }
 
-export function summarize(dir: string, answers: InitAnswers, force = false): InitSummary {
+export async function summarize(dir: string, answers: InitAnswers, force = false): Promise<InitSummary> {
   const {manifest, file} = prepare(dir, answers)
   const state = (f: string) => (existsSync(f) ? 'replaced' : 'new')
   const rel = (f: string) => path.relative(path.resolve(dir), f)
+  const valuesFiles = []
+  for (const env of manifest.environmentNames) {
+    const f = manifest.valuesFile(env)
+    const generated = `${(await planGenerate(manifest, env, [], false)).generate.length} generated`
+    valuesFiles.push({file: rel(f), state: existsSync(f) ? `kept: its values stay, missing ones ${generated}` : `new: ${generated}`})
+  }
   const files = [
     {file: rel(file), state: state(file)},
     {file: SCHEMA_NAME, state: state(path.join(dir, SCHEMA_NAME))},
-    ...manifest.environmentNames.map((env) => {
-      const f = manifest.valuesFile(env)
-      const generated = `${planGenerate(manifest, env, [], false).generate.length} generated`
-      return {file: rel(f), state: existsSync(f) ? `kept: its values stay, missing ones ${generated}` : `new: ${generated}`}
-    }),
+    ...valuesFiles,
     {file: 'env.template', state: state(path.join(dir, 'env.template'))},
     {file: '.gitignore', state: gitignoreState(dir, force)},
   ]
@@ -116,19 +118,20 @@ export function refuseOverwrite(dir: string): EnvsyncError {
  * Writes the project: values files first (each generated on its own), then env.template and
  * .gitignore, the manifest last — an interrupted init leaves no manifest, so a rerun starts clean.
  */
-export function writeProject(dir: string, answers: InitAnswers, force: boolean, adopt?: InitImport): InitResult {
+export async function writeProject(dir: string, answers: InitAnswers, force: boolean, adopt?: InitImport): Promise<InitResult> {
   const {text, manifest, file: manifestFile} = prepare(dir, answers)
   if (existsSync(manifestFile) && !force) throw refuseOverwrite(dir)
   // Read and compared before anything is written: a bad .env stops init with nothing changed.
-  const importing = adopt && planImport(manifest, adopt.environment, adopt.file)
+  const importing = adopt && (await planImport(manifest, adopt.environment, adopt.file))
   mkdirSync(dir, {recursive: true, mode: 0o755})
   // Before generating: the team's values win over fresh ones, generate fills only what is left.
-  const imported = importing && applyImport(manifest, importing, false)
+  const imported = importing && (await applyImport(manifest, importing, false))
 
-  const environments = manifest.environmentNames.map((env) => {
-    const result = applyGenerate(manifest, planGenerate(manifest, env, [], false))
-    return {environment: env, file: result.file, generated: result.generated.length}
-  })
+  const environments = []
+  for (const env of manifest.environmentNames) {
+    const result = await applyGenerate(manifest, await planGenerate(manifest, env, [], false))
+    environments.push({environment: env, file: result.file, generated: result.generated.length})
+  }
   const template = path.join(dir, 'env.template')
   writeFileAtomic(template, renderTemplate(manifest), 0o644)
   const {added: gitignore, removed: gitignoreRemoved} = updateGitignore(dir, force)
@@ -144,17 +147,17 @@ export function writeProject(dir: string, answers: InitAnswers, force: boolean, 
     gitignore,
     gitignoreRemoved,
     imported,
-    next: nextSteps(dir, manifest, imported !== undefined),
+    next: await nextSteps(dir, manifest, imported !== undefined),
   }
 }
 
 /** What the user does next, from where they are: cd into the project, then fill the keys no recipe makes. */
-function nextSteps(dir: string, manifest: Manifest, imported: boolean): InitNext {
+async function nextSteps(dir: string, manifest: Manifest, imported: boolean): Promise<InitNext> {
   const root = path.resolve(dir)
   const fill = new Map<string, {keys: string[]; files: string[]}>()
   for (const env of manifest.environmentNames) {
     const file = manifest.valuesFile(env)
-    const values = readStore(manifest, env).values
+    const values = (await readStore(manifest, env)).values
     const keys = manifest.secretsFor(env).filter((s) => s.required && s.default === undefined && values.get(s.key)?.isEmpty !== false).map((s) => s.key)
     if (keys.length === 0) continue
     const entry = fill.get(keys.join()) ?? {keys, files: []}

@@ -92,7 +92,7 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, opt
   await ask(['project', 'services', 'environments', 'secrets', 'targets', 'protected'])
   for (;;) {
     // Answers that make no manifest (every service public) are shown as the error, and Write is not offered.
-    const summary = tryOrError(() => summarize(dir, a, options.force))
+    const summary = await tryOrError(() => summarize(dir, a, options.force))
     options.show(summary)
     const writable = !(summary instanceof EnvsyncError)
     const next = await p.select<Section | 'write' | 'cancel'>({
@@ -105,9 +105,9 @@ export async function askAnswers(p: Prompter, flags: InitFlags, dir: string, opt
   }
 }
 
-function tryOrError<T>(f: () => T): T | EnvsyncError {
+async function tryOrError<T>(f: () => Promise<T>): Promise<T | EnvsyncError> {
   try {
-    return f()
+    return await f()
   } catch (error) {
     if (error instanceof EnvsyncError) return error
     throw error

@@ -24,13 +24,13 @@ export interface RunSelection {
  * environment, or only those the services receive. Missing required values and placeholders stop
  * the run unless `force`; with it they are left out, so the command sees what the parent had.
  */
-export function selectRunValues(manifest: Manifest, env: string, options: {services?: string[]; force: boolean}): RunSelection {
+export async function selectRunValues(manifest: Manifest, env: string, options: {services?: string[]; force: boolean}): Promise<RunSelection> {
   const specs = manifest.secretsFor(env).filter((s) => !options.services || s.services.some((svc) => options.services!.includes(svc)))
   requireServices(manifest, options.services)
   if (options.services && specs.length === 0) {
     throw new EnvsyncError(`no key of ${env} goes to ${options.services.join(' or ')}`, {code: 'NOTHING_TO_RUN_WITH', suggestion: 'leave out --service for every key of the environment'})
   }
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const all = effectiveValues(manifest, env, store)
   const held = placeholderKeys(manifest, env, store)
   const values = new Map<string, Secret>()

@@ -50,7 +50,7 @@ export interface PullOptions {
  * disagree between destinations is left alone. One atomic write; reports keys, never values.
  */
 export async function pull(manifest: Manifest, env: string, options: PullOptions): Promise<PullResult> {
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const resolved = resolveDestinations(manifest, env, store, {targets: [options.from], services: options.services}).filter((r) => !r.optional)
   requireKeysOfServices(manifest, env, 'keys', options.keys, options.services)
   // A Docker directory holds every service's keys: -s pulls only the selected services' ones.
@@ -129,7 +129,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       result.proposals.push(proposeEntry(key, services, `pulled from ${options.from}`))
     }
   }
-  if (changes.size > 0) writeStore(store, changes)
+  if (changes.size > 0) await writeStore(store, changes)
   result.written = changes.size
   result.requests = targets.requests
   return result

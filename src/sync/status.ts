@@ -82,7 +82,7 @@ async function environmentStatus(manifest: Manifest, env: string, last: Map<stri
   }
   let store: ValuesFile
   try {
-    store = readStore(manifest, env)
+    store = await readStore(manifest, env)
     result.store = {...result.store, file: store.display, exists: store.exists}
     result.missing = missingKeys(manifest, env, store)
     result.placeholders = [...placeholderKeys(manifest, env, store)]

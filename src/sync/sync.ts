@@ -45,8 +45,8 @@ export interface PushOptions extends SyncOptions, ApplyOptions {
  * written (nothing to change, --dry-run or a failed check: no report).
  */
 export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
-  const store = readStore(manifest, env)
-  const prepared = prepare(manifest, env, {...options, store, exclude: checkBeforePush(manifest, env, options.force === true, store)})
+  const store = await readStore(manifest, env)
+  const prepared = await prepare(manifest, env, {...options, store, exclude: await checkBeforePush(manifest, env, options.force === true, store)})
   // What would fail for certain stops the push before anything is written anywhere.
   if (!options.dryRun) await preflight(prepared)
   if (!options.confirm && !options.dryRun) {
@@ -70,7 +70,7 @@ export interface SyncPlan {
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
 export async function planSync(manifest: Manifest, env: string, options: SyncOptions = {}): Promise<SyncPlan> {
-  return planPrepared(prepare(manifest, env, options), env)
+  return planPrepared(await prepare(manifest, env, options), env)
 }
 
 async function planPrepared({resolved, planOne, targets, state, warnings}: Prepared, env: string): Promise<SyncPlan> {
@@ -84,7 +84,7 @@ async function planPrepared({resolved, planOne, targets, state, warnings}: Prepa
  * writes. Per destination it is the same read → plan → apply as planSync + applySync.
  */
 export async function planAndApply(manifest: Manifest, env: string, options: SyncOptions & ApplyOptions = {}): Promise<{plan: SyncPlan; report: SyncReport}> {
-  return applyAsPlanned(prepare(manifest, env, options), env, options)
+  return applyAsPlanned(await prepare(manifest, env, options), env, options)
 }
 
 async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
@@ -98,7 +98,7 @@ async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Pre
   return {plan, report: await run.settle()}
 }
 
-type Prepared = ReturnType<typeof prepare>
+type Prepared = Awaited<ReturnType<typeof prepare>>
 
 /** Each target's preflight over its destinations (a Kubernetes namespace push will not create). */
 async function preflight({resolved, targets}: Prepared): Promise<void> {
@@ -109,8 +109,8 @@ async function preflight({resolved, targets}: Prepared): Promise<void> {
 }
 
 /** Destinations to visit, and how to read and plan one of them. */
-function prepare(manifest: Manifest, env: string, options: SyncOptions) {
-  const store = options.store ?? readStore(manifest, env)
+async function prepare(manifest: Manifest, env: string, options: SyncOptions) {
+  const store = options.store ?? (await readStore(manifest, env))
   const state = new SyncState(manifest.dir)
   const key = state.fingerprintKey(fingerprintKeyOf(store))
   const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
@@ -190,8 +190,8 @@ function fingerprintWarnings(state: SyncState, plans: DestinationPlan[]): PlaceW
  * Refuses to push values that check reports as errors, unless forced. Returns the keys that must
  * not leave the machine even then: a placeholder never reaches a platform.
  */
-function checkBeforePush(manifest: Manifest, env: string, force: boolean, store: ValuesFile): Set<string> {
-  const result = runCheck(manifest, env, store)
+async function checkBeforePush(manifest: Manifest, env: string, force: boolean, store: ValuesFile): Promise<Set<string>> {
+  const result = await runCheck(manifest, env, store)
   if (result.errors > 0 && !force) {
     const first = result.findings.find((f) => f.severity === 'error')!
     throw new EnvsyncError(`check found ${plural(result.errors, 'error')} in ${env}; nothing was pushed (first: ${first.message})`, {

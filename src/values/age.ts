@@ -1,61 +1,177 @@
-import {createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject} from 'node:crypto'
+import {createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject} from 'node:crypto'
+
+import type {Identity, Recipient, Stanza} from 'age-encryption'
 
 /**
- * The age v1 file format (https://age-encryption.org/v1) for X25519 recipients, on node:crypto's
- * X25519, HKDF-SHA256, HMAC-SHA256 and ChaCha20-Poly1305. Synchronous on purpose: the store seam
- * (readStore/writeStore) is synchronous, and the npm `age-encryption` library is async only
- * (WebCrypto). Files are interchangeable with the `age` CLI both ways (tested against it).
+ * age (https://age-encryption.org/v1) through the `age-encryption` library: it writes, parses and
+ * authenticates the header and encrypts/decrypts the payload. Loaded on first use only, so
+ * commands that never touch an encrypted store do not pay for importing it.
+ *
+ * Only the X25519 recipient stanza (wrapping the 16-byte file key) is ours, on node:crypto, handed
+ * to the library through its Identity/Recipient interfaces: the library's own X25519 is pure JS
+ * and made reading or writing 1,000 values several times slower (bench/age.js).
  */
 
-const INTRO = 'age-encryption.org/v1\n'
-const X25519_INFO = Buffer.from('age-encryption.org/v1/X25519')
-const CHUNK = 64 * 1024
-const TAG = 16
-const RECIPIENT_HRP = 'age'
-const IDENTITY_HRP = 'age-secret-key-'
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex')
+type Age = typeof import('age-encryption')
+let library: Promise<Age> | undefined
+const age = (): Promise<Age> => (library ??= import('age-encryption'))
 
-/** Why a file could not be read: not for the identities given, or damaged (names no value). */
+/** Why a value could not be read: the file is damaged (tampered, truncated, not age). Names no value. */
 export class AgeError extends Error {}
 
-export interface AgeIdentity {
-  /** Its public recipient, age1…. */
-  recipient: string
-  key: KeyObject
-  publicKey: Buffer
-}
+const X25519_INFO = Buffer.from('age-encryption.org/v1/X25519')
+const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex')
 
-/** The 32-byte X25519 public key of an age1… recipient, or undefined when it is not one. */
-export function parseRecipient(text: string): Buffer | undefined {
-  return decodeBech32(text, RECIPIENT_HRP)
+/** One of this machine's identities: its public recipient (age1…) and the stanza unwrap. */
+export interface AgeIdentity extends Identity {
+  recipient: string
+  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null
 }
 
 export function isRecipient(text: string): boolean {
-  return parseRecipient(text) !== undefined
+  return decodeBech32(text, 'age') !== undefined
 }
 
 /** An AGE-SECRET-KEY-1… line as an identity, or undefined when it is not one. */
-export function parseIdentity(text: string): AgeIdentity | undefined {
-  const scalar = decodeBech32(text.toLowerCase(), IDENTITY_HRP)
+export async function parseIdentity(text: string): Promise<AgeIdentity | undefined> {
+  const scalar = decodeBech32(text.toLowerCase(), 'age-secret-key-')
   if (!scalar || text !== text.toUpperCase()) return undefined
-  const key = createPrivateKey({key: Buffer.concat([PKCS8_X25519, scalar]), format: 'der', type: 'pkcs8'})
-  const publicKey = rawPublic(createPublicKey(key))
-  return {recipient: encodeBech32(RECIPIENT_HRP, publicKey), key, publicKey}
+  const recipient = await (await age()).identityToRecipient(text)
+  return new X25519Identity(recipient, createPrivateKey({key: Buffer.concat([PKCS8_X25519, scalar]), format: 'der', type: 'pkcs8'}))
 }
 
 /** A new identity: its secret key line (AGE-SECRET-KEY-1…) and public recipient. */
-export function generateIdentity(): {secretKey: string; recipient: string} {
-  const {privateKey, publicKey} = generateKeyPairSync('x25519')
-  const scalar = privateKey.export({format: 'der', type: 'pkcs8'}).subarray(PKCS8_X25519.length)
-  return {
-    secretKey: encodeBech32(IDENTITY_HRP, scalar).toUpperCase(),
-    recipient: encodeBech32(RECIPIENT_HRP, rawPublic(publicKey)),
+export async function generateIdentity(): Promise<{secretKey: string; recipient: string}> {
+  const lib = await age()
+  const secretKey = await lib.generateX25519Identity()
+  return {secretKey, recipient: await lib.identityToRecipient(secretKey)}
+}
+
+/** Encrypts each value given to the returned function, as one binary age file, to `recipients` (age1…). */
+export async function encrypterFor(recipients: string[]): Promise<(plain: Uint8Array | string) => Promise<Uint8Array>> {
+  const encrypter = new (await age()).Encrypter()
+  for (const r of recipients) encrypter.addRecipient(new X25519Recipient(r, await age()))
+  return (plain) => encrypter.encrypt(plain)
+}
+
+/**
+ * Decrypts binary age files with `identities`; one Decrypter serves every value. The returned
+ * function resolves undefined when no identity is a recipient, and throws AgeError when the file
+ * is damaged. Calls must not overlap (the match is recorded per call).
+ */
+export async function decrypterFor(identities: AgeIdentity[]): Promise<(file: Uint8Array) => Promise<Uint8Array | undefined>> {
+  const decrypter = new (await age()).Decrypter()
+  // The library says only "no identity matched" or why the file is bad; recording whether a stanza
+  // was looked at and matched tells "not yours" from "damaged" without reading its messages.
+  let last: {seen: 'nothing' | 'stanzas' | 'match'} = {seen: 'nothing'}
+  decrypter.addIdentity({
+    unwrapFileKey(stanzas: Stanza[]) {
+      last.seen = 'stanzas'
+      for (const identity of identities) {
+        const key = identity.unwrapFileKey(stanzas)
+        if (key) {
+          last.seen = 'match'
+          return key
+        }
+      }
+      return null
+    },
+  })
+  return async (file) => {
+    const call: typeof last = (last = {seen: 'nothing'})
+    try {
+      return await decrypter.decrypt(file)
+    } catch (error) {
+      if (error instanceof AgeError) throw error
+      if (call.seen === 'stanzas') return undefined
+      throw new AgeError(call.seen === 'nothing' ? `the age header is malformed (${(error as Error).message})` : `it does not authenticate (${(error as Error).message})`)
+    }
   }
 }
 
 /*
- * Bech32 (BIP 173), the encoding of age's keys: here, not from a library, because the manifest
- * schema validates recipients on every load and this costs nothing to import.
+ * The X25519 recipient stanza, as the age spec defines it: `-> X25519 <ephemeral share>` and the
+ * file key sealed with ChaCha20-Poly1305 under HKDF-SHA256(ECDH secret, share || recipient).
+ */
+
+class X25519Recipient implements Recipient {
+  private readonly raw: Buffer
+  private readonly key: KeyObject
+  constructor(
+    recipient: string,
+    private readonly lib: Age,
+  ) {
+    this.raw = decodeBech32(recipient, 'age')!
+    this.key = publicKeyObject(this.raw)
+  }
+
+  wrapFileKey(fileKey: Uint8Array): Stanza[] {
+    const {privateKey, publicKey} = generateKeyPairSync('x25519')
+    const share = rawPublic(publicKey)
+    const wrapKey = hkdf(diffieHellman({privateKey, publicKey: this.key}), Buffer.concat([share, this.raw]))
+    const c = createCipheriv('chacha20-poly1305', wrapKey, Buffer.alloc(12), {authTagLength: 16})
+    return [new this.lib.Stanza(['X25519', b64(share)], Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]))]
+  }
+}
+
+class X25519Identity implements AgeIdentity {
+  private readonly publicKey: Buffer
+  constructor(
+    readonly recipient: string,
+    private readonly key: KeyObject,
+  ) {
+    this.publicKey = decodeBech32(recipient, 'age')!
+  }
+
+  /** Throws (damaged) only for a malformed X25519 stanza, as the library's Identity contract says. */
+  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
+    for (const s of stanzas) {
+      if (s.args[0] !== 'X25519') continue
+      const share = s.args.length === 2 ? unb64(s.args[1]) : undefined
+      if (!share || share.length !== 32 || s.body.length !== 32) throw new AgeError('an X25519 stanza is malformed')
+      let shared: Buffer
+      try {
+        shared = diffieHellman({privateKey: this.key, publicKey: publicKeyObject(share)})
+      } catch {
+        throw new AgeError('an X25519 stanza has a low-order share')
+      }
+      if (shared.every((b) => b === 0)) throw new AgeError('an X25519 stanza has a low-order share')
+      const d = createDecipheriv('chacha20-poly1305', hkdf(shared, Buffer.concat([share, this.publicKey])), Buffer.alloc(12), {authTagLength: 16})
+      d.setAuthTag(s.body.subarray(16))
+      try {
+        return Buffer.concat([d.update(s.body.subarray(0, 16)), d.final()])
+      } catch {
+        // Another recipient's stanza: try the next.
+      }
+    }
+    return null
+  }
+}
+
+const hkdf = (secret: Buffer, salt: Buffer) => Buffer.from(hkdfSync('sha256', secret, salt, X25519_INFO, 32))
+
+// JWK, not DER: importing a key from JWK is several times faster, and each value has its own share.
+function rawPublic(key: KeyObject): Buffer {
+  return Buffer.from(key.export({format: 'jwk'}).x!, 'base64url')
+}
+
+function publicKeyObject(raw: Buffer): KeyObject {
+  return createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: raw.toString('base64url')}, format: 'jwk'})
+}
+
+const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '')
+
+/** Canonical unpadded base64 only, as age requires. */
+function unb64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]*$/.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64')
+  return b64(bytes) === text ? bytes : undefined
+}
+
+/*
+ * Bech32 decoding (BIP 173) of age's keys: ours, not the library's, because the manifest schema
+ * validates recipients on every load without importing the library, and the native stanza needs
+ * the raw key bytes, which the library does not expose.
  */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
 const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
@@ -72,30 +188,20 @@ function polymod(values: number[]): number {
 
 const expandHrp = (hrp: string) => [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31)]
 
-function convertBits(data: number[], from: number, to: number, pad: boolean): number[] | undefined {
+/** 5-bit groups to bytes; undefined when the padding is not zero bits. */
+function toBytes(data: number[]): number[] | undefined {
   let acc = 0
   let bits = 0
   const out: number[] = []
-  const max = (1 << to) - 1
   for (const v of data) {
-    acc = ((acc << from) | v) & 0xffff
-    bits += from
-    while (bits >= to) {
-      bits -= to
-      out.push((acc >> bits) & max)
+    acc = ((acc << 5) | v) & 0xffff
+    bits += 5
+    while (bits >= 8) {
+      bits -= 8
+      out.push((acc >> bits) & 0xff)
     }
   }
-  if (pad) {
-    if (bits > 0) out.push((acc << (to - bits)) & max)
-  } else if (bits >= from || ((acc << (to - bits)) & max) !== 0) return undefined
-  return out
-}
-
-function encodeBech32(hrp: string, bytes: Buffer): string {
-  const words = convertBits([...bytes], 8, 5, true)!
-  const mod = polymod([...expandHrp(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1
-  const checksum = [0, 1, 2, 3, 4, 5].map((i) => (mod >>> (5 * (5 - i))) & 31)
-  return `${hrp}1${[...words, ...checksum].map((w) => CHARSET[w]).join('')}`
+  return bits >= 5 || ((acc << (8 - bits)) & 0xff) !== 0 ? undefined : out
 }
 
 /** The 32 bytes a lowercase bech32 string of `hrp` carries, or undefined (bad checksum, length, case). */
@@ -103,154 +209,6 @@ function decodeBech32(text: string, hrp: string): Buffer | undefined {
   if (!text.startsWith(`${hrp}1`) || text.length > 100) return undefined
   const data = [...text.slice(hrp.length + 1)].map((c) => CHARSET.indexOf(c))
   if (data.length < 6 || data.includes(-1) || polymod([...expandHrp(hrp), ...data]) !== 1) return undefined
-  const bytes = convertBits(data.slice(0, -6), 5, 8, false)
+  const bytes = toBytes(data.slice(0, -6))
   return bytes?.length === 32 ? Buffer.from(bytes) : undefined
-}
-
-// JWK, not DER: importing a key from JWK is several times faster, and each value has its own share.
-function rawPublic(key: KeyObject): Buffer {
-  return Buffer.from(key.export({format: 'jwk'}).x!, 'base64url')
-}
-
-function publicKeyObject(raw: Buffer): KeyObject {
-  return createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: raw.toString('base64url')}, format: 'jwk'})
-}
-
-const hkdf = (ikm: Buffer, salt: Buffer, info: string | Buffer, length = 32) => Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
-
-function seal(key: Buffer, nonce: Buffer, plain: Buffer): Buffer {
-  const c = createCipheriv('chacha20-poly1305', key, nonce, {authTagLength: TAG})
-  return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])
-}
-
-function open(key: Buffer, nonce: Buffer, sealed: Buffer): Buffer | undefined {
-  if (sealed.length < TAG) return undefined
-  const d = createDecipheriv('chacha20-poly1305', key, nonce, {authTagLength: TAG})
-  d.setAuthTag(sealed.subarray(sealed.length - TAG))
-  try {
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG)), d.final()])
-  } catch {
-    return undefined
-  }
-}
-
-const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '')
-
-/** Canonical unpadded base64 only, as age requires. */
-function unb64(text: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]*$/.test(text)) return undefined
-  const bytes = Buffer.from(text, 'base64')
-  return b64(bytes) === text ? bytes : undefined
-}
-
-function streamNonce(counter: number, last: boolean): Buffer {
-  const nonce = Buffer.alloc(12)
-  nonce.writeUIntBE(counter, 5, 6)
-  nonce[11] = last ? 1 : 0
-  return nonce
-}
-
-/** Encrypts bytes to X25519 recipients (raw 32-byte public keys) as one binary age file. */
-export function encrypt(plain: Buffer, recipients: Buffer[]): Buffer {
-  const fileKey = randomBytes(16)
-  let header = INTRO
-  for (const recipient of recipients) {
-    const {privateKey, publicKey} = generateKeyPairSync('x25519')
-    const share = rawPublic(publicKey)
-    const shared = diffieHellman({privateKey, publicKey: publicKeyObject(recipient)})
-    const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO)
-    header += `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, Buffer.alloc(12), fileKey))}\n`
-  }
-  header += '---'
-  const mac = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(header).digest()
-  const nonce = randomBytes(16)
-  const payloadKey = hkdf(fileKey, nonce, 'payload')
-  const chunks: Buffer[] = [Buffer.from(`${header} ${b64(mac)}\n`), nonce]
-  const count = Math.max(1, Math.ceil(plain.length / CHUNK))
-  for (let i = 0; i < count; i++) chunks.push(seal(payloadKey, streamNonce(i, i === count - 1), plain.subarray(i * CHUNK, (i + 1) * CHUNK)))
-  return Buffer.concat(chunks)
-}
-
-interface Stanza {
-  type: string
-  args: string[]
-  body: Buffer
-}
-
-function parseHeader(file: Buffer): {stanzas: Stanza[]; macInput: string; mac: Buffer; payload: Buffer} {
-  const damaged = (why: string) => new AgeError(why)
-  let at = 0
-  const line = (): string => {
-    const end = file.indexOf(0x0a, at)
-    if (end === -1) throw damaged('the age header is truncated')
-    const text = file.subarray(at, end).toString('latin1')
-    at = end + 1
-    return text
-  }
-  if (line() + '\n' !== INTRO) throw damaged('not an age v1 file')
-  const stanzas: Stanza[] = []
-  for (;;) {
-    const start = at
-    const next = line()
-    if (next.startsWith('--- ')) {
-      const mac = unb64(next.slice(4))
-      if (!mac || mac.length !== 32) throw damaged('the age header MAC is malformed')
-      return {stanzas, macInput: file.subarray(0, start + 3).toString('latin1'), mac, payload: file.subarray(at)}
-    }
-    const [arrow, type, ...args] = next.split(' ')
-    if (arrow !== '->' || !type) throw damaged('the age header is malformed')
-    const body: Buffer[] = []
-    for (;;) {
-      const text = line()
-      const bytes = unb64(text)
-      if (!bytes || text.length > 64) throw damaged('an age stanza is malformed')
-      body.push(bytes)
-      if (text.length < 64) break
-    }
-    stanzas.push({type, args, body: Buffer.concat(body)})
-  }
-}
-
-function unwrap(stanzas: Stanza[], identity: AgeIdentity): Buffer | undefined {
-  for (const s of stanzas) {
-    if (s.type !== 'X25519') continue
-    const share = s.args.length === 1 ? unb64(s.args[0]) : undefined
-    if (!share || share.length !== 32 || s.body.length !== 32) throw new AgeError('an X25519 stanza is malformed')
-    let shared: Buffer
-    try {
-      shared = diffieHellman({privateKey: identity.key, publicKey: publicKeyObject(share)})
-    } catch {
-      throw new AgeError('an X25519 stanza has a low-order share')
-    }
-    if (shared.every((b) => b === 0)) throw new AgeError('an X25519 stanza has a low-order share')
-    const fileKey = open(hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_INFO), Buffer.alloc(12), s.body)
-    if (fileKey) return fileKey
-  }
-  return undefined
-}
-
-/**
- * Decrypts one binary age file. Undefined: none of the identities is a recipient of it.
- * Throws AgeError when it is damaged (tampered, truncated, not age).
- */
-export function decrypt(file: Buffer, identities: AgeIdentity[]): Buffer | undefined {
-  const {stanzas, macInput, mac, payload} = parseHeader(file)
-  let fileKey: Buffer | undefined
-  for (const identity of identities) if ((fileKey = unwrap(stanzas, identity))) break
-  if (!fileKey) return undefined
-  const expected = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput, 'latin1').digest()
-  if (!timingSafeEqual(expected, mac)) throw new AgeError('the age header does not authenticate')
-  if (payload.length < 16 + TAG) throw new AgeError('the age payload is truncated')
-  const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload')
-  const body = payload.subarray(16)
-  const out: Buffer[] = []
-  for (let i = 0, at = 0; ; i++, at += CHUNK + TAG) {
-    const last = at + CHUNK + TAG >= body.length
-    const sealed = body.subarray(at, at + CHUNK + TAG)
-    const plain = open(payloadKey, streamNonce(i, last), sealed)
-    if (!plain) throw new AgeError('the age payload does not authenticate')
-    if (last && plain.length === 0 && i > 0) throw new AgeError('the age payload ends with an empty chunk')
-    out.push(plain)
-    if (last) return Buffer.concat(out)
-  }
 }

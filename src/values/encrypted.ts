@@ -4,7 +4,7 @@ import {EnvsyncError} from '../errors.js'
 import {registerSecret} from '../redact.js'
 import {Secret} from '../secret.js'
 import {plural} from '../words.js'
-import {AgeError, decrypt, encrypt, parseRecipient, type AgeIdentity} from './age.js'
+import {AgeError, decrypterFor, encrypterFor, type AgeIdentity} from './age.js'
 import {applyChanges, type EnvEntry} from './dotenv.js'
 import {loadIdentities} from './identity.js'
 import type {ValuesFile} from './store.js'
@@ -37,31 +37,32 @@ function header(env: string, fingerprintKey: string): string {
 }
 
 /** The store's values, decrypted in memory. `plain` is the file as read (its values ciphertexts). */
-export function readEncrypted(plain: ValuesFile, encryption: Encryption): ValuesFile {
+export async function readEncrypted(plain: ValuesFile, encryption: Encryption): Promise<ValuesFile> {
   const store: ValuesFile = {...plain, values: new Map(), encryption}
   const keyLine = HEADER.exec(plain.doc.text)
   if (plain.doc.entries.length === 0 && !keyLine) return store
-  const identities = identitiesFor(store)
-  const open = (text: string, what: string, line: number): Buffer => {
+  const identities = await identitiesFor(store)
+  const decrypt = await decrypterFor(identities.list)
+  const open = async (text: string, what: string, line: number): Promise<Buffer> => {
     const bytes = text.startsWith(PREFIX) ? strictBase64(text.slice(PREFIX.length)) : undefined
     if (!bytes) throw damaged(store, what, line, text.startsWith(PREFIX) ? 'is not base64' : 'is not encrypted (a plain value in an encrypted file)')
-    let out: Buffer | undefined
+    let out: Uint8Array | undefined
     try {
-      out = decrypt(bytes, identities.list)
+      out = await decrypt(bytes)
     } catch (error) {
       if (error instanceof AgeError) throw damaged(store, what, line, `does not decrypt: ${error.message}`)
       throw error
     }
     if (!out) throw notARecipient(store, identities)
-    return out
+    return Buffer.from(out)
   }
   if (keyLine) {
     const line = plain.doc.text.slice(0, keyLine.index).split('\n').length
-    store.fingerprintKey = open(keyLine[1], 'the fingerprint key', line)
+    store.fingerprintKey = await open(keyLine[1], 'the fingerprint key', line)
     registerSecret(store.fingerprintKey.toString('base64'))
   }
   for (const entry of lastEntries(plain.doc.entries)) {
-    const bytes = open(entry.value, entry.key, entry.line)
+    const bytes = await open(entry.value, entry.key, entry.line)
     const value = bytes.toString('utf8')
     if (!Buffer.from(value, 'utf8').equals(bytes)) throw damaged(store, entry.key, entry.line, 'does not decrypt to text')
     store.values.set(entry.key, new Secret(value))
@@ -83,22 +84,21 @@ function strictBase64(text: string): Buffer | undefined {
  * Sets or removes keys. An unchanged value keeps its ciphertext (the diff shows only what
  * changed); a new or changed one is encrypted to the manifest's recipients.
  */
-export function encryptedText(store: ValuesFile, changes: Map<string, string | null>): string {
-  const encryption = store.encryption!
-  const recipients = recipientKeys(encryption)
+export async function encryptedText(store: ValuesFile, changes: Map<string, string | null>): Promise<string> {
+  const seal = await sealer(store.encryption!.recipients)
   const cipher = new Map<string, string | null>()
   for (const [key, value] of changes) {
     if (value === null) cipher.set(key, null)
-    else if (store.values.get(key)?.reveal() !== value || !isCiphertext(store, key)) cipher.set(key, seal(value, recipients))
+    else if (store.values.get(key)?.reveal() !== value || !isCiphertext(store, key)) cipher.set(key, await seal(value))
   }
-  return withHeader(store, applyChanges(store.doc, cipher, store.display), recipients, false)
+  return withHeader(store, applyChanges(store.doc, cipher, store.display), seal, false)
 }
 
 /**
  * The whole file encrypted afresh to `recipients` (keys add/remove, and a plain store's
  * conversion): every value and the fingerprint key get new ciphertexts.
  */
-export function reencryptedText(store: ValuesFile, recipientList: string[]): string {
+export async function reencryptedText(store: ValuesFile, recipients: string[]): Promise<string> {
   if (store.duplicates.length > 0) {
     const d = store.duplicates[0]
     throw new EnvsyncError(`${store.display}:${d.line}: ${d.key} is set more than once`, {
@@ -107,9 +107,10 @@ export function reencryptedText(store: ValuesFile, recipientList: string[]): str
       suggestion: `keep one ${d.key}= line, then run this again (an earlier line would stay as it is)`,
     })
   }
-  const recipients = recipientList.map((r) => parseRecipient(r)!)
-  const cipher = new Map([...store.values].map(([key, value]): [string, string] => [key, seal(value.reveal(), recipients)]))
-  return withHeader(store, applyChanges(store.doc, cipher, store.display), recipients, true)
+  const seal = await sealer(recipients)
+  const cipher = new Map<string, string>()
+  for (const [key, value] of store.values) cipher.set(key, await seal(value.reveal()))
+  return withHeader(store, applyChanges(store.doc, cipher, store.display), seal, true)
 }
 
 function isCiphertext(store: ValuesFile, key: string): boolean {
@@ -117,21 +118,21 @@ function isCiphertext(store: ValuesFile, key: string): boolean {
   return entry?.value.startsWith(PREFIX) ?? false
 }
 
-function seal(value: string | Buffer, recipients: Buffer[]): string {
-  return PREFIX + encrypt(typeof value === 'string' ? Buffer.from(value, 'utf8') : value, recipients).toString('base64')
-}
+type Seal = (value: string | Buffer) => Promise<string>
 
-function recipientKeys(encryption: Encryption): Buffer[] {
-  return encryption.recipients.map((r) => parseRecipient(r)!)
+/** Encrypts values (`age:<base64>`) to the recipients; one encrypter for them all. */
+async function sealer(recipients: string[]): Promise<Seal> {
+  const encrypt = await encrypterFor(recipients)
+  return async (value) => PREFIX + Buffer.from(await encrypt(value)).toString('base64')
 }
 
 /** The header with the fingerprint key: kept as is, unless re-encrypting or there is none yet. */
-function withHeader(store: ValuesFile, text: string, recipients: Buffer[], fresh: boolean): string {
+async function withHeader(store: ValuesFile, text: string, seal: Seal, fresh: boolean): Promise<string> {
   const current = HEADER.exec(text)
   if (current && !fresh) return text
   const key = store.fingerprintKey ?? randomBytes(32)
   store.fingerprintKey = key
-  const line = seal(key, recipients)
+  const line = await seal(key)
   if (current) return text.replace(HEADER, `#envsync:fingerprint-key=${line}`)
   const lines = header(store.encryption?.env ?? 'these', line)
   return (store.doc.crlf ? lines.replace(/\n/g, '\r\n') : lines) + text
@@ -143,9 +144,9 @@ interface Held {
   looked: string[]
 }
 
-function identitiesFor(store: ValuesFile): Held {
+async function identitiesFor(store: ValuesFile): Promise<Held> {
   const {env, projectDir} = store.encryption!
-  const found = loadIdentities(projectDir)
+  const found = await loadIdentities(projectDir)
   if (found.identities.length === 0) {
     throw new EnvsyncError(`${env}'s values are encrypted; no age identity found (looked in ${found.looked.join(' and ')})`, {
       code: 'STORE_LOCKED',

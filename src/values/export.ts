@@ -121,8 +121,12 @@ function kubernetesGroups(manifest: Manifest, env: string, store: ValuesFile, se
  * `export`: the environment's values in a format — written to `out` (mode 0600, atomically) or
  * returned as the text to print — with what it holds, for notes and --json.
  */
-export function exportEnvironment(manifest: Manifest, env: string, options: {format: ExportFormat; services?: string[]; out?: string}): {selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string} {
-  const store = readStore(manifest, env)
+export async function exportEnvironment(
+  manifest: Manifest,
+  env: string,
+  options: {format: ExportFormat; services?: string[]; out?: string},
+): Promise<{selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string}> {
+  const store = await readStore(manifest, env)
   const selection = collectExport(manifest, env, store, options)
   const text = formatExport(selection)
   if (options.out) writeFileAtomic(options.out, text, 0o600)

@@ -30,7 +30,7 @@ export interface GenerateResult {
 }
 
 /** Which keys get a new value: missing ones, or (force) every selected one with a recipe. */
-export function planGenerate(manifest: Manifest, env: string, keys: string[], force: boolean): GeneratePlan {
+export async function planGenerate(manifest: Manifest, env: string, keys: string[], force: boolean): Promise<GeneratePlan> {
   const applicable = manifest.secretsFor(env)
   const withRecipe = applicable.filter((s) => s.generate)
   let selected: SecretDef[] = withRecipe
@@ -50,7 +50,7 @@ export function planGenerate(manifest: Manifest, env: string, keys: string[], fo
       return spec
     })
   }
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const plan: GeneratePlan = {environment: env, store, generate: [], kept: []}
   for (const spec of selected) {
     const current = store.values.get(spec.key)
@@ -75,11 +75,11 @@ export function fillHint(manifest: Manifest, env: string, keys: string[], file: 
 }
 
 /** Draws the values and writes them in one atomic write. Each environment gets its own values. */
-export function applyGenerate(manifest: Manifest, plan: GeneratePlan): GenerateResult {
+export async function applyGenerate(manifest: Manifest, plan: GeneratePlan): Promise<GenerateResult> {
   const others: Secret[][] = []
   for (const other of manifest.environmentNames) {
     if (other === plan.environment || manifest.valuesFile(other) === plan.store.file) continue
-    const file = readStore(manifest, other)
+    const file = await readStore(manifest, other)
     others.push(plan.generate.map((g) => file.values.get(g.key)).filter((v): v is Secret => v !== undefined))
   }
   const taken = others.flat()
@@ -90,6 +90,6 @@ export function applyGenerate(manifest: Manifest, plan: GeneratePlan): GenerateR
     for (let i = 0; i < 100 && taken.some((t) => t.equals(value)); i++) value = generate(g.recipe)
     changes.set(g.key, value.reveal())
   }
-  if (changes.size > 0) writeStore(plan.store, changes)
+  if (changes.size > 0) await writeStore(plan.store, changes)
   return {environment: plan.environment, file: plan.store.display, generated: plan.generate, kept: plan.kept}
 }

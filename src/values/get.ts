@@ -15,9 +15,9 @@ export interface GotValue {
 }
 
 /** One key's effective value (store, else manifest default); none is an error saying how to set it. */
-export function getValue(manifest: Manifest, env: string, key: string): GotValue {
+export async function getValue(manifest: Manifest, env: string, key: string): Promise<GotValue> {
   const spec = applicableKey(manifest, env, key)
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const value = valueOf(spec, store)
   if (!value) {
     throw new EnvsyncError(`${key} has no value in ${store.display}`, {

@@ -26,39 +26,43 @@ export function identityFile(): string {
   return process.env.ENVSYNC_AGE_KEY_FILE ? path.resolve(process.env.ENVSYNC_AGE_KEY_FILE) : defaultIdentityFile()
 }
 
-const cache = new Map<string, Identities>()
+const cache = new Map<string, Promise<Identities>>()
 
 /**
  * This machine's identities, for a project in `projectDir` (an identity file inside it is refused:
  * it would be one `git add` away from the repo). Secret keys are registered with the redaction
  * point as soon as they are read.
  */
-export function loadIdentities(projectDir: string): Identities {
+export function loadIdentities(projectDir: string): Promise<Identities> {
   const fromEnv = process.env.ENVSYNC_AGE_KEY
   const file = identityFile()
   const cacheKey = `${fromEnv ?? ''}\0${file}\0${projectDir}`
-  const cached = cache.get(cacheKey)
-  if (cached) return cached
-  let result: Identities
-  if (fromEnv?.trim()) result = {identities: parseIdentities(fromEnv, 'ENVSYNC_AGE_KEY'), source: 'ENVSYNC_AGE_KEY', looked: ['ENVSYNC_AGE_KEY']}
-  else {
-    const looked = ['ENVSYNC_AGE_KEY', homePath(file)]
-    const text = readIdentityFile(file, projectDir)
-    result = text === undefined ? {identities: [], looked} : {identities: parseIdentities(text, homePath(file)), source: homePath(file), looked}
+  let result = cache.get(cacheKey)
+  if (!result) {
+    result = readIdentities(fromEnv, file, projectDir)
+    cache.set(cacheKey, result)
+    // A failure is not kept: the next read looks again.
+    result.catch(() => cache.delete(cacheKey))
   }
-  cache.set(cacheKey, result)
   return result
 }
 
+async function readIdentities(fromEnv: string | undefined, file: string, projectDir: string): Promise<Identities> {
+  if (fromEnv?.trim()) return {identities: await parseIdentities(fromEnv, 'ENVSYNC_AGE_KEY'), source: 'ENVSYNC_AGE_KEY', looked: ['ENVSYNC_AGE_KEY']}
+  const looked = ['ENVSYNC_AGE_KEY', homePath(file)]
+  const text = readIdentityFile(file, projectDir)
+  return text === undefined ? {identities: [], looked} : {identities: await parseIdentities(text, homePath(file)), source: homePath(file), looked}
+}
+
 /** Identity lines (AGE-SECRET-KEY-1…), comments and blank lines skipped, as age reads them. */
-function parseIdentities(text: string, where: string): AgeIdentity[] {
+async function parseIdentities(text: string, where: string): Promise<AgeIdentity[]> {
   const identities: AgeIdentity[] = []
   const lines = text.split(/\r?\n/)
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim()
     if (line.startsWith('AGE-SECRET-KEY-')) registerSecret(line)
     if (!line || line.startsWith('#')) continue
-    const identity = parseIdentity(line)
+    const identity = await parseIdentity(line)
     if (!identity) {
       throw new EnvsyncError(`${where}${where.startsWith('ENVSYNC') ? '' : `:${i + 1}`}: not an age identity (expected AGE-SECRET-KEY-1…)`, {
         code: 'IDENTITY_INVALID',

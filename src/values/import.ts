@@ -46,10 +46,10 @@ export interface ImportPlan {
  * Reads a .env file (bounded: a FIFO or /dev/zero is refused; parse errors at file:line:col) and
  * compares it with the environment's store. Reads only; the file is never modified.
  */
-export function planImport(manifest: Manifest, env: string, file: string): ImportPlan {
+export async function planImport(manifest: Manifest, env: string, file: string): Promise<ImportPlan> {
   const absolute = path.resolve(file)
   const display = displayPath(absolute)
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   if (absolute === store.file) {
     throw new EnvsyncError(`${display} is where ${env}'s values are kept already`, {code: 'IMPORT_SAME_FILE', suggestion: 'import a .env file from elsewhere (e.g. the one the project used before envsync)'})
   }
@@ -79,23 +79,23 @@ export function planImport(manifest: Manifest, env: string, file: string): Impor
  * Writes the added keys, and the differing ones when `overwrite` (one atomic write through the
  * store, whatever kind it is), then audits what was imported.
  */
-export function applyImport(manifest: Manifest, plan: ImportPlan, overwrite: boolean): ImportResult {
+export async function applyImport(manifest: Manifest, plan: ImportPlan, overwrite: boolean): Promise<ImportResult> {
   const {result, store, values} = plan
   const changes = new Map<string, string | null>()
   for (const entry of result.keys) {
     if (entry.action === 'kept-local' && overwrite) entry.action = 'updated'
     if (entry.action === 'added' || entry.action === 'updated') changes.set(entry.key, values.get(entry.key)!)
   }
-  if (changes.size > 0) writeStore(store, changes)
+  if (changes.size > 0) await writeStore(store, changes)
   result.written = changes.size
-  result.warnings = [...importedFindings(manifest, result, changes), ...gitFindings(path.resolve(result.file), result.file).map((f) => ({...f, severity: 'warning' as const}))]
+  result.warnings = [...(await importedFindings(manifest, result, changes)), ...gitFindings(path.resolve(result.file), result.file).map((f) => ({...f, severity: 'warning' as const}))]
   return result
 }
 
 /** The check rules' findings about the keys just written: a placeholder or a short value is imported, and said. */
-function importedFindings(manifest: Manifest, result: ImportResult, changes: Map<string, string | null>): Finding[] {
+async function importedFindings(manifest: Manifest, result: ImportResult, changes: Map<string, string | null>): Promise<Finding[]> {
   if (changes.size === 0) return []
-  const check = runCheck(manifest, result.environment)
+  const check = await runCheck(manifest, result.environment)
   return check.findings.filter((f) => f.key !== undefined && changes.has(f.key) && f.rule !== 'unknown-key' && f.rule !== 'duplicate')
 }
 

@@ -24,7 +24,7 @@ export interface GeneratedKey {
 }
 
 /** Creates this machine's identity file (0600, age-keygen's format); never overwrites one. */
-export function generateKeyFile(): GeneratedKey {
+export async function generateKeyFile(): Promise<GeneratedKey> {
   const file = identityFile()
   if (existsSync(file)) {
     throw new EnvsyncError(`an age identity file already exists at ${homePath(file)}; envsync never overwrites a private key`, {
@@ -32,7 +32,7 @@ export function generateKeyFile(): GeneratedKey {
       suggestion: 'see its recipient with `envsync keys list`, or point ENVSYNC_AGE_KEY_FILE at another file',
     })
   }
-  const {secretKey, recipient} = generateIdentity()
+  const {secretKey, recipient} = await generateIdentity()
   registerSecret(secretKey)
   makeDir(path.dirname(file))
   writeFileAtomic(file, `# created: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n# public key: ${recipient}\n${secretKey}\n`, 0o600)
@@ -67,7 +67,7 @@ function checkRecipient(r: string): void {
  * Adds recipients and re-encrypts every value to the new set: the values file first (atomic),
  * then the manifest. A plain store is converted: its values are encrypted in place.
  */
-export function addRecipients(manifest: Manifest, env: string, add: string[]): RecipientsChange {
+export async function addRecipients(manifest: Manifest, env: string, add: string[]): Promise<RecipientsChange> {
   for (const r of add) checkRecipient(r)
   const current = manifest.environment(env).store?.encrypted?.recipients ?? []
   const added = [...new Set(add)].filter((r) => !current.includes(r))
@@ -75,7 +75,7 @@ export function addRecipients(manifest: Manifest, env: string, add: string[]): R
 }
 
 /** Removes a recipient and re-encrypts every value without it. The last one stays. */
-export function removeRecipient(manifest: Manifest, env: string, recipient: string): RecipientsChange {
+export async function removeRecipient(manifest: Manifest, env: string, recipient: string): Promise<RecipientsChange> {
   const current = manifest.environment(env).store?.encrypted?.recipients
   if (!current) {
     throw new EnvsyncError(`${env}'s values are not encrypted: there are no recipients to remove`, {code: 'STORE_PLAIN', suggestion: `\`envsync keys add ${env} age1…\` encrypts them`})
@@ -95,14 +95,14 @@ export function removeRecipient(manifest: Manifest, env: string, recipient: stri
   return change(manifest, env, current.filter((r) => r !== recipient), [], [recipient])
 }
 
-function change(manifest: Manifest, env: string, recipients: string[], added: string[], removed: string[]): RecipientsChange {
+async function change(manifest: Manifest, env: string, recipients: string[], added: string[], removed: string[]): Promise<RecipientsChange> {
   // Reading decrypts: only someone who can read the values may hand them to another key.
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const converted = !store.encryption
   store.encryption = {env, recipients, projectDir: manifest.dir}
   const result: RecipientsChange = {environment: env, file: store.display, recipients, added, removed, reencrypted: store.values.size, converted}
   if (added.length === 0 && removed.length === 0) return {...result, reencrypted: 0}
-  writeText(store, reencryptedText(store, recipients))
+  writeText(store, await reencryptedText(store, recipients))
   try {
     writeRecipients(manifest, env, added, removed)
   } catch (error) {
@@ -142,13 +142,13 @@ export interface KeyList {
   environments: EnvironmentRecipients[]
 }
 
-export function listRecipients(manifest: Manifest, env?: string): KeyList {
+export async function listRecipients(manifest: Manifest, env?: string): Promise<KeyList> {
   const names = env === undefined ? manifest.environmentNames : (manifest.environment(env), [env])
   let yours: string[] = []
   let source: string | undefined
   let problem: string | undefined
   try {
-    const found = loadIdentities(manifest.dir)
+    const found = await loadIdentities(manifest.dir)
     yours = found.identities.map((i) => i.recipient)
     source = found.source
   } catch (error) {

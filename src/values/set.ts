@@ -3,7 +3,7 @@ import type {Finding} from '../check/rules.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {Secret} from '../secret.js'
 import {fingerprintOf} from './key.js'
-import {readStore, writeStore, type ValuesFile} from './store.js'
+import {writeStore, type ValuesFile} from './store.js'
 
 export interface SetPlan {
   environment: string
@@ -34,10 +34,10 @@ const NOT_ABOUT_THE_VALUE = new Set(['unknown-key', 'duplicate'])
  * What check would say if the key had this value: the same rules as `envsync check` (placeholder,
  * length, format, entropy, reuse, weak…), run on the store with the value in place, in memory.
  */
-export function planSet(manifest: Manifest, env: string, spec: SecretDef, value: string, store: ValuesFile = readStore(manifest, env)): SetPlan {
+export async function planSet(manifest: Manifest, env: string, spec: SecretDef, value: string, store: ValuesFile): Promise<SetPlan> {
   const secret = new Secret(value)
   const proposed: ValuesFile = {...store, values: new Map(store.values).set(spec.key, secret)}
-  const findings = runCheck(manifest, env, proposed).findings.filter((f) => f.key === spec.key && !NOT_ABOUT_THE_VALUE.has(f.rule))
+  const findings = (await runCheck(manifest, env, proposed)).findings.filter((f) => f.key === spec.key && !NOT_ABOUT_THE_VALUE.has(f.rule))
   return {environment: env, spec, store, value: secret, replaced: hasValue(store, spec.key), findings}
 }
 
@@ -47,8 +47,8 @@ export function hasValue(store: ValuesFile, key: string): boolean {
 }
 
 /** Writes the one value through the store (atomic, every store kind). */
-export function applySet(manifest: Manifest, plan: SetPlan): SetResult {
-  writeStore(plan.store, new Map([[plan.spec.key, plan.value.reveal()]]))
+export async function applySet(manifest: Manifest, plan: SetPlan): Promise<SetResult> {
+  await writeStore(plan.store, new Map([[plan.spec.key, plan.value.reveal()]]))
   return {
     environment: plan.environment,
     key: plan.spec.key,

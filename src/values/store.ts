@@ -30,7 +30,7 @@ export interface ValuesFile {
  * The environment's store: where its values are read from and where generate, set and pull
  * write them. Every command reads and writes values through these two functions only.
  */
-export function readStore(manifest: Manifest, env: string): ValuesFile {
+export async function readStore(manifest: Manifest, env: string): Promise<ValuesFile> {
   const file = manifest.valuesFile(env)
   const encrypted = manifest.environment(env).store?.encrypted
   if (!encrypted) return readValues(file)
@@ -38,8 +38,8 @@ export function readStore(manifest: Manifest, env: string): ValuesFile {
 }
 
 /** Sets (string) or removes (null) keys in the store the values were read from. */
-export function writeStore(store: ValuesFile, changes: Map<string, string | null>): void {
-  if (store.encryption) writeText(store, encryptedText(store, changes))
+export async function writeStore(store: ValuesFile, changes: Map<string, string | null>): Promise<void> {
+  if (store.encryption) writeText(store, await encryptedText(store, changes))
   else writeValues(store, changes)
 }
 

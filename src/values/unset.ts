@@ -26,9 +26,9 @@ export interface UnsetResult {
  * Which keys `unset` removes. A key of the environment, or one the store holds that the manifest
  * no longer lists (check's leftover): anything else is a typo, answered with a did-you-mean.
  */
-export function planUnset(manifest: Manifest, env: string, keys: string[]): UnsetPlan {
+export async function planUnset(manifest: Manifest, env: string, keys: string[]): Promise<UnsetPlan> {
   const applicable = manifest.secretsFor(env).map((s) => s.key)
-  const store = readStore(manifest, env)
+  const store = await readStore(manifest, env)
   const known = [...new Set([...applicable, ...store.values.keys()])]
   for (const key of keys) {
     if (known.includes(key)) continue
@@ -53,7 +53,7 @@ export function planUnset(manifest: Manifest, env: string, keys: string[]): Unse
 }
 
 /** Removes the keys in one atomic write through the store. */
-export function applyUnset(plan: UnsetPlan): UnsetResult {
-  if (plan.remove.length > 0) writeStore(plan.store, new Map(plan.remove.map((k) => [k, null])))
+export async function applyUnset(plan: UnsetPlan): Promise<UnsetResult> {
+  if (plan.remove.length > 0) await writeStore(plan.store, new Map(plan.remove.map((k) => [k, null])))
   return {environment: plan.environment, file: plan.store.display, removed: plan.remove, absent: plan.absent, required: plan.required}
 }

@@ -92,7 +92,7 @@ export class CheckProject {
     return loadManifest(this.tp.manifest)
   }
 
-  check(env: string): CheckResult {
+  check(env: string): Promise<CheckResult> {
     return runCheck(this.manifest(), env)
   }
 

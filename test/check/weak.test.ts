@@ -102,13 +102,13 @@ const SECRET = (value: string) => envText({SECRET_VALUE: value, CONFIG_VALUE: 'p
 describe('weak values', () => {
   const {project} = useCheckProjects()
 
-  it(`flags each of ${WEAK.length} weak values in production (error) and, where it matters, in development (warning)`, () => {
+  it(`flags each of ${WEAK.length} weak values in production (error) and, where it matters, in development (warning)`, async () => {
     let flagged = 0
     for (const [value, everywhere] of WEAK) {
       const p = project(MANIFEST, {'.env.production': SECRET(value), '.env.development': SECRET(value)})
-      const prod = summary(p.check('production').findings.filter((f) => f.key === 'SECRET_VALUE' && f.rule !== 'reused'))
+      const prod = summary((await p.check('production')).findings.filter((f) => f.key === 'SECRET_VALUE' && f.rule !== 'reused'))
       expect(prod.some((f) => /^error (weak|placeholder) SECRET_VALUE$/.test(f)), `${value} in production: ${prod}`).to.equal(true)
-      const dev = summary(p.check('development').findings.filter((f) => f.key === 'SECRET_VALUE' && f.rule !== 'reused'))
+      const dev = summary((await p.check('development')).findings.filter((f) => f.key === 'SECRET_VALUE' && f.rule !== 'reused'))
       if (everywhere) expect(dev.some((f) => / (weak|placeholder) SECRET_VALUE$/.test(f)), `${value} in development: ${dev}`).to.equal(true)
       else expect(dev, `${value} is normal in development`).to.deep.equal([])
       p.cleanup()
@@ -117,23 +117,23 @@ describe('weak values', () => {
     expect(flagged).to.equal(WEAK.length)
   })
 
-  it(`leaves each of ${STRONG.length} strong values alone`, () => {
+  it(`leaves each of ${STRONG.length} strong values alone`, async () => {
     for (const value of STRONG) {
       const p = project(MANIFEST, {'.env.production': SECRET(value)})
-      const found = summary(p.check('production').findings)
+      const found = summary((await p.check('production')).findings)
       expect(found, value).to.deep.equal([])
       p.cleanup()
     }
   })
 
-  it('a weak value in a config key is named too; a whole default password only in a sensitive key', () => {
+  it('a weak value in a config key is named too; a whole default password only in a sensitive key', async () => {
     const p = project(MANIFEST, {'.env.production': envText({SECRET_VALUE: draw('base64:32'), CONFIG_VALUE: 'http://localhost:8080'})})
-    expect(summary(p.check('production').findings)).to.deep.equal(['error weak CONFIG_VALUE'])
+    expect(summary((await p.check('production')).findings)).to.deep.equal(['error weak CONFIG_VALUE'])
     p.values('.env.production', envText({SECRET_VALUE: draw('base64:32'), CONFIG_VALUE: 'postgres'}))
-    expect(summary(p.check('production').findings)).to.deep.equal([])
+    expect(summary((await p.check('production')).findings)).to.deep.equal([])
   })
 
-  it('two sensitive keys with one value: both named, never the value; URLs and short values are not compared', () => {
+  it('two sensitive keys with one value: both named, never the value; URLs and short values are not compared', async () => {
     const manifest = `${MANIFEST}  JWT_SECRET: {services: [backend], generate: base64:32}
   JWT_REFRESH_SECRET: {services: [backend], generate: base64:32}
   DATABASE_URL: {services: [backend]}
@@ -146,14 +146,14 @@ describe('weak values', () => {
     const values = {SECRET_VALUE: draw('base64:32'), CONFIG_VALUE: jwt, JWT_SECRET: jwt, JWT_REFRESH_SECRET: jwt, DATABASE_URL: db, DIRECT_URL: db, FLAG_A: '1', FLAG_B: '1'}
     const jwt2 = draw('base64:32')
     const p = project(manifest, {'.env.production': envText(values), '.env.development': envText({...values, JWT_SECRET: jwt2, JWT_REFRESH_SECRET: jwt2})})
-    const prod = p.check('production').findings.filter((f) => f.rule === 'same-value')
+    const prod = (await p.check('production')).findings.filter((f) => f.rule === 'same-value')
     expect(summary(prod)).to.deep.equal(['error same-value JWT_REFRESH_SECRET'])
     expect(prod[0].message).to.equal('JWT_REFRESH_SECRET has the same value as JWT_SECRET')
     expect(prod[0].hint).to.equal('run `envsync generate production JWT_REFRESH_SECRET --force` to give it its own value')
-    expect(summary(p.check('development').findings.filter((f) => f.rule === 'same-value'))).to.deep.equal(['warning same-value JWT_REFRESH_SECRET'])
+    expect(summary((await p.check('development')).findings.filter((f) => f.rule === 'same-value'))).to.deep.equal(['warning same-value JWT_REFRESH_SECRET'])
   })
 
-  it('RFC 2606 names are placeholders; a real domain containing "example" is not', () => {
+  it('RFC 2606 names are placeholders; a real domain containing "example" is not', async () => {
     for (const v of ['https://api.example.com', 'https://example.org/x', 'https://www.example.net', 'admin@example.com', 'https://shop.example', 'https://db.invalid', 'https://EXAMPLE.COM/']) {
       expect(placeholderKind(v), v).to.equal('example')
     }

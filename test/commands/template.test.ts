@@ -55,9 +55,9 @@ describe('envsync template', () => {
   })
 
   describe('a copy of the template as a values file', () => {
-    const findingsOf = (m: Manifest, env: string) => runCheck(m, env).findings.map((f) => `${f.rule} ${f.key ?? ''}`).sort()
+    const findingsOf = async (m: Manifest, env: string) => (await runCheck(m, env)).findings.map((f) => `${f.rule} ${f.key ?? ''}`).sort()
     for (const name of ['example.yaml', 'k8s-only.yaml', 'render-workers.yaml', 'small']) {
-      it(`${name}: check flags only the values a person must fill, in every environment`, () => {
+      it(`${name}: check flags only the values a person must fill, in every environment`, async () => {
         if (name === 'small') p.write('envsync.yaml', smallManifest('  LOG_LEVEL: {services: [backend], sensitive: false, required: false, format: {enum: [debug, info]}}\n  DEBUG_TOKEN: {services: [backend], environments: [development]}\n'))
         else copyFileSync(path.join(ROOT, 'manifests', name), p.manifest)
         const m = loadManifest(p.manifest)
@@ -65,9 +65,9 @@ describe('envsync template', () => {
         for (const env of m.environmentNames) {
           // What an empty values file leaves to do: the to-do list.
           p.write(`.env.${env}`, '')
-          const todo = findingsOf(m, env)
+          const todo = await findingsOf(m, env)
           p.write(`.env.${env}`, template)
-          expect(findingsOf(m, env), `check ${env} of a copy of the template`).to.deep.equal(todo)
+          expect(await findingsOf(m, env), `check ${env} of a copy of the template`).to.deep.equal(todo)
           // The open KEY= lines are exactly keys check then flags as missing in some environment.
           const open = [...parseEnv(template, 'env.template').entries].map((e) => e.key)
           for (const key of open) expect(m.secret(key)!.default, `${key} has a default and is left open`).to.equal(undefined)

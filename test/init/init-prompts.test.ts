@@ -186,7 +186,7 @@ describe('init: interactive questions (scripted prompter)', function () {
       protected: ['production'],
     })
     expect(existsSync(dir), 'asking writes nothing').to.equal(false)
-    const result = writeProject(dir, answers, false)
+    const result = await writeProject(dir, answers, false)
     expect(result.environments.map((e) => [e.environment, e.generated])).to.deep.equal([
       ['development', RECOMMENDED.length],
       ['staging', RECOMMENDED.length],

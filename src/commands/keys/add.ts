@@ -22,6 +22,6 @@ export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
   static usage = '<%= command.id %> ENVIRONMENT RECIPIENT... [-m <value>] [--json]'
 
   async run(): Promise<void> {
-    await this.finish(addRecipients(this.loadManifest(), this.args.environment, this.args.recipient), renderRecipientsChange)
+    await this.finish(await addRecipients(this.loadManifest(), this.args.environment, this.args.recipient), renderRecipientsChange)
   }
 }

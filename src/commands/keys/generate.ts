@@ -13,6 +13,6 @@ export default class KeysGenerate extends BaseCommand<typeof KeysGenerate> {
   ]
 
   async run(): Promise<void> {
-    await this.finish(generateKeyFile(), renderGeneratedKey)
+    await this.finish(await generateKeyFile(), renderGeneratedKey)
   }
 }

@@ -19,6 +19,6 @@ export default class KeysList extends BaseCommand<typeof KeysList> {
   }
 
   async run(): Promise<void> {
-    await this.finish(listRecipients(this.loadManifest(), this.args.environment), renderKeyList)
+    await this.finish(await listRecipients(this.loadManifest(), this.args.environment), renderKeyList)
   }
 }

@@ -19,6 +19,6 @@ export default class KeysRemove extends BaseCommand<typeof KeysRemove> {
   }
 
   async run(): Promise<void> {
-    await this.finish(removeRecipient(this.loadManifest(), this.args.environment, this.args.recipient), renderRecipientsChange)
+    await this.finish(await removeRecipient(this.loadManifest(), this.args.environment, this.args.recipient), renderRecipientsChange)
   }
 }
