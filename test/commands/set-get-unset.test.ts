@@ -66,6 +66,11 @@ describe('envsync set / get / unset', () => {
       expect(r.exitCode).to.equal(2)
       expect(r.stderr).to.include('unknown flag (not repeated: it may be a value)')
       assertNoLeak([secret], r.stdout, r.stderr)
+      // The value typed where the key goes, like no key at all: not repeated.
+      const asKey = await bin(['set', 'development', secret], 'x')
+      expect(asKey.exitCode).to.equal(2)
+      expect(asKey.stderr).to.include('unknown key (not repeated: it may be a value)').and.include('keys of development: JWT_SECRET')
+      assertNoLeak([secret], asKey.stdout, asKey.stderr)
       expect(() => file('development')).to.throw()
     })
 
