@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
+import {didYouMean} from '../manifest/suggest.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {confirmProtected} from '../ui/prompt.js'
 import {renderFindings, renderSet} from '../ui/render-values.js'
@@ -61,6 +62,9 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
       })
     }
     const manifest = this.loadManifest()
+    const keys = manifest.secretsFor(env).map((s) => s.key)
+    // A word that is no key and like none may be the value typed in the key's place: not repeated.
+    if (!manifest.secret(key) && !didYouMean(key, keys)) throw new EnvsyncError('unknown key (not repeated: it may be a value)', {code: 'UNKNOWN_KEY', suggestion: `keys of ${env}: ${keys.join(', ') || 'none'}`})
     const spec = applicableKey(manifest, env, key)
     const store = await readStore(manifest, env)
     // Asked before the value is typed: a refusal after typing a secret wastes it.
