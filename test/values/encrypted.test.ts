@@ -77,7 +77,7 @@ describe('encrypted store (age): values a team can commit', function () {
     assertNoLeak(Object.values(values).filter(Boolean), check.stdout, check.stderr)
   })
 
-  it('another implementation (the age-encryption library) decrypts what envsync wrote, and envsync reads what it wrote', async () => {
+  it("envsync's X25519 stanza (node:crypto) and the age-encryption library's own interoperate: each reads what the other wrote", async () => {
     const values = awkwardValues()
     await encrypted(values, AWKWARD_MANIFEST)
     const {Decrypter, Encrypter} = await import('age-encryption')
