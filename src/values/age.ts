@@ -2,6 +2,8 @@ import {createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, dif
 
 import type {Identity, Recipient, Stanza} from 'age-encryption'
 
+import {redact} from '../redact.js'
+
 /**
  * age (https://age-encryption.org/v1) through the `age-encryption` library: it writes, parses and
  * authenticates the header and encrypts/decrypts the payload. Loaded on first use only, so
@@ -28,6 +30,7 @@ export interface AgeIdentity extends Identity {
   unwrapFileKey(stanzas: Stanza[]): Uint8Array | null
 }
 
+/** An age1… X25519 recipient: checked on every manifest load, without loading the library. */
 export function isRecipient(text: string): boolean {
   return decodeBech32(text, 'age') !== undefined
 }
@@ -49,8 +52,9 @@ export async function generateIdentity(): Promise<{secretKey: string; recipient:
 
 /** Encrypts each value given to the returned function, as one binary age file, to `recipients` (age1…). */
 export async function encrypterFor(recipients: string[]): Promise<(plain: Uint8Array | string) => Promise<Uint8Array>> {
-  const encrypter = new (await age()).Encrypter()
-  for (const r of recipients) encrypter.addRecipient(new X25519Recipient(r, await age()))
+  const lib = await age()
+  const encrypter = new lib.Encrypter()
+  for (const r of recipients) encrypter.addRecipient(new X25519Recipient(r, lib))
   return (plain) => encrypter.encrypt(plain)
 }
 
@@ -84,7 +88,8 @@ export async function decrypterFor(identities: AgeIdentity[]): Promise<(file: Ui
     } catch (error) {
       if (error instanceof AgeError) throw error
       if (call.seen === 'stanzas') return undefined
-      throw new AgeError(call.seen === 'nothing' ? `the age header is malformed (${(error as Error).message})` : `it does not authenticate (${(error as Error).message})`)
+      const why = redact((error as Error).message)
+      throw new AgeError(call.seen === 'nothing' ? `the age header is malformed or truncated (${why})` : `it is tampered or truncated (${why})`)
     }
   }
 }
