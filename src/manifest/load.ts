@@ -1,8 +1,9 @@
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
+import {homedir} from 'node:os'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {displayPath, setProjectRoot} from '../paths.js'
+import {displayPath, setProjectRoot, shellPath} from '../paths.js'
 import {readInputFile} from './input-file.js'
 import {issuesToProblems} from './issues.js'
 import {Manifest} from './manifest.js'
@@ -19,25 +20,56 @@ const searched = new Map<string, string>()
 /**
  * --manifest, else $ENVSYNC_MANIFEST, else the nearest envsync.yaml in the working directory or
  * its parents, as git finds .git — so every command works from a subdirectory. The walk stops at
- * the top of the git work tree it starts in (a manifest above it belongs to another project) and
- * at the filesystem root. Found nowhere: ./envsync.yaml, which loadManifest reports as missing.
+ * the top of the git work tree it starts in (a manifest above it belongs to another project), at
+ * $HOME when it starts inside it (nothing above a home directory is yours), and at the filesystem
+ * root. A manifest found this way is used only when it is safe (see refuseUnsafe): it decides what
+ * commands run with. Found nowhere: ./envsync.yaml, which loadManifest reports as missing.
  */
 export function manifestPath(flag?: string): string {
   const given = flag ?? process.env.ENVSYNC_MANIFEST
   if (given !== undefined) return path.resolve(given)
   const start = process.cwd()
+  const home = homedir()
+  const inHome = home !== '' && (start === home || start.startsWith(home + path.sep))
   for (let dir = start; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, DEFAULT_MANIFEST)
     if (existsSync(candidate)) {
+      refuseUnsafe(candidate)
       if (dir !== start) setProjectRoot(dir)
       return candidate
     }
-    if (existsSync(path.join(dir, '.git')) || path.dirname(dir) === dir) {
+    if (existsSync(path.join(dir, '.git')) || path.dirname(dir) === dir || (inHome && dir === home)) {
       const fallback = path.join(start, DEFAULT_MANIFEST)
       if (dir !== start) searched.set(fallback, dir)
       return fallback
     }
   }
+}
+
+/**
+ * As git's safe.directory: a discovered manifest (not one named with --manifest) must be owned by
+ * the current user — root included, since a planted file would run as root — and must sit in a
+ * directory that others cannot write (world-writable is fine only with the sticky bit, as /tmp,
+ * where others cannot replace a file they do not own). Otherwise anyone with write access to a
+ * parent directory chooses what `envsync run` starts.
+ */
+function refuseUnsafe(file: string): void {
+  const uid = process.getuid?.()
+  if (uid === undefined) return
+  const st = statSync(file)
+  const dir = statSync(path.dirname(file))
+  const reason =
+    st.uid !== uid
+      ? `it is owned by another user (uid ${st.uid})`
+      : (dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0
+        ? `its directory ${path.dirname(file)} can be written by anyone`
+        : undefined
+  if (reason === undefined) return
+  throw new EnvsyncError(`found ${file} but did not use it: ${reason}`, {
+    code: 'MANIFEST_UNSAFE',
+    location: {file},
+    suggestion: `use it on purpose with \`--manifest ${shellPath(file)}\` (or ENVSYNC_MANIFEST) if you trust it, or run envsync from inside your project`,
+  })
 }
 
 /** Reads, parses and validates a manifest; every problem is reported at file:line:col. */
