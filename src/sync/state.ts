@@ -12,23 +12,24 @@ import {displayPath, projectPath} from '../paths.js'
  * envsync's state beside the manifest, in .envsync/ — committed, so a fresh clone or a CI runner
  * knows what the machine that pushed knows (Railway and Render variables carry no metadata of
  * their own to keep it in; Kubernetes and Docker keep theirs on the platform):
- * - ownership.tsv: one line per (destination, key) envsync put there, with a keyed fingerprint
- *   of the value last pushed and the id of the key that made it (a Railway sealed variable
+ * - ownership.tsv: one line per (destination, key, fingerprint key id) envsync put there, with
+ *   a keyed fingerprint of the value that key's machine last pushed (a Railway sealed variable
  *   cannot be read back; the fingerprint says whether the local value changed since) — never
- *   values. For Kubernetes and Docker only which keys are there: a reminder to visit a
+ *   values. A key no machine has a fingerprint of has one line with none. For Kubernetes and Docker only which keys are there: a reminder to visit a
  *   destination the manifest no longer feeds. Updated per destination as its writes land (under
  *   a lock), so an interrupted run forgets nothing it wrote.
  * - history.jsonl: one JSON line per destination written: who, when, which keys.
  * Both are line-oriented and merged by git's union driver (.gitattributes, no per-clone setup),
  * so two clones that pushed at once merge without conflicts; reading tolerates what a union
- * merge makes (a key listed twice with different fingerprints: owned, fingerprint unknown) and
+ * merge makes (a key listed twice under one key id with different fingerprints: owned, that
+ * fingerprint unknown) and
  * refuses conflict markers. A file that cannot be read as such is refused, never taken as empty.
  * - local/ (git-ignored by .envsync/.gitignore): this machine's fingerprint key (used when the
  *   store carries none), locks.
  * Destinations are named by ids without absolute paths (the Docker directory relative to the
  * manifest), so moving or re-cloning the checkout keeps the records.
  * Older versions kept ownership.json, audit.log and key (git-ignored) here: they are read, and
- * moved to this layout on the next write. Nothing is read or written through a symbolic link.
+ * moved to this layout by the next push (migrate). Nothing is read or written through a symbolic link.
  */
 export class SyncState {
   readonly dir: string
@@ -134,7 +135,11 @@ export class SyncState {
       const id = machine && keyId(machine)
       for (const [dest, r] of migrateIds(this.#root, parseOldOwnership(this.file('ownership.json'), json))) {
         const record = records.get(dest) ?? new Map<string, Owned>()
-        for (const k of r.keys) if (!record.has(k)) record.set(k, r.pushed?.[k] && id ? {keyId: id, fingerprint: r.pushed[k]} : {})
+        for (const k of r.keys) {
+          const fps = record.get(k) ?? new Map<string, string | undefined>()
+          if (r.pushed?.[k] && id && !fps.has(id)) fps.set(id, r.pushed[k])
+          record.set(k, fps)
+        }
         records.set(dest, record)
       }
     }
@@ -150,20 +155,27 @@ export class SyncState {
   /** Keys envsync put in a destination, with the fingerprints (under this run's key) of what it last pushed. */
   ownership(destinationId: string): {keys: Set<string>; pushed: Map<string, string>} {
     const record = this.records().get(destinationId) ?? new Map<string, Owned>()
-    const pushed = [...record].filter(([, o]) => o.fingerprint && o.keyId === this.#keyId).map(([k, o]) => [k, o.fingerprint!] as const)
-    return {keys: new Set(record.keys()), pushed: new Map(pushed)}
+    const pushed = new Map<string, string>()
+    for (const [k, fps] of record) {
+      const fp = fps.get(this.#keyId!)
+      if (fp) pushed.set(k, fp)
+    }
+    return {keys: new Set(record.keys()), pushed}
   }
 
-  /** Whether a key's last pushed fingerprint was made under another key (another machine's): never compared. */
+  /** Whether a key has fingerprints only under other keys (other machines'): never compared. */
   foreignFingerprint(destinationId: string, key: string): boolean {
-    const o = this.records().get(destinationId)?.get(key)
-    return o?.fingerprint !== undefined && o.keyId !== this.#keyId
+    const fps = this.records().get(destinationId)?.get(key)
+    return fps !== undefined && !fps.get(this.#keyId!) && [...fps.values()].some(Boolean)
   }
 
   /**
-   * Records ownership for several destinations at once, under a lock (concurrent pushes). A
-   * fingerprint another key made is kept for a key still owned that this run has none for: the
-   * machine that made it can still compare against it.
+   * Records ownership for several destinations at once, under a lock (concurrent pushes). This
+   * run sets or clears only its own key id's fingerprint of each key; the lines of other key ids
+   * stay while the key is owned, and all go when it is not. A sealed value cannot be read back,
+   * so each machine can only know what it last pushed itself: keeping the others' lines costs
+   * one extra write per machine, where replacing them made two machines rewrite (and redeploy)
+   * the value on every push, each after the other's.
    */
   recordOwnership(updates: Map<string, {keys: Set<string>; pushed: Map<string, string>}>): void {
     if (updates.size === 0) return
@@ -177,9 +189,11 @@ export class SyncState {
         const before = all.get(id)
         const record = new Map<string, Owned>()
         for (const k of keys) {
+          const fps = new Map(before?.get(k))
           const fp = pushed.get(k)
-          const old = before?.get(k)
-          record.set(k, fp ? {keyId: this.#keyId, fingerprint: fp} : old?.fingerprint && old.keyId !== this.#keyId ? old : {})
+          if (fp) fps.set(this.#keyId!, fp)
+          else fps.delete(this.#keyId!)
+          record.set(k, fps)
         }
         if (record.size === 0) all.delete(id)
         else all.set(id, record)
@@ -188,6 +202,39 @@ export class SyncState {
       removeOld(this.file('ownership.json'))
       this.#records = all
     })
+  }
+
+  /**
+   * Moves what an older version kept (ownership.json, audit.log, key) to this layout, on any push
+   * (one with nothing to change too; diff never writes). Returns whether anything moved.
+   */
+  migrate(): boolean {
+    refuseSymlink(this.dir, 'directory')
+    const key = readText(path.join(this.dir, 'key')) !== undefined
+    if (key) this.readMachineKey()
+    const json = readText(this.file('ownership.json')) !== undefined
+    const log = readText(this.file('audit.log')) !== undefined
+    if (json || log) {
+      this.makeDirs()
+      this.locked(() => {
+        if (json) {
+          const all = this.readOwnership()
+          writeFileAtomic(this.file('ownership.tsv'), formatOwnership(all), 0o644)
+          removeOld(this.file('ownership.json'))
+          this.#records = all
+        }
+        this.moveAuditLog()
+      })
+    }
+    return key || json || log
+  }
+
+  /** An older version's audit.log, appended to history.jsonl (oldest first) and removed; under the lock. */
+  private moveAuditLog(): void {
+    const old = readText(this.file('audit.log'))
+    if (old === undefined) return
+    if (old) appendFileNoFollow(this.file('history.jsonl'), old.endsWith('\n') ? old : old + '\n', 0o644)
+    removeOld(this.file('audit.log'))
   }
 
   private locked<T>(fn: () => T): T {
@@ -230,40 +277,40 @@ export class SyncState {
     const lines = entries.map(({time, ...e}) => JSON.stringify({time, ...who, ...e}))
     const file = this.file('history.jsonl')
     this.locked(() => {
-      const old = readText(this.file('audit.log'))
-      if (old) appendFileNoFollow(file, old.endsWith('\n') ? old : old + '\n', 0o644)
-      if (old !== undefined) removeOld(this.file('audit.log'))
+      this.moveAuditLog()
       appendFileNoFollow(file, lines.join('\n') + '\n', 0o644)
     })
   }
 
   /**
-   * What git makes of the state after a push wrote it: nothing to say outside a work tree or
-   * when it is committed; else a note to commit it, or — when git ignores .envsync/ (older
-   * `init` put it in .gitignore) — a warning with the fix.
+   * What git makes of the state after a push wrote it: nothing to say outside a work tree, when
+   * it is committed or when git ignores it (gitIgnored: every diff and push warns of that);
+   * else a note to commit it.
    */
   gitNote(): StateNote | undefined {
-    const git = (...args: string[]) => spawnSync('git', ['-C', this.#root, ...args], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
-    if (outsideGit.has(this.#root)) return undefined
-    const status = git('status', '--porcelain', '--', '.envsync')
-    if (status.error || status.status !== 0) {
-      outsideGit.add(this.#root)
-      return undefined
-    }
-    if (git('check-ignore', '-q', '--', '.envsync/ownership.tsv').status === 0) {
-      return {
-        changed: [],
-        ignored: true,
-        message: '.envsync/ is git-ignored: teammates and CI cannot see what envsync owns on Railway and Render',
-        hint: 'remove the .envsync/ line from .gitignore (.envsync/.gitignore keeps the machine-local part out), then commit .envsync/',
-      }
-    }
-    const changed = status.stdout
+    const status = this.git('status', '--porcelain', '--', '.envsync')
+    const changed = (status?.status === 0 ? status.stdout : '')
       .split('\n')
       .filter(Boolean)
       .map((l) => l.slice(3))
     if (changed.length === 0) return undefined
-    return {changed, ignored: false, message: '.envsync/ changed: commit it so teammates and CI see what envsync owns'}
+    return {changed, message: '.envsync/ changed: commit it so teammates and CI see what envsync owns'}
+  }
+
+  /** Whether git ignores the committed part of .envsync/ (an older `init` put .envsync/ in .gitignore). */
+  gitIgnored(): boolean {
+    return this.git('check-ignore', '-q', '--', '.envsync/ownership.tsv')?.status === 0
+  }
+
+  /** git in the project; undefined outside a work tree (asked once per process). */
+  private git(...args: string[]) {
+    if (outsideGit.has(this.#root)) return undefined
+    const r = spawnSync('git', ['-C', this.#root, ...args], {encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
+    if (r.error || r.status === 128) {
+      outsideGit.add(this.#root)
+      return undefined
+    }
+    return r
   }
 }
 
@@ -287,13 +334,11 @@ export interface HistoryEntry {
 export interface StateNote {
   /** Paths git reports changed (git status names them from the repository root). */
   changed: string[]
-  ignored: boolean
   message: string
-  hint?: string
 }
 
-/** Per destination, per key: the fingerprint of what was last pushed and the id of the key that made it (none: unknown). */
-type Owned = {keyId?: string; fingerprint?: string}
+/** Per destination, per key: by fingerprint key id, the fingerprint of what that key's machine last pushed (undefined: unknown). */
+type Owned = Map<string, string | undefined>
 type Records = Map<string, Map<string, Owned>>
 
 const GIT_FILES = {
@@ -301,7 +346,7 @@ const GIT_FILES = {
   '.gitattributes': '# envsync: two clones\' records merge line by line (git\'s built-in union driver)\nownership.tsv merge=union\nhistory.jsonl merge=union\n',
 }
 
-const HEADER = '# envsync ownership: destination, key, fingerprint key id, keyed fingerprint of the value last pushed (never values); - when unknown'
+const HEADER = '# envsync ownership: destination, key, fingerprint key id, keyed fingerprint of the value that key\'s machine last pushed (never values); - when unknown'
 
 /** A short id of a fingerprint key, so fingerprints made under another key are never compared. */
 const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8)
@@ -317,17 +362,18 @@ function formatOwnership(records: Records): string {
   for (const id of [...records.keys()].sort(byCodePoint)) {
     const record = records.get(id)!
     for (const k of [...record.keys()].sort(byCodePoint)) {
-      const o = record.get(k)!
-      lines.push([id, k, o.fingerprint ? (o.keyId ?? '-') : '-', o.fingerprint ?? '-'].map(escapeField).join('\t'))
+      // An unknown fingerprint is written as none: that machine writes the value once more.
+      const known = [...record.get(k)!].filter((e): e is [string, string] => e[1] !== undefined).sort(([a], [b]) => byCodePoint(a, b))
+      for (const [kid, fp] of known.length > 0 ? known : [['-', '-']]) lines.push([id, k, kid, fp].map(escapeField).join('\t'))
     }
   }
   return [HEADER, ...lines].join('\n') + '\n'
 }
 
 /**
- * ownership.tsv into records. A key listed twice with different fingerprints (two clones'
- * lines kept by a union merge) is owned with its fingerprint unknown: pushed state is never
- * guessed. Conflict markers (a merge without the attributes) are refused: keys on either side
+ * ownership.tsv into records. A key listed twice under one key id with different fingerprints
+ * (two pushes' lines kept by a union merge) is owned with that fingerprint unknown: pushed state
+ * is never guessed. Conflict markers (a merge without the attributes) are refused: keys on either side
  * may be missing.
  */
 function parseOwnership(file: string, text: string, records: Records): void {
@@ -347,9 +393,10 @@ function parseOwnership(file: string, text: string, records: Records): void {
     const [id, key, kid, fp] = fields
     const record = records.get(id) ?? new Map<string, Owned>()
     records.set(id, record)
-    const now: Owned = fp === '-' || kid === '-' ? {} : {keyId: kid, fingerprint: fp}
-    const had = record.get(key)
-    record.set(key, had && (had.keyId !== now.keyId || had.fingerprint !== now.fingerprint) ? {} : now)
+    const fps = record.get(key) ?? new Map<string, string | undefined>()
+    record.set(key, fps)
+    if (fp === '-' || kid === '-') continue
+    fps.set(kid, fps.has(kid) && fps.get(kid) !== fp ? undefined : fp)
   }
 }
 

@@ -12,7 +12,7 @@ import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {SyncState, type StateNote} from './state.js'
-import {dockerWarnings, type PlaceWarning} from './warnings.js'
+import {dockerWarnings, stateChangedWarnings, stateWarnings, type PlaceWarning} from './warnings.js'
 
 /** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
 export const CONCURRENCY = 4
@@ -51,10 +51,17 @@ export async function push(manifest: Manifest, env: string, options: PushOptions
   if (!options.dryRun) await preflight(prepared)
   if (!options.confirm && !options.dryRun) {
     const {plan, report} = await applyAsPlanned(prepared, env, options)
-    return planTotals(plan.plans).changes > 0 ? {plan, report} : {plan}
+    if (planTotals(plan.plans).changes > 0) return {plan, report}
+    plan.warnings.push(...stateChangedWarnings(report.state))
+    return {plan}
   }
   const plan = await planPrepared(prepared, env)
-  if (options.dryRun || planTotals(plan.plans).changes === 0) return {plan}
+  if (options.dryRun) return {plan}
+  if (planTotals(plan.plans).changes === 0) {
+    // Nothing to write to any platform: an older layout of .envsync/ is still moved.
+    if (plan.state.migrate()) plan.warnings.push(...stateChangedWarnings(plan.state.gitNote()))
+    return {plan}
+  }
   await options.confirm!(plan)
   return {plan, report: await applySync(plan, options)}
 }
@@ -75,7 +82,7 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
 
 async function planPrepared({resolved, planOne, targets, state, warnings}: Prepared, env: string): Promise<SyncPlan> {
   const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
-  return {environment: env, plans, targets, state, warnings: [...warnings, ...fingerprintWarnings(state, plans)]}
+  return {environment: env, plans, targets, state, warnings: [...warnings, ...fingerprintWarnings(new Set(plans.flatMap((p) => foreignKeys(state, p))))]}
 }
 
 /**
@@ -90,11 +97,14 @@ export async function planAndApply(manifest: Manifest, env: string, options: Syn
 async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
   const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings: [...warnings]}
   const run = new ApplyRun(plan, options)
+  // Before each destination's apply records its fingerprints under this run's key.
+  const foreign = new Set<string>()
   await mapLimitPerGroup(resolved, byKind, CONCURRENCY, async (r, index) => {
     plan.plans[index] = await planOne(r)
+    for (const k of foreignKeys(state, plan.plans[index])) foreign.add(k)
     return run.apply(index)
   })
-  plan.warnings.push(...fingerprintWarnings(state, plan.plans))
+  plan.warnings.push(...fingerprintWarnings(foreign))
   return {plan, report: await run.settle()}
 }
 
@@ -166,16 +176,20 @@ async function prepare(manifest: Manifest, env: string, options: SyncOptions) {
       return {destination: r.destination, exists: false, keys: [], changes: [], desired: new Map(), owned: new Set<string>(), pushed: new Map(), live: empty, error: asEnvsyncError(error)}
     }
   }
-  const warnings = resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []
+  const warnings = [
+    ...(resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []),
+    ...(resolved.some((r) => r.destination.kind === 'railway' || r.destination.kind === 'render') ? stateWarnings(state) : []),
+  ]
   return {resolved, planOne, targets, state, warnings}
 }
 
-/**
- * Write-only values whose last pushed fingerprint another key made (a clone with its own machine
- * key): never compared, so they are written once more and recorded under this key. Said once per plan.
- */
-function fingerprintWarnings(state: SyncState, plans: DestinationPlan[]): PlaceWarning[] {
-  const keys = new Set(plans.flatMap((p) => p.keys.filter((k) => k.live === 'write-only' && k.action === 'update' && state.foreignFingerprint(p.destination.id, k.key)).map((k) => k.key)))
+/** A destination plan's write-only values whose last pushed fingerprints only other keys made (a clone with its own machine key). */
+function foreignKeys(state: SyncState, p: DestinationPlan): string[] {
+  return p.keys.filter((k) => k.live === 'write-only' && k.action === 'update' && state.foreignFingerprint(p.destination.id, k.key)).map((k) => k.key)
+}
+
+/** Those values are never compared, so they are written once more and recorded under this key. Said once per plan. */
+function fingerprintWarnings(keys: Set<string>): PlaceWarning[] {
   if (keys.size === 0) return []
   return [
     {
@@ -343,7 +357,16 @@ class ApplyRun {
       }
     }
     const written = reports.some((r) => r.status !== 'unchanged')
-    const state = written ? plan.state.gitNote() : undefined
+    // Any push moves an older layout of .envsync/, one with nothing to change too.
+    let moved = false
+    try {
+      moved = plan.state.migrate()
+    } catch (error) {
+      if (!written) throw error
+      const info = errorInfo(error as Error)!
+      for (const r of reports) if (r.status === 'applied') Object.assign(r, {status: 'failed', error: {...info, message: `values written, but the older .envsync/ files were not moved: ${info.message}`}})
+    }
+    const state = written || moved ? plan.state.gitNote() : undefined
     return {
       environment: plan.environment,
       destinations: reports,

@@ -3,10 +3,11 @@ import path from 'node:path'
 
 import type {Manifest} from '../manifest/manifest.js'
 import {dockerDir} from '../manifest/resolve.js'
+import type {StateNote, SyncState} from './state.js'
 
 /** A warning about where values will land: shown by check and by diff/push, never blocking. */
 export interface PlaceWarning {
-  rule: 'git-ignore' | 'file-mode' | 'fingerprint-key'
+  rule: 'git-ignore' | 'file-mode' | 'fingerprint-key' | 'state-ignored' | 'state-changed'
   message: string
   hint: string
 }
@@ -43,4 +44,24 @@ export function dockerWarnings(manifest: Manifest, env: string): PlaceWarning[] 
     })
   }
   return out
+}
+
+/**
+ * .envsync/ git-ignored (an older `init` put it in .gitignore): said by every diff and push that
+ * reads Railway or Render ownership, not only after one that wrote it.
+ */
+export function stateWarnings(state: SyncState): PlaceWarning[] {
+  if (!state.gitIgnored()) return []
+  return [
+    {
+      rule: 'state-ignored',
+      message: '.envsync/ is git-ignored: teammates and CI cannot see what envsync owns on Railway and Render',
+      hint: 'remove the .envsync/ line from .gitignore (.envsync/.gitignore keeps the machine-local part out), then commit .envsync/',
+    },
+  ]
+}
+
+/** A push with nothing to change has no report: what it changed in .envsync/ (an older layout moved) goes with the plan. */
+export function stateChangedWarnings(note: StateNote | undefined): PlaceWarning[] {
+  return note ? [{rule: 'state-changed', message: note.message, hint: 'git add .envsync && git commit'}] : []
 }

@@ -138,7 +138,7 @@ export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
     return [mark, visible(d.label), detail]
   })
   const verdict = r.failed > 0 ? style.red(`✗ ${r.environment}: ${r.failed} of ${plural(r.destinations.length, 'destination')} failed`) : style.green(`✓ ${r.environment}: ${r.applied} applied, ${r.destinations.length - r.applied} already in sync`)
-  // What git should hear of .envsync/ (commit it; or it is ignored): after the verdict, once.
-  const state = r.state ? [r.state.ignored ? `${style.yellow('! warning')}  ${r.state.message}` : style.dim(r.state.message), ...(r.state.hint ? [style.dim(`  → ${r.state.hint}`)] : [])] : []
+  // What git should hear of .envsync/ (commit it): after the verdict, once.
+  const state = r.state ? [style.dim(r.state.message)] : []
   return [...table(rows), '', `${verdict} (${plural(r.requests, 'request')})`, ...state]
 }

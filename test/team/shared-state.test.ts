@@ -155,7 +155,7 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     expect(byId[API].removed).to.deep.equal(['OLD_TOKEN'])
     expect(byId[API].updated, 'the sealed DB_PASSWORD is known to be in sync').to.deep.equal([])
     expect(byId[WEB].removed).to.deep.equal(['OLD_TOKEN'])
-    expect(report.state).to.include({ignored: false, message: '.envsync/ changed: commit it so teammates and CI see what envsync owns'})
+    expect(report.state).to.include({message: '.envsync/ changed: commit it so teammates and CI see what envsync owns'})
 
     expect(railway.variables(scope('api'))).to.deep.equal({JWT_SECRET: values.JWT_SECRET, DB_PASSWORD: values.DB_PASSWORD, HAND_SET: 'by hand on railway'})
     expect(railway.sealed(scope('api'))).to.deep.equal(['DB_PASSWORD'])
@@ -185,9 +185,54 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     const once = await envsync(c, 'push', 'production', '--yes')
     expect(once.exitCode, once.stdout + once.stderr).to.equal(0)
     expect(once.stdout).to.match(/~ DB_PASSWORD/)
+    expect(once.stdout, 'push --yes says it as diff does').to.include('the fingerprint of 1 sealed value (DB_PASSWORD) in .envsync/ownership.tsv was made under another fingerprint key')
     const again = await envsync(c, 'diff', 'production', '--exit-code')
     expect(again.exitCode, again.stdout).to.equal(0)
     expect(again.stdout).to.not.include('another fingerprint key')
+  })
+
+  it('two clones of a plain store, each with its own machine key, push in turn (git pull between): after each one\'s first push nothing is rewritten or redeployed', async () => {
+    const b = clone('b', 'Bob')
+    // The same values, handed over out of band; each machine makes its own fingerprint key.
+    copyFileSync(path.join(a, '.env.production'), path.join(b, '.env.production'))
+    const dbWrites = () => railway.requests.filter((q) => q.operationType === 'mutation' && JSON.stringify(q.variables).includes('DB_PASSWORD')).length
+    const turn = async (dir: string) => {
+      const pulled = git(dir, 'pull', '-q', '--no-edit', 'origin', 'HEAD')
+      expect(pulled.code, pulled.out).to.equal(0)
+      railway.clearLog()
+      const before = deploys()
+      const r = await envsync(dir, 'push', 'production', '--yes', '--json')
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      const result = JSON.parse(r.stdout).result
+      if (git(dir, 'status', '--porcelain', '--', '.envsync').out.trim() !== '') {
+        commitState(dir, `push from ${path.basename(dir)}`)
+        gitOk(dir, 'push', '-q', 'origin', 'HEAD')
+      }
+      const after = deploys()
+      return {result, writes: dbWrites(), deployed: Object.keys(after).filter((s) => after[s as keyof typeof after] !== before[s as keyof typeof before])}
+    }
+    // B's first push cannot compare A's fingerprint: DB_PASSWORD written once, said in the plan (--yes --json too).
+    const first = await turn(b)
+    expect(first.writes).to.equal(1)
+    expect(first.deployed).to.deep.equal(['api'])
+    expect(first.result.plan.warnings.map((w: {rule: string}) => w.rule)).to.include('fingerprint-key')
+    // From then on each machine compares against what it last pushed: no write, no deploy, no warning.
+    for (const [i, dir] of [a, b, a, b].entries()) {
+      const t = await turn(dir)
+      expect(t.writes, `turn ${i + 2} (${path.basename(dir)})`).to.equal(0)
+      expect(t.deployed, `turn ${i + 2} (${path.basename(dir)})`).to.deep.equal([])
+      expect(t.result.applied, `turn ${i + 2}`).to.equal(false)
+      expect(t.result.plan.warnings.map((w: {rule: string}) => w.rule)).to.not.include('fingerprint-key')
+    }
+    // Both machines' lines for the sealed key, each under its own key id; dropping it removes it and every line.
+    const lines = readFileSync(path.join(b, '.envsync/ownership.tsv'), 'utf8').split('\n').filter((l) => l.startsWith(`${API}\tDB_PASSWORD\t`))
+    expect(new Set(lines.map((l) => l.split('\t')[2])).size).to.equal(2)
+    writeFileSync(path.join(b, 'envsync.yaml'), manifest().replace(/ {2}DB_PASSWORD:.*\n/, ''))
+    const drop = await envsync(b, 'push', 'production', '--yes')
+    expect(drop.exitCode, drop.stdout + drop.stderr).to.equal(0)
+    expect(railway.variables(scope('api'))).to.not.have.property('DB_PASSWORD')
+    expect(readFileSync(path.join(b, '.envsync/ownership.tsv'), 'utf8')).to.not.include('\tDB_PASSWORD\t')
+    assertNoLeak(Object.values(values), ...committedState(a), ...committedState(b))
   })
 
   it('two clones push at once and both commit .envsync/: git merges it with no conflict, and the merged clone removes keys each of them put there', async () => {
@@ -281,5 +326,13 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     expect(r.stdout).to.include('remove the .envsync/ line from .gitignore')
     expect(r.stdout).to.not.include('commit it so teammates')
     expect(existsSync(path.join(a, '.envsync/local/key'))).to.equal(true)
+    // Not only after a push that wrote: every diff and push that reads the state says it.
+    for (const args of [['push', 'production', '--yes'], ['diff', 'production'], ['push', 'production', '--dry-run']]) {
+      const again = await envsync(a, ...args)
+      expect(again.exitCode, again.stdout + again.stderr).to.equal(0)
+      expect(again.stdout, args.join(' ')).to.include('.envsync/ is git-ignored: teammates and CI cannot see what envsync owns')
+    }
+    const json = await envsync(a, 'push', 'production', '--yes', '--json')
+    expect(JSON.parse(json.stdout).result.plan.warnings.map((w: {rule: string}) => w.rule)).to.include('state-ignored')
   })
 })
