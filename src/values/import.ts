@@ -10,6 +10,7 @@ import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {proposeEntry, type Proposal} from '../sync/pull.js'
 import {envValues, parseEnv} from './dotenv.js'
+import {decryptAgeFile} from './encrypted.js'
 import {readStore, writeStore, type ValuesFile} from './store.js'
 
 /**
@@ -53,7 +54,7 @@ export async function planImport(manifest: Manifest, env: string, file: string):
   if (absolute === store.file) {
     throw new EnvsyncError(`${display} is where ${env}'s values are kept already`, {code: 'IMPORT_SAME_FILE', suggestion: 'import a .env file from elsewhere (e.g. the one the project used before envsync)'})
   }
-  const values = envValues(parseEnv(readText(absolute, display), display))
+  const values = envValues(parseEnv(await readText(absolute, display, manifest.dir), display))
   const applies = new Set(manifest.secretsFor(env).map((s) => s.key))
   // A key the manifest does not have is for the services that keep secrets (never a browser bundle).
   const services = manifest.serviceNames.filter((s) => !manifest.isPublicService(s))
@@ -99,7 +100,7 @@ async function importedFindings(manifest: Manifest, result: ImportResult, change
   return check.findings.filter((f) => f.key !== undefined && changes.has(f.key) && f.rule !== 'unknown-key' && f.rule !== 'duplicate')
 }
 
-function readText(file: string, display: string): string {
+async function readText(file: string, display: string, projectDir: string): Promise<string> {
   let read
   try {
     read = readInputFile(file, 'values file')
@@ -111,8 +112,10 @@ function readText(file: string, display: string): string {
     throw error
   }
   if (!read) throw new EnvsyncError(`no file at ${display}`, {code: 'IMPORT_NOT_FOUND', location: {file: display}, suggestion: 'name the .env file to import, e.g. `envsync import development .env`'})
+  // An age-encrypted file (`age -r … -o secrets.env.age plain.env`) is decrypted in memory only.
+  const bytes = (await decryptAgeFile(read.bytes, display, projectDir)) ?? read.bytes
   try {
-    return new TextDecoder('utf-8', {fatal: true}).decode(read.bytes)
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
   } catch {
     throw new EnvsyncError(`${display} is not a text file`, {code: 'IMPORT_BINARY', location: {file: display}, suggestion: 'a .env file holds KEY=value lines'})
   }

@@ -2,6 +2,9 @@ import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {expect} from 'chai'
+
+import {readValues, writeValues} from '../../src/values/store.js'
 import {runBin, type CliResult} from '../helpers/cli.js'
 import {requireOrSkip} from '../helpers/not-run.js'
 import {TempProject} from '../helpers/project.js'
@@ -79,7 +82,7 @@ export class EncryptedProject extends TempProject {
   /** The `age:` ciphertext of KEY in a values file, as binary age. */
   ciphertext(key: string, file = '.env.production'): Buffer {
     const line = this.text(file).split('\n').find((l) => l.startsWith(`${key}=`))!
-    return Buffer.from(line.slice(key.length + 1).replace(/^age:/, ''), 'base64')
+    return Buffer.from(line.slice(key.length + 1).replace(/^age:/, '').replace(/;tag:.*$/, ''), 'base64')
   }
 
   commit(): void {
@@ -95,4 +98,13 @@ export class EncryptedProject extends TempProject {
     super.cleanup()
     spawnSync('rm', ['-rf', this.home])
   }
+}
+
+/** A project whose production store was converted by `keys add` from a plain file of `values`. */
+export async function encryptedProject(values: Record<string, string>, manifest = MANIFEST): Promise<EncryptedProject> {
+  const p = new EncryptedProject(manifest)
+  writeValues(readValues(p.path('.env.production')), new Map(Object.entries(values)))
+  const r = await p.run(['keys', 'add', 'production', p.recipient])
+  expect(r.exitCode, r.stderr).to.equal(0)
+  return p
 }

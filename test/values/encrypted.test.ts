@@ -6,7 +6,7 @@ import {expect} from 'chai'
 
 import {writeValues, readValues} from '../../src/values/store.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {ageKeygen, EncryptedProject, git, MANIFEST, requireAge} from './encrypted-support.js'
+import {ageKeygen, encryptedProject, EncryptedProject, git, MANIFEST, requireAge} from './encrypted-support.js'
 
 const json = (stdout: string) => JSON.parse(stdout) as {ok: boolean; result?: Record<string, unknown>; error?: {code: string; message: string; suggestion?: string; line?: number}}
 
@@ -49,10 +49,7 @@ describe('encrypted store (age): values a team can commit', function () {
 
   /** A project whose production store was converted by `keys add` from a plain file of `values`. */
   async function encrypted(values: Record<string, string>, manifest = MANIFEST): Promise<EncryptedProject> {
-    p = new EncryptedProject(manifest)
-    writeValues(readValues(p.path('.env.production')), new Map(Object.entries(values)))
-    const r = await p.run(['keys', 'add', 'production', p.recipient])
-    expect(r.exitCode, r.stderr).to.equal(0)
+    p = await encryptedProject(values, manifest)
     return p
   }
 
@@ -64,7 +61,7 @@ describe('encrypted store (age): values a team can commit', function () {
     assertNoLeak(Object.values(values).filter(Boolean), text)
     for (const [key, value] of Object.entries(values)) {
       const line = text.split('\n').find((l) => l.startsWith(`${key}=`))!
-      expect(line, key).to.match(/^[A-Z_]+=age:[A-Za-z0-9+/]+={0,2}$/)
+      expect(line, key).to.match(/^[A-Z_]+=age:[A-Za-z0-9+/]+={0,2};tag:[A-Za-z0-9_-]{22}$/)
       const d = ageDecrypt(p.ciphertext(key), p.identityFile)
       expect(d.status, d.err).to.equal(0)
       expect(d.out.equals(Buffer.from(value, 'utf8')), key).to.equal(true)
@@ -87,30 +84,33 @@ describe('encrypted store (age): values a team can commit', function () {
     for (const [key, value] of Object.entries(values)) expect(Buffer.from(await d.decrypt(new Uint8Array(p.ciphertext(key)))).equals(Buffer.from(value)), key).to.equal(true)
     const e = new Encrypter()
     e.addRecipient(p.recipient)
+    // A value line must carry the store's tag, so what the library wrote comes in by import.
     const theirs = canary('LIB')
-    const lines = p.text('.env.production').replace(/^API_KEY=.*$/m, `API_KEY=age:${Buffer.from(await e.encrypt(theirs)).toString('base64')}`)
-    writeFileSync(p.path('.env.production'), lines)
+    p.write('theirs.env.age', Buffer.from(await e.encrypt(`API_KEY=${theirs}\n`)))
+    const imported = await p.run(['import', 'production', 'theirs.env.age', '--overwrite', '--yes'])
+    expect(imported.exitCode, imported.stderr).to.equal(0)
     const out = await p.run(['export', 'production', '--format', 'json'])
     expect(JSON.parse(out.stdout).API_KEY).to.equal(theirs)
   })
 
-  it('reads values that the `age` CLI encrypted (age-keygen identities), file header or not', async function () {
+  it('imports a .env the `age` CLI encrypted (age-keygen identities); a raw age line pasted into the store is refused', async function () {
     requireAge(this)
     p = new EncryptedProject(MANIFEST.replace('  production:\n', `  production:\n    store:\n      encrypted:\n        recipients: [RECIPIENT]\n`))
     writeFileSync(p.manifest, p.text('envsync.yaml').replace('RECIPIENT', p.recipient))
-    const secret = `${canary('CLI')}\nsecond line\r\n=$'"`
-    const sealed = spawnSync('age', ['-r', p.recipient], {input: secret}).stdout as Buffer
-    // Hand-made: no envsync header, no fingerprint key line.
-    p.write('.env.production', `# made with age by hand\nAPI_KEY=age:${sealed.toString('base64')}\n`)
+    const secret = `${canary('CLI')}\nsecond line\r\n=$'`
+    const sealed = spawnSync('age', ['-r', p.recipient], {input: `API_KEY="${secret}"\n`}).stdout as Buffer
+    p.write('secrets.env.age', sealed)
+    const imported = await p.run(['import', 'production', 'secrets.env.age', '--yes'])
+    expect(imported.exitCode, imported.stderr).to.equal(0)
     const out = await p.run(['export', 'production', '--format', 'json'])
     expect(out.exitCode, out.stderr).to.equal(0)
-    expect(JSON.parse(out.stdout)).to.deep.equal({API_KEY: secret})
-    // envsync adds a value: the hand-made line keeps its ciphertext, the header appears.
-    const gen = await p.run(['generate', 'production', '--yes'])
-    expect(gen.exitCode, gen.stderr).to.equal(0)
-    const after = p.text('.env.production')
-    expect(after).to.include(`API_KEY=age:${sealed.toString('base64')}\n`)
-    expect(after).to.match(/^#envsync:fingerprint-key=age:/m)
+    expect(JSON.parse(out.stdout)).to.deep.equal({API_KEY: secret.replace(/\r\n/g, '\n')})
+    expect(p.text('.env.production')).to.match(/^#envsync:fingerprint-key=age:/m).and.match(/^#envsync:recipients=age1/m)
+    // By hand: an untagged line is not one a holder of the store's key wrote.
+    const raw = spawnSync('age', ['-r', p.recipient], {input: 'x'}).stdout as Buffer
+    writeFileSync(p.path('.env.production'), p.text('.env.production').replace(/^API_KEY=.*$/m, `API_KEY=age:${raw.toString('base64')}`))
+    expect(json((await p.run(['export', 'production', '--json'])).stdout).error?.code).to.equal('STORE_DAMAGED')
+    assertNoLeak([secret], imported.stdout, imported.stderr)
   })
 
   it('changes only the lines of changed keys: generate and pull leave every other ciphertext as it was', async () => {
