@@ -7,6 +7,7 @@ import {EnvsyncError} from '../errors.js'
 import {readInputFile} from '../manifest/input-file.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
+import {KEY_PATTERN} from '../manifest/schema.js'
 import {Secret} from '../secret.js'
 import {proposeEntry, type Proposal} from '../sync/pull.js'
 import {envValues, parseEnv} from './dotenv.js'
@@ -18,7 +19,7 @@ import {readStore, writeStore, type ValuesFile} from './store.js'
  * differing store value kept), or not imported (a manifest key of other environments only, or a
  * key the manifest does not have: proposed as a manifest entry instead).
  */
-export type ImportAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'other-environments' | 'not-in-manifest'
+export type ImportAction = 'added' | 'updated' | 'unchanged' | 'kept-local' | 'other-environments' | 'not-in-manifest' | 'invalid-name'
 
 export interface ImportResult {
   environment: string
@@ -26,7 +27,8 @@ export interface ImportResult {
   file: string
   /** The environment's store the values went to. */
   store: string
-  keys: {key: string; action: ImportAction}[]
+  /** `rename`: for an invalid-name key, the manifest key it could be renamed to in the file. */
+  keys: {key: string; action: ImportAction; rename?: string}[]
   /** Keys the manifest does not have, with a manifest entry to paste (their values are not imported). */
   proposals: Proposal[]
   written: number
@@ -62,7 +64,11 @@ export async function planImport(manifest: Manifest, env: string, file: string):
   const differing: string[] = []
   for (const [key, value] of [...values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     let action: ImportAction
-    if (!manifest.secret(key)) {
+    if (!KEY_PATTERN.test(key)) {
+      // The manifest would reject an entry named so ("invalid name"): propose a name it accepts.
+      result.keys.push({key, action: 'invalid-name', rename: validKeyName(key)})
+      continue
+    } else if (!manifest.secret(key)) {
       action = 'not-in-manifest'
       result.proposals.push(proposeEntry(key, services, `imported from ${path.basename(absolute)} (set the services that use it)`))
     } else if (!applies.has(key)) action = 'other-environments'
@@ -107,7 +113,8 @@ async function readText(file: string, display: string, projectDir: string): Prom
   } catch (error) {
     // The reader's advice is about a store; this file is only read.
     if (error instanceof EnvsyncError && error.code === 'VALUES_NOT_A_FILE') {
-      throw new EnvsyncError(error.message, {code: 'IMPORT_NOT_A_FILE', location: {file: display}, suggestion: 'import a regular .env file (KEY=value lines)'})
+      // No location: the message starts with the file already (else it shows twice).
+      throw new EnvsyncError(error.message, {code: 'IMPORT_NOT_A_FILE', suggestion: 'import a regular .env file (KEY=value lines)'})
     }
     throw error
   }
@@ -119,4 +126,10 @@ async function readText(file: string, display: string, projectDir: string): Prom
   } catch {
     throw new EnvsyncError(`${display} is not a text file`, {code: 'IMPORT_BINARY', location: {file: display}, suggestion: 'a .env file holds KEY=value lines'})
   }
+}
+
+/** A manifest key for a name it rejects: `my-key` → MY_KEY, `2fa` → _2FA. */
+function validKeyName(key: string): string {
+  const name = key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')
+  return /^[A-Z_]/.test(name) ? name : `_${name}`
 }
