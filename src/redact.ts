@@ -1,3 +1,5 @@
+import {inspect} from 'node:util'
+
 /**
  * The one redaction point. Text that did not come from envsync — platform error messages, parser
  * and library exceptions, URLs, stack traces — may quote secret values or credentials (a GraphQL
@@ -9,7 +11,7 @@
  * It removes what looks like a credential whatever its value (URL userinfo, `Bearer …`,
  * `token: …` / `password=…` pairs), then every value envsync has seen (each `Secret` registers
  * itself, adapters register their credentials) in the forms a message may carry it: as is,
- * JSON-escaped, URL-encoded, base64, and each long line of a multi-line value. Last, it makes
+ * JSON-escaped, escaped as util.inspect quotes it, URL-encoded, base64, and each long line of a multi-line value. Last, it makes
  * terminal control characters visible (`visible`): foreign text must not drive the terminal.
  */
 
@@ -66,6 +68,8 @@ export function registerNames(list: Iterable<string>): void {
 
 function formsOf(value: string): string[] {
   const out = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), Buffer.from(value, 'utf8').toString('base64')]
+  // As util.inspect quotes it (Node's own errors: "Received 'abc\x00…'"): \x00, \n, \', \\ escapes.
+  out.push(inspect(value, {maxStringLength: Infinity}).slice(1, -1))
   // A message may quote one line of a PEM key or a multi-line value.
   if (/[\r\n]/.test(value)) for (const line of value.split(/\r?\n/)) if (line.trim().length >= 12) out.push(line)
   // base64 of a value as part of a longer base64 text (a Secret's data map): the stable middle.
@@ -121,7 +125,8 @@ const PATTERNS: [RegExp, string | ((match: string, ...groups: string[]) => strin
   // An age private key, whoever's: registered or not, in any case (bech32 is read in either).
   [/\bAGE-SECRET-KEY-1[0-9A-Z]{20,}/gi, REDACTED],
   // scheme://user:password@host → scheme://[redacted]@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"<>]+@/gi, `$1${REDACTED}@`],
+  // (but the words of envsync's own format hints: postgres://user:password@host, redis://:password@host)
+  [/\b([a-z][a-z0-9+.-]*:\/\/)(?!(?:user)?:password@host)[^\s/@'"<>]+@/gi, `$1${REDACTED}@`],
   [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
   [/\b(basic)\s+[A-Za-z0-9+/]{8,}={0,2}/gi, `$1 ${REDACTED}`],
   // token: x, "password": "x", client-key-data: x, api_key=x (YAML, JSON, env). Field names that

@@ -24,7 +24,7 @@ export interface RunResult {
 
 export default class Run extends BaseCommand<typeof Run> {
   static summary = "Run a command with an environment's values in its environment."
-  static description = `Starts CMD (everything after --) with the environment's values as environment variables — the store's values, else the manifest defaults; every key of the environment, or with --service only the keys those services receive. They override variables of the same name that envsync itself was started with; everything else is inherited. No shell runs and nothing is written: values are never on a command line or on disk.
+  static description = `Starts CMD (everything after --) with the environment's values as environment variables — the store's values, else the manifest defaults; every key of the environment, or with --service only the keys those services receive. They override variables of the same name that envsync itself was started with; everything else is inherited, except envsync's own age key (ENVSYNC_AGE_KEY, ENVSYNC_AGE_KEY_FILE), which the command never receives. No shell runs and nothing is written: values are never on a command line or on disk.
 
 CMD's exit code is envsync's; a command ended by a signal gives 128+n, as a shell reports it. SIGINT, SIGTERM and SIGHUP sent to envsync are passed on to CMD (Ctrl-C at a terminal reaches CMD by itself, once), and envsync waits for it to end. A command that is not found exits 127.
 

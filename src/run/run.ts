@@ -60,6 +60,8 @@ export interface RunOutcome {
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** envsync's own age key, never passed on. */
+const PRIVATE = ['ENVSYNC_AGE_KEY', 'ENVSYNC_AGE_KEY_FILE']
 
 /**
  * Runs the command with the values in its environment, over the parent's: no shell, nothing on
@@ -70,7 +72,12 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 export async function runWithValues(command: string, args: string[], values: Map<string, Secret>, options: {stdoutToStderr: boolean}): Promise<RunOutcome> {
   const {spawn} = await import('node:child_process')
   const env: NodeJS.ProcessEnv = {...process.env}
-  for (const [key, value] of values) env[key] = value.reveal()
+  // The key that decrypts the store is envsync's, not the command's: it would decrypt production.
+  for (const key of PRIVATE) delete env[key]
+  for (const [key, value] of values) {
+    if (value.reveal().includes('\0')) throw nulError(key)
+    env[key] = value.reveal()
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {env, stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit']})
     // Ctrl-C at a terminal already reaches the command (same foreground process group): sent again,
@@ -92,6 +99,11 @@ export async function runWithValues(command: string, args: string[], values: Map
       else resolve({exitCode: code ?? 1})
     })
   })
+}
+
+/** Checked before spawn: Node's own refusal would quote the whole value. */
+function nulError(key: string): EnvsyncError {
+  return new EnvsyncError(`the value of ${key} contains a NUL byte: no environment variable can hold one`, {code: 'VALUE_NUL', suggestion: `set a new value: \`envsync set ENV ${key}\``})
 }
 
 /** As a shell says it: 127 for a command that is not there, 126 for one that cannot run. */

@@ -20,13 +20,15 @@ export async function readValue(key: string, options: {interactive: boolean; kee
     return askHidden(key)
   }
   const bytes = await readStdin()
-  if (bytes.length === 0) {
-    throw new EnvsyncError(`no value for ${key}: stdin was empty`, {code: 'NO_VALUE', exitCode: ExitCode.usage, suggestion: 'pipe the value in (printf %s "$VALUE" | envsync set …), or use --generate; `envsync unset` removes a value'})
-  }
   // Secret.fromBytes keeps bytes that are not UTF-8 as bytes: a values file cannot hold them.
   const value = Secret.fromBytes(bytes)
   if (!value.isText) throw notText(key)
-  return options.keepNewline ? value.reveal() : value.reveal().replace(/\r?\n$/, '')
+  const text = options.keepNewline ? value.reveal() : value.reveal().replace(/\r?\n$/, '')
+  // Empty after the newline is dropped too: `echo "" |` must not blank a value `printf '' |` may not.
+  if (text === '') {
+    throw new EnvsyncError(`no value for ${key}: stdin was empty${bytes.length > 0 ? ' (only a newline)' : ''}`, {code: 'NO_VALUE', exitCode: ExitCode.usage, suggestion: 'pipe the value in (printf %s "$VALUE" | envsync set …), or use --generate; `envsync unset` removes a value'})
+  }
+  return text
 }
 
 async function askHidden(key: string): Promise<string> {

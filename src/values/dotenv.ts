@@ -12,6 +12,9 @@ const LINE =
 
 const QUOTES = `'"\``
 
+/** The lines git writes around a conflict (diff3's ||||||| too). */
+const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?: |$)/
+
 export interface EnvEntry {
   key: string
   value: string
@@ -67,6 +70,7 @@ export function parseEnv(input: string, file: string): EnvDocument {
   const text = input.replace(/\r\n?/g, '\n')
   const entries: EnvEntry[] = []
   const problems: Problem[] = []
+  const conflicts: number[] = []
   const position = lineIndex(text)
   const at = (offset: number) => ({file, ...position(offset)})
 
@@ -77,6 +81,7 @@ export function parseEnv(input: string, file: string): EnvDocument {
       const content = raw.trim()
       if (content !== '' && !content.startsWith('#')) {
         const loc = at(offset + raw.indexOf(content[0]))
+        if (CONFLICT_MARKER.test(content)) conflicts.push(loc.line)
         // Never quote the line: it may be the middle of a pasted secret (a PEM key without quotes).
         problems.push({
           message: `line ${loc.line} is not KEY=value`,
@@ -129,6 +134,15 @@ export function parseEnv(input: string, file: string): EnvDocument {
   }
   checkGap(covered, text.length)
 
+  // Said as what it is: "line 9 is not KEY=value" sends one looking for a quoting mistake.
+  if (conflicts.length > 0) {
+    const file_ = file || 'the values file'
+    throw new EnvsyncError(`a git merge left conflict markers (<<<<<<< ======= >>>>>>>) in ${file_}, on line ${conflicts.join(', ')}`, {
+      code: 'VALUES_CONFLICT',
+      location: {file, line: conflicts[0]},
+      suggestion: `keep one side (\`git checkout --ours ${file_}\` or \`--theirs\`), or edit the lines, then \`envsync set ENV KEY\` for a value you want to change`,
+    })
+  }
   if (problems.length > 0) {
     throw new EnvsyncError(`${file} cannot be read safely: ${problems[0].message}`, {
       code: 'VALUES_INVALID',

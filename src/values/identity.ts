@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -74,9 +75,36 @@ async function parseIdentities(text: string, where: string): Promise<AgeIdentity
   return identities
 }
 
+/**
+ * Refuses an identity file inside the project — the manifest's directory or the git work tree
+ * holding it (a monorepo's app/envsync.yaml with the key in keys/): the one check for reading
+ * (loadIdentities) and writing (keys generate).
+ */
+export function refuseIdentityInProject(file: string, projectDir: string): void {
+  const inside = (dir: string) => {
+    const rel = path.relative(path.resolve(dir), path.resolve(file))
+    return !(rel.startsWith('..') || path.isAbsolute(rel))
+  }
+  const top = workTreeTop(projectDir)
+  if (!inside(projectDir) && !(top && inside(top))) return
+  throw new EnvsyncError(`the age identity file ${shellPath(file)} is inside the ${inside(projectDir) ? 'project' : 'git repository'}: a private key must never be one \`git add\` away from the repository`, {
+    code: 'IDENTITY_IN_PROJECT',
+    suggestion: `move it out of the repository (\`mv ${shellPath(file)} ${homePath(defaultIdentityFile())}\`) or point ENVSYNC_AGE_KEY_FILE outside it`,
+  })
+}
+
+const tops = new Map<string, string | undefined>()
+
+/** The git work tree's top directory around `dir` (asked once per directory, bounded), if any. */
+function workTreeTop(dir: string): string | undefined {
+  if (!tops.has(dir)) {
+    const r = spawnSync('git', ['rev-parse', '--show-toplevel'], {cwd: dir, encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore']})
+    tops.set(dir, r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined)
+  }
+  return tops.get(dir)
+}
+
 function readIdentityFile(file: string, projectDir: string): string | undefined {
-  const rel = path.relative(path.resolve(projectDir), file)
-  const inside = !rel.startsWith('..') && !path.isAbsolute(rel)
   let fd: number
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -85,12 +113,7 @@ function readIdentityFile(file: string, projectDir: string): string | undefined 
     throw new EnvsyncError(`cannot read the age identity file ${homePath(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {code: 'IDENTITY_UNREADABLE', suggestion: `check that ${homePath(file)} is a file you can read`})
   }
   try {
-    if (inside) {
-      throw new EnvsyncError(`the age identity file ${shellPath(file)} is inside the project: a private key must never be one \`git add\` away from the repository`, {
-        code: 'IDENTITY_IN_PROJECT',
-        suggestion: `move it out of the project (\`mv ${shellPath(file)} ${homePath(defaultIdentityFile())}\`) or point ENVSYNC_AGE_KEY_FILE outside it`,
-      })
-    }
+    refuseIdentityInProject(file, projectDir)
     const st = fstatSync(fd)
     if (!st.isFile() || st.size > 64 * 1024) throw new EnvsyncError(`${homePath(file)} is not an age identity file`, {code: 'IDENTITY_INVALID', suggestion: 'an identity file holds AGE-SECRET-KEY-1… lines'})
     // As ssh does with private keys: a key others can read is no longer only yours.

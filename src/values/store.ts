@@ -1,7 +1,8 @@
+import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
-import {refuseSymlink, removeStaleTemps, writeFileAtomic} from '../files.js'
+import {lockSync, refuseSymlink, removeStaleTemps, writeFileAtomic} from '../files.js'
 import {readInputFile} from '../manifest/input-file.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
@@ -24,6 +25,8 @@ export interface ValuesFile {
   fingerprintKey?: Buffer
   /** Set when the store is encrypted: `doc` then holds ciphertexts, `values` the decrypted values. */
   encryption?: Encryption
+  /** Where readStore read it from, so a write can read it again under the lock. */
+  origin?: {manifest: Manifest; env: string}
 }
 
 /**
@@ -33,14 +36,45 @@ export interface ValuesFile {
 export async function readStore(manifest: Manifest, env: string): Promise<ValuesFile> {
   const file = manifest.valuesFile(env)
   const encrypted = manifest.environment(env).store?.encrypted
-  if (!encrypted) return readValues(file)
-  return readEncrypted(readDocument(file), {env, recipients: encrypted.recipients, projectDir: manifest.dir})
+  const store = encrypted ? await readEncrypted(readDocument(file), {env, recipients: encrypted.recipients, projectDir: manifest.dir}) : readValues(file)
+  return {...store, origin: {manifest, env}}
 }
 
-/** Sets (string) or removes (null) keys in the store the values were read from. */
+/**
+ * Sets (string) or removes (null) keys in the store the values were read from. Under the
+ * environment's lock the store is read again: what changed since it was read (another `set` while
+ * this one waited at its prompt, a `git pull`) is kept, and only `changes` are applied over it.
+ */
 export async function writeStore(store: ValuesFile, changes: Map<string, string | null>): Promise<void> {
-  if (store.encryption) writeText(store, await encryptedText(store, changes))
-  else writeValues(store, changes)
+  refuseNul(changes)
+  const release = store.origin ? lockSync(lockFile(store.origin.manifest, store.origin.env), `the values of ${store.origin.env}`) : undefined
+  try {
+    const current = await reread(store)
+    if (current.encryption) writeText(current, await encryptedText(current, changes))
+    else writeValues(current, changes)
+  } finally {
+    release?.()
+  }
+}
+
+function lockFile(manifest: Manifest, env: string): string {
+  const dir = path.join(manifest.dir, '.envsync', 'local')
+  mkdirSync(dir, {recursive: true, mode: 0o700})
+  return path.join(dir, `values-${env}.lock`)
+}
+
+/** The store as it is now: the one given when its file is unchanged since, else read afresh. */
+async function reread(store: ValuesFile): Promise<ValuesFile> {
+  const now = readDocument(store.file)
+  if (now.exists === store.exists && now.doc.text === store.doc.text && now.doc.crlf === store.doc.crlf) return store
+  return store.origin ? readStore(store.origin.manifest, store.origin.env) : readValues(store.file)
+}
+
+/** No environment variable, file or dotenv reader holds a NUL byte: refused for every writer. */
+function refuseNul(changes: Map<string, string | null>): void {
+  for (const [key, value] of changes) {
+    if (value?.includes('\0')) throw new EnvsyncError(`the value for ${key} contains a NUL byte: no environment variable or .env file can hold one; nothing was written`, {code: 'VALUE_NUL', suggestion: 'remove the NUL byte, or base64-encode binary data first'})
+  }
 }
 
 export function readValues(file: string): ValuesFile {
