@@ -10,7 +10,7 @@ import {renderCheck, renderCheckAll} from '../ui/render-check.js'
 export default class Check extends BaseCommand<typeof Check> {
   static summary = 'Audit the values of an environment, or of every environment.'
   static description =
-    'Reports missing values, placeholders, values that are too short, in the wrong format or not random, values reused from another environment, secrets exposed to public services, and values files that are readable by others, committed to or staged in git, or not git-ignored. With no environment it checks every environment, one heading each, and exits with the worst result; an environment whose encrypted store this machine has no key for is skipped (named, with the reason) — name it to make that an error. Required values never set are listed as a to-do: what each is, what it looks like and where it goes (the values file, or `envsync generate` for keys with a recipe); they still fail the check. Never prints a value.'
+    'Reports missing values, placeholders, values that are too short, in the wrong format or not random, values reused from another environment, secrets exposed to public services, and values files that are readable by others, committed to or staged in git, or not git-ignored. With no environment it checks every environment, one heading each, and exits with the worst result; an environment whose encrypted store this machine has no key for is skipped (named in the summary line, with the reason under its heading; the exit code does not count it) — name it to make that an error. An environment whose values file cannot be read (a parse error, a damaged store) is reported failed with its error under its heading, the others are still checked, and the exit code is the worst (2 for bad input). Required values never set are listed as a to-do: what each is, what it looks like and where it goes (the values file, or `envsync generate` for keys with a recipe); they still fail the check. Never prints a value.'
 
   static examples = [
     {description: 'Audit every environment (from anywhere in the project)', command: '<%= config.bin %> check'},
@@ -32,7 +32,8 @@ export default class Check extends BaseCommand<typeof Check> {
     // Named: the result keeps its one-environment shape, which scripts read.
     const result = this.args.environment === undefined ? await runCheckAll(manifest) : await runCheck(manifest, this.args.environment)
     const failed = result.errors > 0 || (this.flags.strict && result.warnings > 0)
-    const exitCode = failed ? ExitCode.failed : ExitCode.ok
+    // An environment that could not be read (check-all only) makes the exit its error's (2: bad input).
+    const exitCode = Math.max(failed ? ExitCode.failed : ExitCode.ok, 'environments' in result ? result.exitCode : 0)
     if ('environments' in result) await this.finish(result, renderCheckAll, exitCode)
     else await this.finish(result, renderCheck, exitCode)
   }

@@ -170,7 +170,8 @@ async function nextSteps(dir: string, manifest: Manifest, imported: boolean): Pr
     cd: root === process.cwd() ? undefined : `cd ${shellPath(root)}`,
     fill: [...fill.values()],
     environment: manifest.environmentNames[0],
-    importCommand: dotenv && `envsync import ${env} ${shellPath(path.relative(root, dotenv))}`,
+    // --overwrite: init has just generated the recipe keys' values; the team's, in the .env, must win.
+    importCommand: dotenv && `envsync import ${env} ${shellPath(path.relative(root, dotenv))} --overwrite`,
   }
 }
 

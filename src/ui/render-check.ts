@@ -1,5 +1,5 @@
 import type {CheckResult} from '../check/check.js'
-import {isSkipped, type CheckAllResult} from '../check/check-all.js'
+import {isFailed, isSkipped, type CheckAllResult} from '../check/check-all.js'
 import {visible} from '../redact.js'
 import {plural, style, table} from './style.js'
 
@@ -44,12 +44,19 @@ export function renderCheckAll(r: CheckAllResult): string[] {
   for (const e of r.environments) {
     lines.push(style.bold(`── ${e.environment}`))
     if (isSkipped(e)) lines.push(style.dim(`- ${e.environment}: skipped — ${visible(e.skipped)}${e.suggestion ? ` (${visible(e.suggestion)})` : ''}`))
-    else lines.push(...renderCheck(e))
+    else if (isFailed(e)) {
+      const where = e.where ? `${e.where}: ` : ''
+      lines.push(`${style.red(`✗ ${e.environment}`)}: not checked — ${where}${visible(e.error.message)}`)
+      if (e.error.suggestion) lines.push(style.dim(`    → ${visible(e.error.suggestion)}`))
+    } else lines.push(...renderCheck(e))
     lines.push('')
   }
-  const checked = r.environments.length - r.skipped
-  const skipped = r.skipped > 0 ? `, ${r.skipped} skipped` : ''
-  const verdict = r.errors > 0 ? style.red('✗') : r.warnings > 0 ? style.yellow('!') : style.green('✓')
-  lines.push(`${verdict} ${plural(checked, 'environment')} checked${skipped} — ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`)
+  const checked = r.environments.length - r.skipped - r.failed
+  // Named: a skipped environment was not audited at all, which a bare count hides.
+  const names = (list: {environment: string}[]) => list.map((e) => e.environment).join(', ')
+  const failed = r.failed > 0 ? `, ${r.failed} could not be read (${names(r.environments.filter(isFailed))})` : ''
+  const skipped = r.skipped > 0 ? `, ${r.skipped} skipped: not checked, no key here (${names(r.environments.filter(isSkipped))})` : ''
+  const verdict = r.errors > 0 || r.failed > 0 ? style.red('✗') : r.warnings > 0 || r.skipped > 0 ? style.yellow('!') : style.green('✓')
+  lines.push(`${verdict} ${plural(checked, 'environment')} checked${failed}${skipped} — ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}`)
   return lines
 }

@@ -40,6 +40,29 @@ describe('check with no environment: every environment', function () {
     expect((await runBin(['check'], {cwd: pr.dir})).exitCode).to.equal(0)
   })
 
+  it('a values file that cannot be read fails its own environment only: the others are still checked, exit 2', async () => {
+    const good = cleanValues()
+    const pr = project(smallManifest().replace('  production: {}', '  staging: {}\n  production: {}'), {
+      '.env.development': good,
+      '.env.staging': cleanValues(),
+      '.env.production': cleanValues(),
+    })
+    writeFileSync(path.join(pr.dir, '.env.staging'), 'BROKEN="unterminated\n')
+    const r = await runBin(['check'], {cwd: pr.dir})
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(2)
+    const out = r.stdout + r.stderr
+    for (const env of ['development', 'staging', 'production']) expect(out).to.include(`── ${env}`)
+    expect(out).to.match(/\.env\.staging:1:8/)
+    expect(out).to.match(/production: 3 secrets checked/)
+    expect(out).to.match(/1 could not be read \(staging\)/)
+    const json = JSON.parse((await runBin(['check', '--json'], {cwd: pr.dir})).stdout)
+    expect(json.exitCode).to.equal(2)
+    const staging = json.result.environments.find((e: {environment: string}) => e.environment === 'staging')
+    expect(staging.error.code).to.be.a('string')
+    expect(json.result.environments.map((e: {environment: string}) => e.environment)).to.deep.equal(['development', 'staging', 'production'])
+    assertNoLeak(Object.values(good), r.stdout, r.stderr)
+  })
+
   it('--json: one result per environment (the one-environment shape is unchanged)', async () => {
     const pr = project(smallManifest(), {'.env.development': cleanValues(), '.env.production': {...cleanValues(), DATABASE_URL: ''}})
     const all = JSON.parse((await runBin(['check', '--json'], {cwd: pr.dir})).stdout)

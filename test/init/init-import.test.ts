@@ -75,11 +75,16 @@ describe('init adopting an existing .env', function () {
   })
 
   it('with --yes and a .env found, the next steps name the import; .envsync/ is no longer ignored, --force takes the old line out', async () => {
-    const {dir} = withDotenv()
+    const {dir, jwt} = withDotenv()
     writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n.envsync/\n.envsync/*.lock\n')
     const r = await runBinTimed(['init', '--yes', '--dir', dir], {cwd: dir})
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/envsync import development \.env\s+# adopt the values of the \.env found here/)
+    // --overwrite: init generated JWT_SECRET just now; the command as shown must take the .env's.
+    expect(r.stdout).to.match(/envsync import development \.env --overwrite\s+# adopt the values of the \.env found here/)
+    const hinted = await runBinTimed(['import', 'development', '.env', '--overwrite'], {cwd: dir})
+    expect(hinted.exitCode, hinted.stderr).to.equal(0)
+    expect(readFileSync(path.join(dir, '.env.development'), 'utf8')).to.include(`JWT_SECRET=${jwt}`)
+    assertNoLeak([jwt], hinted.stdout, hinted.stderr)
     // Without --force an existing .gitignore keeps its lines.
     expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).to.include('\n.envsync/\n')
     const again = await runBinTimed(['init', '--yes', '--force', '--dir', dir], {cwd: dir})
