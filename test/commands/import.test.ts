@@ -140,7 +140,7 @@ describe('envsync import', function () {
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/warning \.env is committed to git: its values are in the repository history/)
     expect(r.stdout).to.include('rotate every value in it')
-    expect(r.stdout).to.include('once you have checked the import, delete it')
+    expect(r.stdout).to.include('once you have checked the import you can delete it')
     assertNoLeak([value], r.stdout, r.stderr)
   })
 
