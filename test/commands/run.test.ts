@@ -108,8 +108,10 @@ describe('envsync run', function () {
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     it(`forwards ${signal} to CMD and waits for it to end (no orphan)`, async () => {
-      const script = `trap 'echo got-${signal}; exit 5' ${signal.slice(3)}; echo pid=$$; while :; do sleep 0.1; done`
-      const child = spawn(process.execPath, [BIN, 'run', 'development', '--', 'sh', '-c', script], {cwd: p.dir, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+      // A node child, not `sh -c trap`: a shell cannot trap a signal ignored when it started (a CI job
+      // run in the background starts with SIGINT ignored), node can.
+      const script = `process.on('${signal}', () => { console.log('got-${signal}'); process.exit(5) }); console.log('pid=' + process.pid); setInterval(() => {}, 100)`
+      const child = spawn(process.execPath, [BIN, 'run', 'development', '--', process.execPath, '-e', script], {cwd: p.dir, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
       let out = ''
       let err = ''
       child.stderr.on('data', (d) => (err += d))
