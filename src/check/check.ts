@@ -3,7 +3,7 @@ import {valueOf} from '../manifest/resolve.js'
 import {shellPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {fillHint} from '../values/generate.js'
-import {readStore, type ValuesFile} from '../values/store.js'
+import {inSecretManager, readStore, type ValuesFile} from '../values/store.js'
 import {describeFormat, formatOutcomes} from './format.js'
 import {dockerWarnings} from '../sync/warnings.js'
 import {dockerDeliveryNotes} from './delivery.js'
@@ -69,6 +69,10 @@ export async function runCheck(manifest: Manifest, env: string, store?: ValuesFi
   const notes: string[] = []
   for (const other of manifest.environmentNames) {
     if (other === env || manifest.valuesFile(other) === store.file) continue
+    if (inSecretManager(manifest, other)) {
+      notes.push(`not compared with ${other} for reused values: its values are in a secret manager (\`envsync check ${other}\` compares it with the others)`)
+      continue
+    }
     try {
       const file = await readStore(manifest, other)
       if (file.exists) others.set(other, file)
@@ -145,7 +149,7 @@ function todoItem(spec: SecretDef, hint: string): TodoItem {
 
 function fileFindings(manifest: Manifest, env: string, store: ValuesFile): Finding[] {
   const out: Finding[] = []
-  if (!store.exists) return out
+  if (!store.exists || store.remote) return out
   // An encrypted values file is meant to be committed: what matters is that git does not ignore it.
   if (store.encryption) out.push(...encryptedGitFindings(store.file, store.display))
   else if (store.mode !== undefined && (store.mode & 0o077) !== 0) {

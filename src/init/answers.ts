@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {EnvsyncError} from '../errors.js'
 import {meansProduction} from '../manifest/manifest.js'
-import {NAME_MAX_LENGTH, NAME_PATTERN, targetKinds, type TargetKind} from '../manifest/schema.js'
+import {NAME_MAX_LENGTH, NAME_PATTERN, deployKinds, type TargetKind} from '../manifest/schema.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {catalogue, catalogueEntry} from './catalogue.js'
 import type {InitAnswers} from './scaffold.js'
@@ -87,18 +87,18 @@ export function parseSecrets(values: string[], known: string[] = []): string[] {
 export function parseTargets(values: string[], environments: string[]): Record<string, TargetKind[]> {
   const kinds = (s: string, part: string, env?: string): TargetKind[] => {
     const out = s.split('+').filter(Boolean).map((k) => {
-      if (!(targetKinds as readonly string[]).includes(k)) {
-        throw new EnvsyncError(`--targets: unknown target "${k}"`, {code: 'USAGE', suggestion: didYouMean(k, targetKinds) ?? `use ${targetKinds.join(', ')}`})
+      if (!(deployKinds as readonly string[]).includes(k)) {
+        throw new EnvsyncError(`--targets: unknown target "${k}"`, {code: 'USAGE', suggestion: didYouMean(k, deployKinds) ?? `use ${deployKinds.join(', ')}`})
       }
       return k as TargetKind
     })
-    if (out.length === 0) throw new EnvsyncError(`--targets: "${part}" names no target`, {code: 'USAGE', suggestion: `name one or more of ${targetKinds.join(', ')}, e.g. "${env === undefined ? '' : `${env}=`}docker"`})
+    if (out.length === 0) throw new EnvsyncError(`--targets: "${part}" names no target`, {code: 'USAGE', suggestion: `name one or more of ${deployKinds.join(', ')}, e.g. "${env === undefined ? '' : `${env}=`}docker"`})
     return out
   }
   const everywhere: TargetKind[] = []
   const own = new Map<string, TargetKind[]>()
   const parts = words(values)
-  if (parts.length === 0) throw new EnvsyncError('--targets needs at least one target', {code: 'USAGE', suggestion: `e.g. --targets docker (kinds: ${targetKinds.join(', ')})`})
+  if (parts.length === 0) throw new EnvsyncError('--targets needs at least one target', {code: 'USAGE', suggestion: `e.g. --targets docker (kinds: ${deployKinds.join(', ')})`})
   let assigned: string | undefined
   for (const part of parts) {
     const eq = part.indexOf('=')

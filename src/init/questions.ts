@@ -2,7 +2,7 @@
 import {EnvsyncError} from '../errors.js'
 import {visible} from '../redact.js'
 import {aborted, type Prompter} from '../ui/prompt.js'
-import {targetKinds, type TargetKind} from '../manifest/schema.js'
+import {deployKinds, type TargetKind} from '../manifest/schema.js'
 import {answersFromFlags, list, oneName, protectedByDefault, PUBLIC_GUESS, validNames, type InitFlags} from './answers.js'
 import {catalogue, catalogueEntry} from './catalogue.js'
 import {MANIFEST_NAME, summarize, type InitSummary} from './init.js'
@@ -53,7 +53,7 @@ const questions: Record<Section, (p: Prompter, a: InitAnswers, before: InitAnswe
     for (const env of a.environments) {
       targets[env] = await p.checkbox({
         message: `Where is ${env} deployed?`,
-        choices: targetKinds.map((k) => ({name: k, value: k, checked: (a.targets[env] ?? ['docker']).includes(k)})),
+        choices: deployKinds.map((k) => ({name: k, value: k, checked: (a.targets[env] ?? ['docker']).includes(k)})),
       })
     }
     return {targets}

@@ -40,6 +40,12 @@ function targetConfig(kind: TargetKind, a: InitAnswers, env: string): Record<str
       // Render has no environments: each is its own services (api, api-staging), and two
       // environments writing one service would overwrite each other.
       return {services: Object.fromEntries(a.services.map((s) => [s.name, env === 'production' ? s.name : `${s.name}-${env}`]))}
+    case 'azure':
+      return {vault: a.project}
+    case 'aws':
+    case 'vault':
+    case 'gcp':
+      return {}
   }
 }
 

@@ -10,6 +10,7 @@ import type {RenderConfig} from '../targets/render.js'
 import type {Destination, TargetKind} from '../targets/target.js'
 import type {ValuesFile} from '../values/store.js'
 import {secretFileName, type Manifest, type SecretDef} from './manifest.js'
+import {isManagerKind, storePlace, targetPlaces} from './resolve-managers.js'
 import {didYouMean} from './suggest.js'
 import {userComposeServices} from './user-compose.js'
 
@@ -116,6 +117,15 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
   const wanted = (s: string) => !filter.services || filter.services.includes(s)
 
   for (const kind of chosen) {
+    if (isManagerKind(kind)) {
+      for (const p of targetPlaces(manifest, env, kind, wanted)) {
+        const d = p.destination
+        const r = resolved(kind, d.id, d.label, env, d.services, d.config, p.keys, store)
+        // Keys of services not selected (-s) stay as they are.
+        for (const s of p.keys) if (!s.services.some(wanted)) r.desired.delete(s.key)
+        out.push(r)
+      }
+    }
     if (kind === 'docker') {
       const cfg = targets.docker!
       // One directory and one override for every service: --service narrows what is pushed
@@ -257,7 +267,7 @@ export function requireKeysOfServices(manifest: Manifest, env: string, flag: str
 function servicesOf(manifest: Manifest, env: string, kind: TargetKind): string[] {
   const t = manifest.environment(env).targets ?? {}
   if (kind === 'docker') return dockerServices(manifest, env)
-  if (kind === 'kubernetes') return t[kind]?.services ?? manifest.serviceNames
+  if (kind === 'kubernetes' || isManagerKind(kind)) return t[kind]?.services ?? manifest.serviceNames
   return Object.keys(t[kind]?.services ?? {})
 }
 
@@ -397,6 +407,13 @@ function placesOf(manifest: Manifest, env: string): Place[] {
     for (const [service, ref] of Object.entries(r.services)) out.push({key: `render:service/${ref}`, what: `Render service ${ref}`, at: [...base, 'render', 'services', service], atKey: false})
     if (r.envGroup) out.push({key: `render:env-group/${r.envGroup}`, what: `Render env group ${r.envGroup}`, at: [...base, 'render', 'envGroup'], atKey: false})
   }
+  // A secret manager's place, as store or target: two environments (or a store and a target) on one
+  // prefix would each see the other's keys as stale.
+  const managers = [
+    ...[storePlace(manifest, env)].filter((p) => p !== undefined).map((p) => ({p, at: ['environments', env, 'store', p.destination.kind]})),
+    ...manifest.targetsOf(env).filter(isManagerKind).flatMap((k) => targetPlaces(manifest, env, k, () => true).map((p) => ({p, at: [...base, k]}))),
+  ]
+  for (const {p, at} of managers) out.push({key: p.destination.id, what: p.destination.label, at, atKey: true})
   return out
 }
 /** Two environments (or services) writing one destination: an error naming both places. Run at load. */
@@ -427,5 +444,6 @@ function suggestionFor(key: string): string {
   if (key.startsWith('file:')) return 'give each environment its own docker.compose file, or leave it out (the default is docker-compose.<environment>.secrets.yml)'
   if (key.startsWith('kubernetes:')) return 'give each environment its own kubernetes.namespace (or context), or put {environment} in secretName'
   if (key.startsWith('railway:')) return 'map each environment to its own Railway environment (railway.environment) or service'
+  if (!key.startsWith('render:')) return 'give each environment (and the store and each target) its own prefix or secret name: {environment} in the name does it'
   return 'map each environment (and each service) to its own Render service and env group'
 }

@@ -115,7 +115,48 @@ export const RenderTarget = z.strictObject({
   deploy: z.boolean().default(false),
 })
 
-export const targetKinds = ['docker', 'kubernetes', 'railway', 'render'] as const
+/**
+ * Where keys live in a secret manager, the same for every platform and both roles: one secret per
+ * key under a prefix, JSON secrets holding several keys (groups), or one JSON secret for all.
+ */
+const placeholders = 'May use {project} and {environment}'
+const layout = {
+  prefix: z.string().optional().describe(`Name prefix of the one-secret-per-key layout, e.g. "acme/production/". ${placeholders}.`),
+  names: z.enum(['key', 'kebab']).optional().describe('How a key becomes a name after the prefix: key (JWT_SECRET) or kebab (jwt-secret). Azure names are always kebab.'),
+  secret: z.string().min(1).optional().describe(`One JSON secret holding every key not in a group, as fields named by key (Vault's usual layout, and its default). ${placeholders}.`),
+  groups: names(z.string().min(1), names(key, z.string().min(1)))
+    .optional()
+    .describe(`JSON secrets holding several keys: full secret name → {KEY: JSON field}, e.g. acme/production/redis: {REDIS_URL: url}. ${placeholders}.`),
+}
+const managerTarget = {
+  services: serviceList.optional().describe('Services whose keys go here; default every service. A {service} placeholder in prefix/secret/group names gives each service its own place.'),
+}
+
+export const AwsManager = z.strictObject({
+  region: z.string().min(1).optional().describe('AWS region; default AWS_REGION or the profile\'s.'),
+  profile: z.string().min(1).optional().describe('Named profile from ~/.aws; default AWS_PROFILE or the default chain.'),
+  ...layout,
+})
+export const VaultManager = z.strictObject({
+  address: z.string().regex(/^https?:\/\/[^\s/]+/, {message: 'an http(s) URL such as https://vault.example.com:8200'}).optional().describe('Vault address; default VAULT_ADDR.'),
+  mount: z.string().min(1).regex(/^[^/]+(\/[^/]+)*$/, {message: 'a mount path such as "secret" or "kv/team", no leading or trailing /'}).default('secret').describe('KV version 2 mount.'),
+  namespace: z.string().min(1).optional().describe('Vault Enterprise namespace; default VAULT_NAMESPACE.'),
+  ...layout,
+})
+export const GcpManager = z.strictObject({
+  project: z.string().min(1).optional().describe('Google Cloud project id; default GOOGLE_CLOUD_PROJECT or the credentials\' project.'),
+  ...layout,
+})
+export const AzureManager = z.strictObject({
+  vault: z.string().min(1).describe('Key Vault name (https://NAME.vault.azure.net) or URL.'),
+  ...layout,
+})
+const managers = {aws: AwsManager, vault: VaultManager, gcp: GcpManager, azure: AzureManager}
+export const managerKinds = ['aws', 'vault', 'gcp', 'azure'] as const
+
+/** Where apps run and read values; `init` offers these. */
+export const deployKinds = ['docker', 'kubernetes', 'railway', 'render'] as const
+export const targetKinds = [...deployKinds, ...managerKinds] as const
 export type TargetKind = (typeof targetKinds)[number]
 
 const Targets = z.strictObject({
@@ -123,6 +164,10 @@ const Targets = z.strictObject({
   kubernetes: KubernetesTarget.optional(),
   railway: RailwayTarget.optional(),
   render: RenderTarget.optional(),
+  aws: managers.aws.extend(managerTarget).optional().describe('AWS Secrets Manager as a push destination.'),
+  vault: managers.vault.extend(managerTarget).optional().describe('HashiCorp Vault KV v2 as a push destination.'),
+  gcp: managers.gcp.extend(managerTarget).optional().describe('Google Secret Manager as a push destination.'),
+  azure: managers.azure.extend(managerTarget).optional().describe('Azure Key Vault as a push destination.'),
 })
 
 /** An age X25519 recipient: `age1` and 58 bech32 characters, as age-keygen prints it. */
@@ -134,13 +179,20 @@ const recipient = z.string().refine(isRecipient, {
  * Where an environment's values live, when not in the plain local file: one kind key, so other
  * stores (secret managers) can join as kinds of their own.
  */
-const Store = z.strictObject({
+const Store = z
+  .strictObject({
+  aws: managers.aws.optional().describe('AWS Secrets Manager holds the values.'),
+  vault: managers.vault.optional().describe('HashiCorp Vault KV v2 holds the values.'),
+  gcp: managers.gcp.optional().describe('Google Secret Manager holds the values.'),
+  azure: managers.azure.optional().describe('Azure Key Vault holds the values.'),
   encrypted: z
     .strictObject({
       recipients: z.array(recipient).min(1).describe('age recipients (age1…) who can read the values: each teammate and the deploy runner.'),
     })
+    .optional()
     .describe('The values file is committed, every value encrypted with age on its own line. Manage recipients with `envsync keys add/remove`.'),
 })
+  .refine((s) => Object.values(s).filter((v) => v !== undefined).length === 1, {message: 'a store is one of: encrypted, aws, vault, gcp, azure'})
 
 const Environment = z.strictObject({
   description: z.string().optional(),
@@ -151,12 +203,7 @@ const Environment = z.strictObject({
 })
 
 /** Per-target literal that replaces the local value, e.g. a Railway reference ${{Postgres.DATABASE_URL}}. */
-const TargetOverrides = z.strictObject({
-  docker: z.string().optional(),
-  kubernetes: z.string().optional(),
-  railway: z.string().optional(),
-  render: z.string().optional(),
-})
+const TargetOverrides = z.strictObject(Object.fromEntries(targetKinds.map((k) => [k, z.string().optional()])) as Record<TargetKind, z.ZodOptional<z.ZodString>>)
 
 /** How one key reaches a Docker container, when not as its target and sensitivity say. */
 const SecretDocker = z.strictObject({
@@ -227,6 +274,9 @@ export type FormatSpec = z.output<typeof Format>
 export type RuleData = z.output<typeof Rule>
 export type EnvironmentData = z.output<typeof Environment>
 export type TargetsData = z.output<typeof Targets>
+export type StoreData = z.output<typeof Store>
+export type ManagerKind = (typeof managerKinds)[number]
+export type ManagerData = z.output<typeof AwsManager> | z.output<typeof VaultManager> | z.output<typeof GcpManager> | z.output<typeof AzureManager>
 export type KeyConditionData = z.output<typeof KeyCondition>
 
 /** JSON Schema for editors (yaml-language-server), generated from the zod schema above. */

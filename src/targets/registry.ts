@@ -42,6 +42,13 @@ export class Targets {
         const {RenderTarget} = await import('./render.js')
         return new RenderTarget() as Target
       }
+      case 'aws':
+      case 'vault':
+      case 'gcp':
+      case 'azure': {
+        const {ManagerTarget} = await import('./managers/target.js')
+        return new ManagerTarget(kind) as Target
+      }
     }
   }
 }

@@ -1,11 +1,12 @@
 import type {Secret} from '../secret.js'
+import type {ManagerKind} from './managers/backend.js'
 
 /**
  * The contract between the sync engine and a platform. Adapters know one platform; they never
  * print, prompt or read the manifest: they get plain data (a Destination) and return plain data.
  */
 
-export type TargetKind = 'docker' | 'kubernetes' | 'railway' | 'render'
+export type TargetKind = 'docker' | 'kubernetes' | 'railway' | 'render' | ManagerKind
 
 /** A live value that exists but cannot be read back (a Railway sealed variable). */
 export const WRITE_ONLY = Symbol('write-only')

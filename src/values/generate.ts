@@ -4,7 +4,7 @@ import {displayPath} from '../paths.js'
 import type {Secret} from '../secret.js'
 import {applicableKey} from './key.js'
 import {generate, recipeFor, recipeLength} from './recipes.js'
-import {readStore, writeStore, type ValuesFile} from './store.js'
+import {inSecretManager, readStore, writeStore, type ValuesFile} from './store.js'
 
 export interface GeneratedKey {
   key: string
@@ -68,7 +68,7 @@ export function fillHint(manifest: Manifest, env: string, keys: string[], file: 
   const them = (list: string[]) => (list.length === keys.length ? (keys.length === 1 ? 'it' : 'them') : list.join(', '))
   return [
     generated.length > 0 ? `run \`envsync generate ${env}\`${byHand.length > 0 ? ` for ${generated.join(', ')}` : ''}` : undefined,
-    byHand.length > 0 ? `set ${them(byHand)} in ${file}` : undefined,
+    byHand.length > 0 ? (inSecretManager(manifest, env) ? `set ${them(byHand)} with \`envsync set ${env} ${byHand[0]}\` (values go to ${file})` : `set ${them(byHand)} in ${file}`) : undefined,
   ]
     .filter(Boolean)
     .join('; ')
@@ -78,7 +78,8 @@ export function fillHint(manifest: Manifest, env: string, keys: string[], file: 
 export async function applyGenerate(manifest: Manifest, plan: GeneratePlan): Promise<GenerateResult> {
   const others: Secret[][] = []
   for (const other of manifest.environmentNames) {
-    if (other === plan.environment || manifest.valuesFile(other) === plan.store.file) continue
+    // Another environment's secret manager is not asked (its credentials, its latency): random values of a recipe's size do not collide.
+    if (other === plan.environment || manifest.valuesFile(other) === plan.store.file || inSecretManager(manifest, other)) continue
     const file = await readStore(manifest, other)
     others.push(plan.generate.map((g) => file.values.get(g.key)).filter((v): v is Secret => v !== undefined))
   }

@@ -7,7 +7,9 @@ import {readInputFile} from '../manifest/input-file.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
+import {storePlace} from '../manifest/resolve-managers.js'
 import {encryptedText, readEncrypted, type Encryption} from './encrypted.js'
+import {readManagerStore, writeManagerStore, type RemoteStore} from './manager-store.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
 
 /** One environment's local values: the .env file as read, its values wrapped as secrets. */
@@ -27,6 +29,8 @@ export interface ValuesFile {
   encryption?: Encryption
   /** Where readStore read it from, so a write can read it again under the lock. */
   origin?: {manifest: Manifest; env: string}
+  /** Set when a secret manager is the store: `file` is then its place's id, `doc` empty. */
+  remote?: RemoteStore
 }
 
 /**
@@ -34,10 +38,20 @@ export interface ValuesFile {
  * write them. Every command reads and writes values through these two functions only.
  */
 export async function readStore(manifest: Manifest, env: string): Promise<ValuesFile> {
+  const manager = storePlace(manifest, env)
+  if (manager) return {...(await readManagerStore(manager)), origin: {manifest, env}}
   const file = manifest.valuesFile(env)
   const encrypted = manifest.environment(env).store?.encrypted
   const store = encrypted ? await readEncrypted(readDocument(file), {env, recipients: encrypted.recipients, projectDir: manifest.dir}) : readValues(file)
   return {...store, origin: {manifest, env}}
+}
+
+/**
+ * Whether the environment's values are in a secret manager: reading them is a network call with
+ * that platform's credentials, which auditing another environment must not make.
+ */
+export function inSecretManager(manifest: Manifest, env: string): boolean {
+  return storePlace(manifest, env) !== undefined
 }
 
 /**
@@ -47,6 +61,8 @@ export async function readStore(manifest: Manifest, env: string): Promise<Values
  */
 export async function writeStore(store: ValuesFile, changes: Map<string, string | null>): Promise<void> {
   refuseNul(changes)
+  // A secret manager keeps versions and refuses stale writes itself (Vault's check-and-set).
+  if (store.remote) return writeManagerStore(store, changes)
   const release = store.origin ? lockSync(lockFile(store.origin.manifest, store.origin.env), `the values of ${store.origin.env}`) : undefined
   try {
     const current = await reread(store)

@@ -68,7 +68,7 @@ describe('shell completion', function () {
     it('completes flag names after a positional, flag values, environments and keys from the manifest', async () => {
       await shell()
       await tab('envsync push production --t', /^(\$ )?envsync push production --target @$/m)
-      await tab('envsync push production --target ', /^docker\s+kubernetes\s+railway\s+render *\n(\$ )?envsync push production --target @$/m, 2)
+      await tab('envsync push production --target ', /^aws\s+azure\s+docker\s+gcp\s+kubernetes\s+railway\s+render\s+vault *\n(\$ )?envsync push production --target @$/m, 2)
       await tab('envsync push --service ', /^backend\s+frontend\s+worker *\n(\$ )?envsync push --service @$/m, 2)
       await tab('envsync diff dev', /^(\$ )?envsync diff development @$/m)
       await tab('envsync push production --only QUE', /^(\$ )?envsync push production --only QUEUE_TOKEN @$/m)
@@ -106,7 +106,7 @@ describe('shell completion', function () {
       const cases: [string[], string[]][] = [
         [['push', ''], ['development', 'production']],
         [['push', 'production', '--t'], ['--target']],
-        [['push', 'production', '--target', ''], ['docker', 'kubernetes', 'railway', 'render']],
+        [['push', 'production', '--target', ''], ['docker', 'kubernetes', 'railway', 'render', 'aws', 'vault', 'gcp', 'azure']],
         [['push', '--service', ''], ['backend', 'frontend', 'worker']],
         [['push', 'production', '--service=w'], ['--service=worker']],
         [['pull', 'production', '--from', 'r'], ['railway', 'render']],
