@@ -6,7 +6,7 @@ import type {SecretClient, SecretClientOptions} from '@azure/keyvault-secrets'
 import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
 import {registerSecret} from '../../redact.js'
-import {backoff, retrySettings} from '../http.js'
+import {backoff, retryAfterMs, retrySettings} from '../http.js'
 import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
 
 /**
@@ -104,13 +104,13 @@ function boundedCredential(inner: TokenCredential, timeoutMs: number): TokenCred
   }
 }
 
+type PipelinePolicy = NonNullable<SecretClientOptions['additionalPolicies']>[number]['policy']
+
 /**
- * Counts each request sent (retries included) and bounds the SDK's rate-limit waits: a
+ * Counts each request sent (retries included), bounds each in time, and bounds the SDK's rate-limit waits: a
  * Retry-After beyond the longest wait is reported at once, and a 429 without one gets this
  * project's backoff (the SDK's throttling strategy would not retry it at all).
  */
-type PipelinePolicy = NonNullable<SecretClientOptions['additionalPolicies']>[number]['policy']
-
 function sentPolicy(counter: {requests: number}, settings: ReturnType<typeof retrySettings>): PipelinePolicy {
   let attempt = 0
   return {
@@ -120,23 +120,18 @@ function sentPolicy(counter: {requests: number}, settings: ReturnType<typeof ret
       request.timeout = settings.timeoutMs
       const response = await next(request)
       if (response.status !== 429 && response.status !== 503) return response
-      const retryAfter = retryAfterMs(response.headers)
-      if (retryAfter !== undefined && retryAfter > settings.maxWaitMs) throw rateLimited(retryAfter)
-      if (retryAfter === undefined && response.status === 429) response.headers.set('retry-after-ms', String(Math.round(Math.min(backoff(Math.min(attempt++, settings.retries), settings.backoffMs), settings.maxWaitMs))))
+      const wait = retryAfter(response.headers)
+      if (wait !== undefined && wait > settings.maxWaitMs) throw rateLimited(wait)
+      if (wait === undefined && response.status === 429) response.headers.set('retry-after-ms', String(Math.round(Math.min(backoff(Math.min(attempt++, settings.retries), settings.backoffMs), settings.maxWaitMs))))
       return response
     },
   }
 }
 
-function retryAfterMs(headers: {get(n: string): string | undefined}): number | undefined {
+/** The SDK's own millisecond headers first, then Retry-After (seconds or a date). */
+function retryAfter(headers: {get(n: string): string | undefined}): number | undefined {
   const ms = Number(headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms') ?? Number.NaN)
-  if (Number.isFinite(ms)) return ms
-  const value = headers.get('retry-after')
-  if (!value) return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return seconds * 1000
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+  return Number.isFinite(ms) ? ms : retryAfterMs(headers as unknown as Headers)
 }
 
 function rateLimited(waitMs: number): EnvsyncError {
@@ -177,7 +172,7 @@ class AzureBackend implements SecretManagerBackend {
   async list(prefix: string): Promise<RemoteSecret[]> {
     const out: RemoteSecret[] = []
     try {
-      for await (const page of this.client.listPropertiesOfSecrets(this.options()).byPage({maxPageSize: PAGE_SIZE})) {
+      for await (const page of this.client.listPropertiesOfSecrets().byPage({maxPageSize: PAGE_SIZE})) {
         for (const item of page) {
           // Certificates keep a managed secret of the same name: not a secret of anyone's config.
           if (item.managed || !item.name.startsWith(prefix)) continue
@@ -211,13 +206,13 @@ class AzureBackend implements SecretManagerBackend {
     const created = tags === undefined
     const sent = tags ?? markerTags(marker)
     try {
-      await this.client.setSecret(name, value, {tags: sent, ...this.options()})
+      await this.client.setSecret(name, value, {tags: sent})
     } catch (error) {
       if (!isDeletedButRecoverable(error)) throw this.failure(error, 'write', name)
       await this.recover(name)
       try {
         // What was recovered was deleted: for the layout above this is a new secret, so it gets the marker.
-        await this.client.setSecret(name, value, {tags: markerTags(marker), ...this.options()})
+        await this.client.setSecret(name, value, {tags: markerTags(marker)})
       } catch (again) {
         throw this.failure(again, 'write', name)
       }
@@ -229,7 +224,7 @@ class AzureBackend implements SecretManagerBackend {
     try {
       // One poll: the DELETE (soft delete) and a look at the deleted secret; no waiting for the
       // purge, which is the vault's retention period away.
-      await this.client.beginDeleteSecret(name, {...this.options(), intervalInMs: this.settings.backoffMs})
+      await this.client.beginDeleteSecret(name, {intervalInMs: this.settings.backoffMs})
     } catch (error) {
       if (statusOf(error) !== 404) throw this.failure(error, 'delete', name)
     }
@@ -239,7 +234,7 @@ class AzureBackend implements SecretManagerBackend {
   /** The current version, or undefined when the name has none (absent, or deleted). */
   private async latest(name: string, operation: string): Promise<{value: string; tags?: Tags} | undefined> {
     try {
-      const secret = await this.client.getSecret(name, this.options())
+      const secret = await this.client.getSecret(name)
       this.tags.set(name, secret.properties.tags ?? {})
       return {value: secret.value ?? '', tags: secret.properties.tags ?? {}}
     } catch (error) {
@@ -260,7 +255,7 @@ class AzureBackend implements SecretManagerBackend {
     const purge = `az keyvault secret purge --vault-name ${this.vaultName()} --name ${name}`
     const recover = `az keyvault secret recover --vault-name ${this.vaultName()} --name ${name}`
     try {
-      const poller = await this.client.beginRecoverDeletedSecret(name, {...this.options(), intervalInMs: this.settings.backoffMs})
+      const poller = await this.client.beginRecoverDeletedSecret(name, {intervalInMs: this.settings.backoffMs})
       for (let poll = 0; !poller.isDone(); poll++) {
         if (poll >= RECOVER_POLLS) {
           throw new EnvsyncError(`${SERVICE}: ${name} was deleted and its recovery is still running`, {code: 'RECOVERY_PENDING', exitCode: 1, suggestion: 'run the command again in a minute'})
@@ -295,10 +290,6 @@ class AzureBackend implements SecretManagerBackend {
         suggestion: 'store a smaller value (a file reference, or split it into several keys)',
       })
     }
-  }
-
-  private options(): {requestOptions: {timeout: number}} {
-    return {requestOptions: {timeout: this.settings.timeoutMs}}
   }
 
   /** An SDK or credential error as an EnvsyncError naming the operation and the secret, never a value. */
