@@ -264,6 +264,8 @@ export interface AzureFake {
   isDeleted(name: string): boolean
   /** Seeds a secret version directly (no request). */
   put(name: string, value: string, tags?: Record<string, string>): void
+  /** Disables the current version, as `az keyvault secret set-attributes --enabled false` would. */
+  disable(name: string): void
   /** Soft-deletes directly, as another tool or the portal would. */
   softDelete(name: string): void
   purge(name: string): void
@@ -545,6 +547,10 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
     isDeleted: (name) => secrets.get(name.toLowerCase())?.deleted !== undefined,
     put(name, value, tags) {
       addVersion(name, value, tags)
+    },
+    disable(name) {
+      const v = live(name)?.versions.at(-1)
+      if (v) v.enabled = false
     },
     softDelete(name) {
       const s = live(name)

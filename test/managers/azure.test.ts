@@ -247,6 +247,14 @@ describe('Azure Key Vault backend (real client against the fake)', () => {
       expect(error.suggestion).to.contain('Key Vault Secrets Officer')
     })
 
+    it('says a disabled secret is disabled, not that access is denied', async () => {
+      fake.put('paused', 'v')
+      fake.disable('paused')
+      const error = await failure((await backend()).read(['paused']))
+      expect(error.code).to.equal('SECRET_DISABLED')
+      expect(error.suggestion).to.contain('--name paused --enabled true')
+    })
+
     it('never lets a value the server quotes in an error reach the error', async () => {
       const secret = canary()
       const b = await backend()

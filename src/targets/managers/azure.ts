@@ -311,6 +311,9 @@ class AzureBackend implements SecretManagerBackend {
     const codes = [e.code, innerCode(error)].filter((c): c is string => typeof c === 'string' && CODE.test(c))
     const server = status ? ` (HTTP ${status}${codes.length ? ` ${[...new Set(codes)].join('/')}` : ''})` : ''
     if (status === 401) return new EnvsyncError(`${what}: the vault refused the token${server}`, {code: 'AUTH_FAILED', exitCode: 1, suggestion: 'check that the credential belongs to the vault\'s tenant (AZURE_TENANT_ID)'})
+    if (status === 403 && codes.includes('SecretDisabled')) {
+      return new EnvsyncError(`${what}: the secret is disabled${server}`, {code: 'SECRET_DISABLED', exitCode: 1, suggestion: `enable it (az keyvault secret set-attributes --vault-name ${this.vaultName()} --name ${name ?? 'NAME'} --enabled true) or remove it from the manifest`})
+    }
     if (status === 403) {
       return new EnvsyncError(`${what}: access denied${server}`, {
         code: 'AUTH_DENIED',
