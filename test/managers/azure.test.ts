@@ -359,6 +359,19 @@ describe('Azure Key Vault backend (real client against the fake)', () => {
     })
   })
 
+  describe('start-up cost', () => {
+    it('loads the Azure SDK only when a backend is created, not when the module is imported', async function () {
+      this.timeout(30_000)
+      const module = JSON.stringify(fileURLToPath(new URL('../../src/targets/managers/azure.ts', import.meta.url)))
+      const loads = (script: string) =>
+        new Promise<string>((resolve, reject) =>
+          execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {env: {...process.env, NODE_DEBUG: 'esm'}, timeout: 25_000, maxBuffer: 256 * 1024 * 1024}, (error, _out, stderr) => (error ? reject(error) : resolve(stderr))),
+        )
+      expect(await loads(`await import(${module})`)).not.to.match(/@azure[\\/]keyvault-secrets|@azure[\\/]identity/)
+      expect(await loads(`const {createBackend} = await import(${module}); await createBackend({vault: 'shop-kv'}, {})`)).to.match(/@azure[\\/]keyvault-secrets/)
+    })
+  })
+
   describe('the fake', () => {
     async function token(): Promise<string> {
       const res = await fetch(`${fake.url}${IDENTITY_PATH}?api-version=2019-08-01&resource=${encodeURIComponent('https://vault.azure.net')}`, {headers: {'x-identity-header': IDENTITY_HEADER}})
