@@ -120,6 +120,11 @@ describe('Azure Key Vault backend (real client against the fake)', () => {
       expect(fake.requests - before).to.equal(1) // the list told the tags: no GET first
       expect(fake.versions('legacy')).to.deep.equal(['old', 'new'])
       expect(fake.tags('legacy')).to.deep.equal({owner: 'terraform'})
+      // A secret without tags stays without (the marker is not claimed on someone else's secret).
+      fake.put('bare', 'old')
+      await b.list('ba')
+      await b.write('bare', 'new', MARKER, {exists: true})
+      expect(fake.tags('bare')).to.deep.equal({})
       // Without a list first, the current version's tags are fetched, and kept.
       const fresh = await backend()
       await fresh.write('legacy', 'newer', MARKER)

@@ -176,7 +176,7 @@ class AzureBackend implements SecretManagerBackend {
         for (const item of page) {
           // Certificates keep a managed secret of the same name: not a secret of anyone's config.
           if (item.managed || !item.name.startsWith(prefix)) continue
-          this.tags.set(item.name, item.tags)
+          this.tags.set(item.name, item.tags ?? {})
           out.push({name: item.name, marker: markerOf(item.tags), ...(item.id ? {id: item.id} : {})})
         }
       }
@@ -247,8 +247,8 @@ class AzureBackend implements SecretManagerBackend {
   }
 
   /**
-   * Recovers a soft-deleted secret so a new version can be written: envsync's own remove deleted
-   * it, and recovery keeps its history (a purge would lose it and needs a right most
+   * Recovers a soft-deleted secret so a new version can be written: mostly envsync's own remove
+   * deleted it, and recovery keeps its history (a purge would lose it and needs a right most
    * deployments do not grant). The recovery is polled a bounded number of times.
    */
   private async recover(name: string): Promise<void> {
