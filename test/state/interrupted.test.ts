@@ -5,11 +5,12 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {expect} from 'chai'
 
 import {latency} from '../fakes/faults.js'
-import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
+import type {RailwayFake} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, startRenderFake} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {BIN, runBin} from '../helpers/cli.js'
 import {ownershipRecords, TempProject} from '../helpers/project.js'
+import {manifest as railwayManifest, railwayShop} from './support.js'
 
 /**
  * The ownership record (.envsync/ownership.tsv) survives an interrupted push: each
@@ -18,42 +19,23 @@ import {ownershipRecords, TempProject} from '../helpers/project.js'
  * report (exit 1), never an "internal error" without one.
  */
 
-const manifest = (keys: string[]) => `version: 1
-project: shop
-services: {api: {}}
-environments:
-  production:
-    targets:
-      railway: {project: shop, services: {api: api}, deploy: true}
-secrets:
-${keys.map((k) => `  ${k}: {services: [api]}`).join('\n')}
-`
+/** Railway redeploys after the writes: the slow step an interruption lands in. */
+const manifest = (keys: string[]) => railwayManifest(keys, {deploy: true})
 
 describe('ownership state under interruption', function () {
   this.timeout(60_000)
+  const shop = railwayShop('envsync-state-')
+  const {env, run, scope, record} = shop
   let railway: RailwayFake
   let p: TempProject
-  let project: {id: string; environments: Record<string, string>; services: Record<string, string>}
-  let token: string
   let values: Record<string, string>
-  const env = () => ({RAILWAY_API_URL: railway.url, RAILWAY_API_TOKEN: token, RAILWAY_TOKEN: undefined})
-  const run = (...args: string[]) => runBin(args, {cwd: p.dir, env: env()})
-  const scope = () => ({projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api})
-  const record = () => ownershipRecords(p.dir)['railway:shop/production/api']
 
-  beforeEach(async () => {
-    railway = await startRailway()
-    project = railway.addProject({name: 'shop', environments: ['production'], services: ['api']})
-    token = railway.accountToken()
-    p = new TempProject('envsync-state-')
+  beforeEach(() => {
+    railway = shop.railway
+    p = shop.p
     p.write('envsync.yaml', manifest(['JWT_SECRET', 'OLD_TOKEN']))
     values = {JWT_SECRET: canary('JWT'), OLD_TOKEN: canary('OLD')}
     p.write('.env.production', Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
-  })
-
-  afterEach(async () => {
-    p.cleanup()
-    await railway.stop()
   })
 
   it('kill -9 during a slow redeploy: the keys already written are recorded, so dropping one from the manifest removes it', async () => {

@@ -4,10 +4,8 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
-import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {runBin} from '../helpers/cli.js'
-import {ownershipRecords, TempProject} from '../helpers/project.js'
+import {manifest, railwayShop} from './support.js'
 
 /**
  * Issue 10 item 2: what an older envsync kept in .envsync/ (ownership.json, audit.log, key, all
@@ -16,33 +14,9 @@ import {ownershipRecords, TempProject} from '../helpers/project.js'
  * when dropped, a sealed value it fingerprinted is still known to be in sync.
  */
 
-const manifest = (keys: string[]) => `version: 1
-project: shop
-services: {api: {}}
-environments:
-  production:
-    targets:
-      railway: {project: shop, services: {api: api}}
-secrets:
-${keys.map((k) => `  ${k}: {services: [api]}`).join('\n')}
-`
-
 describe('state written by an older envsync', function () {
   this.timeout(60_000)
-  let railway: RailwayFake
-  let p: TempProject
-
-  beforeEach(async () => {
-    railway = await startRailway()
-    p = new TempProject('envsync-migrate-')
-  })
-
-  afterEach(async () => {
-    p.cleanup()
-    await railway.stop()
-  })
-
-  const env = () => ({RAILWAY_API_URL: railway.url, RAILWAY_API_TOKEN: railway.accountToken(), RAILWAY_TOKEN: undefined})
+  const shop = railwayShop('envsync-migrate-')
 
   /**
    * .envsync/ as the previous version left it after pushing these keys to Railway api (a key
@@ -50,6 +24,7 @@ describe('state written by an older envsync', function () {
    * values file with DB_PASSWORD and JWT_SECRET.
    */
   const oldLayout = (values: Record<string, string>) => {
+    const {p} = shop
     const key = randomBytes(32)
     const fp = (v: string) => createHmac('sha256', key).update(v).digest('base64url').slice(0, 10)
     const keys = Object.keys(values)
@@ -65,19 +40,19 @@ describe('state written by an older envsync', function () {
   }
 
   it('ownership.json, audit.log and key are moved to ownership.tsv, history.jsonl and local/key on the next push: a dropped key is removed, the sealed value is not rewritten', async () => {
-    const project = railway.addProject({name: 'shop', environments: ['production'], services: ['api']})
-    const scope = {projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api}
+    const {railway, p, run} = shop
+    const scope = shop.scope()
     const values = {DB_PASSWORD: canary('DB'), JWT_SECRET: canary('JWT'), OLD_TOKEN: canary('OLD')}
     railway.setVariables(scope, {JWT_SECRET: values.JWT_SECRET, OLD_TOKEN: values.OLD_TOKEN})
     railway.setVariables(scope, {DB_PASSWORD: values.DB_PASSWORD}, {sealed: true})
 
     // As the previous version left it after pushing all three.
     const {key, fp, oldAudit} = oldLayout(values)
-    const d = await runBin(['diff', 'production', '--json'], {cwd: p.dir, env: env()})
+    const d = await run('diff', 'production', '--json')
     const actions = Object.fromEntries(JSON.parse(d.stdout).result.destinations[0].keys.map((k: {key: string; action: string}) => [k.key, k.action]))
     expect(actions).to.deep.equal({DB_PASSWORD: 'unchanged', JWT_SECRET: 'unchanged', OLD_TOKEN: 'remove'})
     railway.clearLog()
-    const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env: env()})
+    const r = await run('push', 'production', '--yes')
     expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
     expect(railway.variables(scope)).to.deep.equal({DB_PASSWORD: values.DB_PASSWORD, JWT_SECRET: values.JWT_SECRET})
     expect(JSON.stringify(railway.requests.filter((q) => q.operationType === 'mutation').map((q) => q.variables))).to.not.include('DB_PASSWORD')
@@ -85,7 +60,7 @@ describe('state written by an older envsync', function () {
     // Moved, nothing lost.
     for (const f of ['ownership.json', 'audit.log', 'key']) expect(existsSync(p.path(`.envsync/${f}`)), f).to.equal(false)
     expect(readFileSync(p.path('.envsync/local/key')).equals(key)).to.equal(true)
-    expect(ownershipRecords(p.dir)).to.deep.equal({'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET'], pushed: {DB_PASSWORD: fp(values.DB_PASSWORD), JWT_SECRET: fp(values.JWT_SECRET)}}})
+    expect(shop.records()).to.deep.equal({'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET'], pushed: {DB_PASSWORD: fp(values.DB_PASSWORD), JWT_SECRET: fp(values.JWT_SECRET)}}})
     const history = readFileSync(p.path('.envsync/history.jsonl'), 'utf8').trim().split('\n')
     expect(history[0]).to.equal(oldAudit)
     expect(JSON.parse(history[1])).to.include({destination: 'railway:shop/production/api', status: 'applied'})
@@ -95,8 +70,8 @@ describe('state written by an older envsync', function () {
   })
 
   it('a push with nothing to change moves them too (diff never does), and says to commit .envsync/', async () => {
-    const project = railway.addProject({name: 'shop', environments: ['production'], services: ['api']})
-    const scope = {projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api}
+    const {railway, p, run} = shop
+    const scope = shop.scope()
     const values = {DB_PASSWORD: canary('DB'), JWT_SECRET: canary('JWT')}
     railway.setVariables(scope, {JWT_SECRET: values.JWT_SECRET})
     railway.setVariables(scope, {DB_PASSWORD: values.DB_PASSWORD}, {sealed: true})
@@ -105,25 +80,25 @@ describe('state written by an older envsync', function () {
     p.write('.gitignore', '.env.*\n')
     const {key, fp, oldAudit} = oldLayout(values)
 
-    const d = await runBin(['diff', 'production'], {cwd: p.dir, env: env()})
+    const d = await run('diff', 'production')
     expect(d.exitCode, d.stdout + d.stderr).to.equal(0)
     expect(existsSync(p.path('.envsync/ownership.json')), 'diff never writes').to.equal(true)
     expect(existsSync(p.path('.envsync/audit.log'))).to.equal(true)
     railway.clearLog()
-    const r = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env: env()})
+    const r = await run('push', 'production', '--yes')
     expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
     expect(railway.requests.filter((q) => q.operationType === 'mutation'), 'nothing to change').to.deep.equal([])
     for (const f of ['ownership.json', 'audit.log', 'key']) expect(existsSync(p.path(`.envsync/${f}`)), f).to.equal(false)
     expect(readFileSync(p.path('.envsync/local/key')).equals(key)).to.equal(true)
-    expect(ownershipRecords(p.dir)).to.deep.equal({'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET'], pushed: {DB_PASSWORD: fp(values.DB_PASSWORD), JWT_SECRET: fp(values.JWT_SECRET)}}})
+    expect(shop.records()).to.deep.equal({'railway:shop/production/api': {keys: ['DB_PASSWORD', 'JWT_SECRET'], pushed: {DB_PASSWORD: fp(values.DB_PASSWORD), JWT_SECRET: fp(values.JWT_SECRET)}}})
     expect(readFileSync(p.path('.envsync/history.jsonl'), 'utf8')).to.equal(oldAudit + '\n')
     expect(r.stdout).to.include('.envsync/ changed: commit it so teammates and CI see what envsync owns')
     // Moved once: the next push has nothing to move and nothing to say about it.
-    const again = await runBin(['push', 'production', '--yes', '--json'], {cwd: p.dir, env: env()})
+    const again = await run('push', 'production', '--yes', '--json')
     expect(again.exitCode, again.stdout + again.stderr).to.equal(0)
     git('add', '.')
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'moved')
-    const third = await runBin(['push', 'production', '--yes'], {cwd: p.dir, env: env()})
+    const third = await run('push', 'production', '--yes')
     expect(third.stdout).to.not.include('.envsync/ changed')
     expect(git('ls-files', '.envsync').stdout.trim().split('\n').sort()).to.deep.equal(['.envsync/.gitattributes', '.envsync/.gitignore', '.envsync/history.jsonl', '.envsync/ownership.tsv'])
     assertNoLeak(Object.values(values), d.stdout, d.stderr, r.stdout, r.stderr, again.stdout, again.stderr, third.stdout, third.stderr, ...p.syncRecords())

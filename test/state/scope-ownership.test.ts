@@ -1,9 +1,7 @@
 import {expect} from 'chai'
 
-import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {runBin} from '../helpers/cli.js'
-import {TempProject} from '../helpers/project.js'
+import {manifest, railwayShop} from './support.js'
 
 /**
  * Issue 10 item 2 (the bug from issue 9's note): a push narrowed by --only keeps the ownership
@@ -11,37 +9,12 @@ import {TempProject} from '../helpers/project.js'
  * so dropping that key from the manifest later removes it.
  */
 
-const manifest = (keys: string[]) => `version: 1
-project: shop
-services: {api: {}}
-environments:
-  production:
-    targets:
-      railway: {project: shop, services: {api: api}}
-secrets:
-${keys.map((k) => `  ${k}: {services: [api]}`).join('\n')}
-`
-
 describe('ownership outside what a push writes', function () {
   this.timeout(60_000)
-  let railway: RailwayFake
-  let p: TempProject
-
-  beforeEach(async () => {
-    railway = await startRailway()
-    p = new TempProject('envsync-scope-')
-  })
-
-  afterEach(async () => {
-    p.cleanup()
-    await railway.stop()
-  })
+  const shop = railwayShop('envsync-scope-')
 
   it('--only with a key that has no local value keeps its ownership: dropped from the manifest later, it is removed', async () => {
-    const project = railway.addProject({name: 'shop', environments: ['production'], services: ['api']})
-    const scope = {projectId: project.id, environmentId: project.environments.production, serviceId: project.services.api}
-    const env = {RAILWAY_API_URL: railway.url, RAILWAY_API_TOKEN: railway.accountToken(), RAILWAY_TOKEN: undefined}
-    const run = (...args: string[]) => runBin(args, {cwd: p.dir, env})
+    const {railway, p, run} = shop
     const values = {KEEP_ME: canary('KEEP'), OTHER: canary('OTHER')}
     p.write('envsync.yaml', manifest(['KEEP_ME', 'OTHER']))
     p.write('.env.production', `KEEP_ME=${values.KEEP_ME}\nOTHER=${values.OTHER}\n`)
@@ -58,7 +31,7 @@ describe('ownership outside what a push writes', function () {
     const dropped = await run('push', 'production', '--yes')
     expect(dropped.exitCode, dropped.stdout + dropped.stderr).to.equal(0)
     expect(dropped.stdout).to.match(/- KEEP_ME/)
-    expect(railway.variables(scope)).to.deep.equal({OTHER: other2})
+    expect(railway.variables(shop.scope())).to.deep.equal({OTHER: other2})
     assertNoLeak([...Object.values(values), other2], r.stdout, r.stderr, dropped.stdout, dropped.stderr, ...p.syncRecords())
   })
 })
