@@ -17,6 +17,10 @@ export function renderExportNotes(selection: ExportSelection, missing: string[],
     const what = selection.format === 'k8s' ? 'no Secret' : 'no entry'
     lines.push(`${style.yellow('note', err)} ${what} for ${empty.join(', ')}: none of ${empty.length === 1 ? 'its' : 'their'} keys has a value`)
   }
+  const ecs = selection.groups[0]?.ecs
+  if (ecs && ecs.secrets.length > 0) {
+    lines.push(`${style.yellow('note', err)} ${ecs.secrets.length === 1 ? 'the ARN is' : 'ARNs are'} from ${ecs.source}; ECS reads ${ecs.secrets.length === 1 ? 'it' : 'them'} when a task starts, so a new value needs a new deployment (the task's execution role needs secretsmanager:GetSecretValue)`)
+  }
   return lines
 }
 

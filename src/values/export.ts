@@ -9,6 +9,7 @@ import {Secret} from '../secret.js'
 import type {KubernetesConfig} from '../targets/kubernetes.js'
 import {checkSecretData} from '../targets/kubernetes-data.js'
 import {encodeOrThrow} from './dotenv.js'
+import {collectEcs, type EcsBlock, formatEcs} from './export-ecs.js'
 import {fillHint} from './generate.js'
 import {readStore, type ValuesFile} from './store.js'
 
@@ -18,10 +19,10 @@ import {readStore, type ValuesFile} from './store.js'
  * keys and values (manifest + values file → groups), formatExport turns them into text.
  */
 
-export const exportFormats = ['dotenv', 'json', 'k8s', 'compose'] as const
+export const exportFormats = ['dotenv', 'json', 'k8s', 'compose', 'ecs'] as const
 export type ExportFormat = (typeof exportFormats)[number]
 
-/** One block of output: the whole environment (dotenv, json) or one service (k8s, compose). */
+/** One block of output: the whole environment (dotenv, json) or one service (k8s, compose, ecs). */
 interface ExportGroup {
   /** The service (k8s, compose); undefined for dotenv and json. */
   service?: string
@@ -31,6 +32,8 @@ interface ExportGroup {
   missing: string[]
   /** k8s only: the Secret's metadata, as push uses it. */
   secret?: {name: string; namespace?: string; labels: Record<string, string>}
+  /** ecs only: the secrets block (ARNs); `values` holds the plain config. */
+  ecs?: EcsBlock
 }
 
 export interface ExportSelection {
@@ -61,7 +64,7 @@ function group(keys: SecretDef[], store: ValuesFile, override?: 'docker' | 'kube
  * one, the default name template and no namespace), values with `targets.kubernetes` literals.
  * compose: one `environment:` map per service, values with `targets.docker` literals.
  */
-export function collectExport(manifest: Manifest, env: string, store: ValuesFile, options: {format: ExportFormat; services?: string[]}): ExportSelection {
+export function collectExport(manifest: Manifest, env: string, store: ValuesFile, options: {format: Exclude<ExportFormat, 'ecs'>; services?: string[]}): ExportSelection {
   const {format, services: only} = options
   const secrets = manifest.secretsFor(env) // throws UNKNOWN_ENVIRONMENT with a suggestion
   requireServices(manifest, only)
@@ -126,12 +129,22 @@ export async function exportEnvironment(
   env: string,
   options: {format: ExportFormat; services?: string[]; out?: string},
 ): Promise<{selection: ExportSelection; valuesFile: string; text: string; summary: ExportSummary; fill: string}> {
-  const store = await readStore(manifest, env)
-  const selection = collectExport(manifest, env, store, options)
+  let selection: ExportSelection
+  let valuesFile: string
+  if (options.format === 'ecs') {
+    // ARNs from AWS; the store is read only for plain config values.
+    const ecs = await collectEcs(manifest, env, options.services, () => readStore(manifest, env))
+    selection = {environment: env, format: 'ecs', services: options.services, groups: [{service: ecs.block.service, values: ecs.values, missing: ecs.missing, ecs: ecs.block}]}
+    valuesFile = ecs.valuesFile
+  } else {
+    const store = await readStore(manifest, env)
+    selection = collectExport(manifest, env, store, {...options, format: options.format})
+    valuesFile = store.display
+  }
   const text = formatExport(selection)
   if (options.out) writeFileAtomic(options.out, text, 0o600)
   const summary = summarizeExport(selection)
-  return {selection, valuesFile: store.display, text, summary, fill: fillHint(manifest, env, summary.missing, store.display)}
+  return {selection, valuesFile, text, summary, fill: fillHint(manifest, env, summary.missing, valuesFile)}
 }
 
 export interface ExportSummary {
@@ -142,9 +155,9 @@ export interface ExportSummary {
 
 /** What an export holds, without values: keys written, keys left out, Secrets (k8s). */
 function summarizeExport(selection: ExportSelection): ExportSummary {
-  const filled = selection.groups.filter((g) => g.values.size > 0)
+  const filled = selection.groups.filter((g) => g.values.size > 0 || (g.ecs?.secrets.length ?? 0) > 0)
   return {
-    keys: [...new Set(filled.flatMap((g) => [...g.values.keys()]))],
+    keys: [...new Set(filled.flatMap((g) => [...(g.ecs?.secrets.map((s) => s.name) ?? []), ...g.values.keys()]))],
     missing: [...new Set(selection.groups.flatMap((g) => g.missing))],
     ...(selection.format === 'k8s' ? {secrets: filled.map((g) => `${g.secret!.namespace ? `${g.secret!.namespace}/` : ''}${g.secret!.name}`)} : {}),
   }
@@ -165,6 +178,8 @@ export function formatExport(selection: ExportSelection): string {
         .join('---\n')
     case 'compose':
       return formatCompose(selection.groups.filter((g) => g.values.size > 0).map((g) => ({service: g.service!, values: g.values})))
+    case 'ecs':
+      return formatEcs(selection.groups[0].ecs!.secrets, selection.groups[0].values)
   }
 }
 
