@@ -2,15 +2,11 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {EnvsyncError, ExitCode} from '../errors.js'
-import {didYouMean} from '../manifest/suggest.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {confirmProtected} from '../ui/prompt.js'
 import {renderFindings, renderSet} from '../ui/render-values.js'
 import {readValue} from '../ui/value-input.js'
-import {applicableKey} from '../values/key.js'
-import {generate} from '../values/recipes.js'
-import {applySet, hasValue, planSet} from '../values/set.js'
-import {readStore} from '../values/store.js'
+import {setValue} from '../values/set.js'
 
 export default class SetCommand extends BaseCommand<typeof SetCommand> {
   static summary = 'Set one value in an environment: typed hidden, piped on stdin, or generated.'
@@ -53,39 +49,16 @@ The new value is checked with the rules of \`envsync check\` (placeholder, lengt
   }
 
   async run(): Promise<void> {
-    const {environment: env, key} = this.args
-    if (this.args.value !== undefined || key.includes('=')) {
-      throw new EnvsyncError('a value on the command line is not accepted: it would be kept in shell history and shown by ps', {
-        code: 'VALUE_IN_ARGV',
-        exitCode: ExitCode.usage,
-        suggestion: `run \`envsync set ${env} ${key.split('=')[0]}\` and type it, or pipe it: printf %s "$VALUE" | envsync set ${env} ${key.split('=')[0]}`,
-      })
-    }
-    const manifest = this.loadManifest()
-    const keys = manifest.secretsFor(env).map((s) => s.key)
-    // A word that is no key and like none may be the value typed in the key's place: not repeated.
-    if (!manifest.secret(key) && !didYouMean(key, keys)) throw new EnvsyncError('unknown key (not repeated: it may be a value)', {code: 'UNKNOWN_KEY', suggestion: `keys of ${env}: ${keys.join(', ') || 'none'}`})
-    const spec = applicableKey(manifest, env, key)
-    const store = await readStore(manifest, env)
-    // Asked before the value is typed: a refusal after typing a secret wastes it.
-    if (hasValue(store, key) && manifest.isProtected(env)) await confirmProtected(env, `Replace the value of ${key}`, {yes: this.flags.yes, interactive: !this.json})
-    let value: string
-    if (this.flags.generate) {
-      if (!spec.generate) throw new EnvsyncError(`${key} has no generate recipe`, {code: 'NO_RECIPE', suggestion: `add \`generate: …\` to ${key} in the manifest, or type or pipe its value`})
-      value = generate(spec.generate).reveal()
-    } else {
-      value = await readValue(key, {interactive: !this.json, keepNewline: this.flags['keep-newline']})
-    }
-    const plan = await planSet(manifest, env, spec, value, store)
-    const errors = plan.findings.filter((f) => f.severity === 'error')
-    if (errors.length > 0 && !this.flags.force) {
-      throw new EnvsyncError(`${key}: the new value fails check (${errors.map((f) => f.rule).join(', ')}); nothing was written (--force writes it anyway)`, {
-        code: 'VALUE_REJECTED',
-        problems: errors.length > 1 ? errors.map((f) => ({message: f.message, suggestion: f.hint})) : undefined,
-        suggestion: `${errors[0].message}: ${errors[0].hint}; or pass --force to write it anyway`,
-      })
-    }
-    for (const line of renderFindings(plan.findings)) this.note(line)
-    await this.finish(await applySet(manifest, plan), renderSet)
+    const {environment, key, value} = this.args
+    const interactive = !this.json
+    const result = await setValue({environment, key, extra: value, generate: this.flags.generate, force: this.flags.force}, {
+      manifest: () => this.loadManifest(),
+      confirmReplace: (action) => confirmProtected(environment, action, {yes: this.flags.yes, interactive}),
+      readValue: () => readValue(key, {interactive, keepNewline: this.flags['keep-newline']}),
+      warn: (findings) => {
+        for (const line of renderFindings(findings)) this.note(line)
+      },
+    })
+    await this.finish(result, renderSet)
   }
 }

@@ -1,9 +1,12 @@
 import {runCheck} from '../check/check.js'
 import type {Finding} from '../check/rules.js'
+import {EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
+import {didYouMean} from '../manifest/suggest.js'
 import {Secret} from '../secret.js'
-import {fingerprintOf} from './key.js'
-import {writeStore, type ValuesFile} from './store.js'
+import {applicableKey, fingerprintOf} from './key.js'
+import {generate} from './recipes.js'
+import {readStore, writeStore, type ValuesFile} from './store.js'
 
 export interface SetPlan {
   environment: string
@@ -57,4 +60,70 @@ export async function applySet(manifest: Manifest, plan: SetPlan): Promise<SetRe
     fingerprint: fingerprintOf(manifest, plan.store, plan.value),
     findings: plan.findings,
   }
+}
+
+export interface SetRequest {
+  environment: string
+  key: string
+  /** Words after the key on the command line: a value there is refused. */
+  extra?: string[]
+  /** Draw the value by the key's recipe instead of reading it. */
+  generate: boolean
+  /** Write a value check finds errors in. */
+  force: boolean
+}
+
+/** What `set` asks of whoever runs it (the terminal, stdin): this module prompts and prints nothing. */
+export interface SetIO {
+  /** The manifest, loaded only once a value on the command line has been refused. */
+  manifest(): Manifest
+  /** Confirms replacing a value in a protected environment; throws when refused. */
+  confirmReplace(action: string): Promise<void>
+  /** The value, typed or piped in. */
+  readValue(): Promise<string>
+  /** check's findings about the value, told before it is written. */
+  warn(findings: Finding[]): void
+}
+
+/**
+ * `envsync set`: refuses a value on the command line, finds the key, asks before replacing a
+ * protected value, takes the value from the recipe or io, refuses one check finds errors in
+ * (unless force), then writes it.
+ */
+export async function setValue(request: SetRequest, io: SetIO): Promise<SetResult> {
+  const {environment: env, key} = request
+  if (request.extra !== undefined || key.includes('=')) {
+    const name = key.split('=')[0]
+    throw new EnvsyncError('a value on the command line is not accepted: it would be kept in shell history and shown by ps', {
+      code: 'VALUE_IN_ARGV',
+      exitCode: ExitCode.usage,
+      suggestion: `run \`envsync set ${env} ${name}\` and type it, or pipe it: printf %s "$VALUE" | envsync set ${env} ${name}`,
+    })
+  }
+  const manifest = io.manifest()
+  const keys = manifest.secretsFor(env).map((s) => s.key)
+  // A word that is no key and like none may be the value typed in the key's place: not repeated.
+  if (!manifest.secret(key) && !didYouMean(key, keys)) throw new EnvsyncError('unknown key (not repeated: it may be a value)', {code: 'UNKNOWN_KEY', suggestion: `keys of ${env}: ${keys.join(', ') || 'none'}`})
+  const spec = applicableKey(manifest, env, key)
+  const store = await readStore(manifest, env)
+  // Asked before the value is typed: a refusal after typing a secret wastes it.
+  if (hasValue(store, key) && manifest.isProtected(env)) await io.confirmReplace(`Replace the value of ${key}`)
+  const plan = await planSet(manifest, env, spec, await valueFor(spec, request, io), store)
+  const errors = plan.findings.filter((f) => f.severity === 'error')
+  if (errors.length > 0 && !request.force) {
+    throw new EnvsyncError(`${key}: the new value fails check (${errors.map((f) => f.rule).join(', ')}); nothing was written (--force writes it anyway)`, {
+      code: 'VALUE_REJECTED',
+      problems: errors.length > 1 ? errors.map((f) => ({message: f.message, suggestion: f.hint})) : undefined,
+      suggestion: `${errors[0].message}: ${errors[0].hint}; or pass --force to write it anyway`,
+    })
+  }
+  io.warn(plan.findings)
+  return applySet(manifest, plan)
+}
+
+/** The new value: drawn by the key's recipe with generate, else typed or piped in. */
+async function valueFor(spec: SecretDef, request: SetRequest, io: SetIO): Promise<string> {
+  if (!request.generate) return io.readValue()
+  if (!spec.generate) throw new EnvsyncError(`${spec.key} has no generate recipe`, {code: 'NO_RECIPE', suggestion: `add \`generate: …\` to ${spec.key} in the manifest, or type or pipe its value`})
+  return generate(spec.generate).reveal()
 }
