@@ -58,7 +58,7 @@ async function tokenOf(env: NodeJS.ProcessEnv): Promise<{value: string; source: 
   try {
     text = await readFile(file, 'utf8')
   } catch {
-    throw new EnvsyncError('Vault: no token: VAULT_TOKEN is not set and there is no ~/.vault-token', {
+    throw new EnvsyncError('Vault: VAULT_TOKEN is not set and there is no ~/.vault-token (no token to send)', {
       code: 'VAULT_NO_TOKEN',
       exitCode: 1,
       suggestion: 'set VAULT_TOKEN or run `vault login` (it writes ~/.vault-token)',
