@@ -1,6 +1,8 @@
+import {execFile} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {expect} from 'chai'
 
@@ -350,6 +352,18 @@ describe('Google Secret Manager backend (real client against the fake)', () => {
       } finally {
         await other.close()
       }
+    })
+
+    it('loads the Google client only when a backend is created, not when the module is imported', async function () {
+      this.timeout(30_000)
+      const module = JSON.stringify(fileURLToPath(new URL('../../src/targets/managers/gcp.ts', import.meta.url)))
+      // The client is CommonJS: what it loaded shows in require.cache.
+      const loaded = (script: string) =>
+        new Promise<string>((resolve, reject) =>
+          execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `${script}; const {createRequire} = await import('node:module'); console.log(Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('secret-manager')))`], {timeout: 25_000}, (error, out) => (error ? reject(error) : resolve(out.trim()))),
+        )
+      expect(await loaded(`await import(${module})`)).to.equal('false')
+      expect(await loaded(`const {createBackend} = await import(${module}); await createBackend({project: 'p'}, {})`)).to.equal('true')
     })
 
     it("checks Secret Manager's secret id rule", async () => {

@@ -128,10 +128,16 @@ function transport(inner: Fetch, counter: {requests: number}, settings: Settings
       let body: ArrayBuffer
       try {
         // validateStatus: error answers are returned, not thrown, so their body can be read here.
-        const res = await inner(url, {...init, signal, validateStatus: () => true})
-        status = res.status
-        headers = new Headers(res.headers)
-        body = await res.arrayBuffer()
+        // Raced against the timeout too: a token refresh inside the auth client (user credentials,
+        // external accounts) does not see this signal.
+        const exchange = (async () => {
+          const res = await inner(url, {...init, signal, validateStatus: () => true})
+          return {status: res.status, headers: new Headers(res.headers), body: await res.arrayBuffer()}
+        })()
+        const result = await Promise.race([exchange, aborted(timeout)])
+        status = result.status
+        headers = result.headers
+        body = result.body
       } catch (error) {
         if ((init.signal as AbortSignal | undefined)?.aborted) throw error
         if (isAuthError(error)) throw error
@@ -150,6 +156,11 @@ function transport(inner: Fetch, counter: {requests: number}, settings: Settings
       return new Response(status === 204 ? null : body, {status, headers})
     }
   }
+}
+
+/** Rejects when the signal aborts (never resolves). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), {once: true}))
 }
 
 /** google.rpc.RetryInfo.retryDelay ("1.5s") from an error body, in ms. */
