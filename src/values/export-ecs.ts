@@ -169,7 +169,11 @@ export async function collectEcs(manifest: Manifest, env: string, only: string[]
   }
   if (absent.length > 0) {
     const label = place.destination.label
-    throw new EnvsyncError(`${absent.length === 1 ? `${absent[0]} is` : `${absent.length} keys are`} not in ${label} yet, so ECS could not read ${absent.length === 1 ? 'it' : 'them'}${absent.length === 1 ? '' : `: ${absent.join(', ')}`}`, {
+    const at = (key: string) => {
+      const p = places.get(key)
+      return p ? `${key} (${p.secret}${p.field === undefined ? '' : `, field ${p.field}`})` : key
+    }
+    throw new EnvsyncError(`${absent.length === 1 ? `${at(absent[0])} is` : `${absent.length} keys are`} not in ${label} yet, so ECS could not read ${absent.length === 1 ? 'it' : 'them'}${absent.length === 1 ? '' : `: ${absent.map(at).join(', ')}`}`, {
       code: 'NOT_IN_AWS',
       exitCode: ExitCode.failed,
       suggestion: aws.role === 'target' ? `run \`envsync push ${env} --target aws\` first` : fillHint(manifest, env, absent, label),
