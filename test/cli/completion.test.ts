@@ -111,7 +111,7 @@ describe('shell completion', function () {
         [['push', 'production', '--service=w'], ['--service=worker']],
         [['pull', 'production', '--from', 'r'], ['railway', 'render']],
         [['pull', 'development', '--keys', 'API_TOKEN,'], ['API_TOKEN,QUEUE_TOKEN', 'API_TOKEN,VITE_URL', 'API_TOKEN,LOG_LEVEL']],
-        [['export', 'development', '--format', ''], ['dotenv', 'json', 'k8s', 'compose']],
+        [['export', 'development', '--format', ''], ['dotenv', 'json', 'k8s', 'compose', 'ecs']],
         [['generate', 'development', 'API_TOKEN', ''], ['QUEUE_TOKEN', 'VITE_URL', 'LOG_LEVEL']],
         [['completion', ''], ['bash', 'zsh', 'fish']],
         [['ver'], ['version']],
