@@ -178,6 +178,18 @@ describe('AWS Secrets Manager backend (against the fake)', () => {
       expect(got.get(names[2]!)).to.equal('value 2')
     })
 
+    it('a policy without BatchGetSecretValue: reads fall back to GetSecretValue per name', async () => {
+      const names = Array.from({length: 25}, (_, i) => `${PREFIX}g${i}`)
+      names.forEach((n, i) => i !== 3 && fake.seed(n, `v${i}`))
+      fake.faults.always(awsError(400, 'AccessDeniedException', 'not authorized to perform: secretsmanager:BatchGetSecretValue'), {match: {operation: 'BatchGetSecretValue'}})
+      const b = await backend()
+      const got = await b.read(names)
+      expect([...got.keys()]).to.deep.equal(names.filter((_, i) => i !== 3))
+      expect(ops('GetSecretValue')).to.equal(25)
+      expect(ops('BatchGetSecretValue'), 'asked once, then not again').to.be.at.most(2)
+      expect(fake.log.filter((l) => l.operation === 'GetSecretValue' && l.error).length).to.equal(1)
+    })
+
     it('follows NextToken inside a batch when the service pages it', async () => {
       await fake.close()
       fake = await startAws({batchPageSize: 3})

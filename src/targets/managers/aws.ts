@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {BatchGetSecretValueCommandOutput, ListSecretsCommandOutput, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import type {BatchGetSecretValueCommandOutput, GetSecretValueCommandOutput, ListSecretsCommandOutput, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
 import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
@@ -97,6 +97,8 @@ class AwsBackend implements SecretManagerBackend {
   readonly service = SERVICE
   readonly structured = false
   requests = 0
+  /** BatchGetSecretValue was refused once: later reads go name by name straight away. */
+  private batchDenied = false
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -133,27 +135,54 @@ class AwsBackend implements SecretManagerBackend {
     const chunks: string[][] = []
     for (let i = 0; i < unique.length; i += BATCH) chunks.push(unique.slice(i, i + BATCH))
     const values = new Map<string, string>()
+    const oneByOne: string[] = []
     await mapLimit(chunks, CONCURRENCY, async (chunk) => {
-      let NextToken: string | undefined
-      do {
-        const page = await this.call<BatchGetSecretValueCommandOutput>('read secrets', chunk.length === 1 ? chunk[0]! : `${chunk[0]} and ${plural(chunk.length - 1, 'other')}`, () =>
-          new this.sdk.BatchGetSecretValueCommand({SecretIdList: chunk, NextToken}),
-        )
-        for (const v of page.SecretValues ?? []) {
-          if (v.Name === undefined || v.SecretString === undefined) continue
-          registerSecret(v.SecretString)
-          values.set(v.Name, v.SecretString)
+      if (!this.batchDenied) {
+        try {
+          return await this.readBatch(chunk, values)
+        } catch (error) {
+          // A policy may grant GetSecretValue without BatchGetSecretValue: one request per name then.
+          if ((error as {sdk?: SdkError}).sdk?.name !== 'AccessDeniedException') throw error
+          this.batchDenied = true
         }
-        for (const e of page.Errors ?? []) {
-          // Absent, or scheduled for deletion: not there, as the interface says.
-          if (e.ErrorCode === 'ResourceNotFoundException' || (e.ErrorCode === 'InvalidRequestException' && isDeleted(e.Message))) continue
-          throw this.fail('read', e.SecretId ?? chunk[0]!, {name: e.ErrorCode, message: e.Message})
-        }
-        NextToken = page.NextToken || undefined
-      } while (NextToken)
+      }
+      oneByOne.push(...chunk)
+    })
+    await mapLimit(oneByOne, CONCURRENCY, async (name) => {
+      try {
+        const v = await this.call<GetSecretValueCommandOutput>('read', name, () => new this.sdk.GetSecretValueCommand({SecretId: name}))
+        if (v.SecretString === undefined) return
+        registerSecret(v.SecretString)
+        values.set(name, v.SecretString)
+      } catch (error) {
+        const e = (error as {sdk?: SdkError}).sdk
+        if (e?.name === 'ResourceNotFoundException' || (e?.name === 'InvalidRequestException' && isDeleted(e.message))) return
+        throw error
+      }
     })
     // Results in the order asked (a batch answers in its own order).
     return new Map(unique.filter((n) => values.has(n)).map((n) => [n, values.get(n)!]))
+  }
+
+  /** One BatchGetSecretValue of up to 20 names, every page of it. */
+  private async readBatch(chunk: string[], values: Map<string, string>): Promise<void> {
+    let NextToken: string | undefined
+    do {
+      const page = await this.call<BatchGetSecretValueCommandOutput>('read secrets', chunk.length === 1 ? chunk[0]! : `${chunk[0]} and ${plural(chunk.length - 1, 'other')}`, () =>
+        new this.sdk.BatchGetSecretValueCommand({SecretIdList: chunk, NextToken}),
+      )
+      for (const v of page.SecretValues ?? []) {
+        if (v.Name === undefined || v.SecretString === undefined) continue
+        registerSecret(v.SecretString)
+        values.set(v.Name, v.SecretString)
+      }
+      for (const e of page.Errors ?? []) {
+        // Absent, or scheduled for deletion: not there, as the interface says.
+        if (e.ErrorCode === 'ResourceNotFoundException' || (e.ErrorCode === 'InvalidRequestException' && isDeleted(e.Message))) continue
+        throw this.fail('read', e.SecretId ?? chunk[0]!, {name: e.ErrorCode, message: e.Message})
+      }
+      NextToken = page.NextToken || undefined
+    } while (NextToken)
   }
 
   async write(name: string, value: string, marker: Marker, hint: {exists?: boolean} = {}): Promise<void> {
