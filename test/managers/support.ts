@@ -5,7 +5,7 @@ import {stringify} from 'yaml'
 
 import type {ManagerKind} from '../../src/targets/managers/backend.js'
 import {readValues, writeValues} from '../../src/values/store.js'
-import type {Fault, FaultInjector} from '../fakes/faults.js'
+import type {Fault, FaultInjector, FaultMatch, FaultRequest} from '../fakes/faults.js'
 import {assertNoLeak} from '../helpers/canary.js'
 import {runBin, ROOT, type CliResult} from '../helpers/cli.js'
 import {recordNotRun} from '../helpers/not-run.js'
@@ -48,12 +48,16 @@ export interface Platform {
   tags(name: string): Record<string, string> | undefined
   /** As another tool would: a secret with this text (Vault: {"value": text}), no request. */
   seed(name: string, text: string, tags?: Record<string, string>): void
+  /** Matches the requests that write a new version of the existing secret `name`. */
+  updateOf(name: string): FaultMatch
   /** Requests that change state (create, new version, tags, delete, restore). */
   writes(): number
   requests(): number
   faults: FaultInjector
-  /** The platform's own throttling answer. */
+  /** The platform's own throttling answer (with Retry-After where the platform sends one). */
   throttled(retryAfterSeconds: number): Fault
+  /** Whether the platform's throttling answer carries Retry-After (AWS's ThrottlingException does not). */
+  sendsRetryAfter: boolean
   violations(): unknown[]
   close(): Promise<void>
 }
@@ -66,6 +70,9 @@ const present = (kind: ManagerKind) => existsSync(`${ROOT}test/fakes/${kind}.ts`
 const kebab = (key: string) => key.toLowerCase().replaceAll('_', '-')
 const READS = new Set(['GET', 'HEAD', 'LIST'])
 const AWS_WRITES = new Set(['CreateSecret', 'PutSecretValue', 'UpdateSecret', 'DeleteSecret', 'RestoreSecret', 'TagResource', 'UntagResource'])
+
+/** A write whose path names the secret (Vault, GCP's addVersion, Azure). */
+const byPath = (name: string) => (r: FaultRequest) => r.write === true && r.path.includes(name)
 
 /** The fake of `kind` started, or a reason it is not in the tree. */
 export async function startPlatform(kind: ManagerKind): Promise<Platform | string> {
@@ -88,10 +95,12 @@ export async function startPlatform(kind: ManagerKind): Promise<Platform | strin
       versions: (n) => f.versionCount(n),
       tags: (n) => f.secret(n)?.custom_metadata ?? undefined,
       seed: (n, text, tags) => f.put(n, {value: text}, tags),
+      updateOf: byPath,
       writes: () => (f.log as {method: string}[]).filter((l) => !READS.has(l.method)).length,
       requests: () => f.requests,
       faults: f.faults,
       throttled: (s) => m.vaultThrottled(s),
+      sendsRetryAfter: true,
       violations: () => f.violations,
       close: () => f.close(),
     }
@@ -114,10 +123,12 @@ export async function startPlatform(kind: ManagerKind): Promise<Platform | strin
       versions: (n) => f.versions(n).length,
       tags: (n) => f.tags(n),
       seed: (n, text, tags) => f.put(n, text, tags),
+      updateOf: byPath,
       writes: () => (f.log as {method: string}[]).filter((l) => !READS.has(l.method)).length,
       requests: () => f.requests,
       faults: f.faults,
       throttled: (s) => m.throttled(s),
+      sendsRetryAfter: true,
       violations: () => f.violations,
       close: () => f.close(),
     }
@@ -145,10 +156,12 @@ export async function startPlatform(kind: ManagerKind): Promise<Platform | strin
       versions: (n) => f.secret(n)?.versions.length ?? 0,
       tags: (n) => f.secret(n)?.labels,
       seed: (n, text, tags) => f.seed(n, [text], tags),
+      updateOf: byPath,
       writes: () => (f.log as {method: string}[]).filter((l) => !READS.has(l.method)).length,
       requests: () => f.requests,
       faults: f.faults,
       throttled: (s) => m.throttled({retryAfter: s}),
+      sendsRetryAfter: true,
       violations: () => f.violations,
       close: () => f.close(),
     }
@@ -161,7 +174,7 @@ export async function startPlatform(kind: ManagerKind): Promise<Platform | strin
     service: SERVICE_NAMES[kind],
     options: {region: f.region ?? 'eu-west-1'},
     env: f.env,
-    maxValueBytes: 65_536,
+    maxValueBytes: (await load(`${ROOT}src/targets/managers/aws.ts`)).MAX_VALUE_BYTES,
     holdsEmpty: false,
     nameOf: (prefix, key) => prefix + kebab(key),
     names: () => (f.names() as string[]).filter(live),
@@ -170,10 +183,13 @@ export async function startPlatform(kind: ManagerKind): Promise<Platform | strin
     versions: (n) => f.versions(n).length,
     tags: (n) => f.tags(n),
     seed: (n, text, tags) => f.seed(n, text, tags),
+    // The fake's fault request carries no secret name (it is in the body): any new version.
+    updateOf: () => (r: FaultRequest) => r.operation === 'PutSecretValue',
     writes: () => (f.log as {operation?: string}[]).filter((l) => AWS_WRITES.has(l.operation ?? '')).length,
     requests: () => f.requests,
     faults: f.faults,
     throttled: () => m.throttling(),
+    sendsRetryAfter: false,
     violations: () => f.violations,
     close: () => f.close(),
   }
