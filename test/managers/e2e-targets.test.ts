@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import type {ManagerKind} from '../../src/targets/managers/backend.js'
+import {markerTags, type ManagerKind} from '../../src/targets/managers/backend.js'
 import {canary} from '../helpers/canary.js'
 import {expectNoViolations, KINDS, ManagerProject, manifestYaml, mark, usePlatforms, type Platform, type SecretEntry} from './support.js'
 
@@ -94,6 +94,8 @@ describe('secret managers as push targets, end to end (bin/run.js)', function ()
     const theirs = long('THEIRS')
     p.canaries.push(theirs)
     for (const pl of platforms()) pl.seed(at(pl, 'LEGACY_TOKEN'), theirs)
+    // envsync's marker, but another environment's: not this push's to delete either.
+    for (const pl of platforms()) pl.seed(at(pl, 'OTHER_TOKEN'), theirs, markerTags({project: 'shop', environment: 'production'}))
     await p.ok(['push', 'staging', '--yes'])
 
     const {API_TOKEN: _gone, ...rest} = SECRETS
@@ -104,6 +106,7 @@ describe('secret managers as push targets, end to end (bin/run.js)', function ()
     for (const pl of platforms()) {
       expect(pl.value(at(pl, 'API_TOKEN')), `${pl.service}: envsync's secret of a removed key`).to.equal(undefined)
       expect(pl.value(at(pl, 'LEGACY_TOKEN')), `${pl.service}: a secret envsync did not create`).to.equal(theirs)
+      expect(pl.value(at(pl, 'OTHER_TOKEN')), `${pl.service}: another environment's secret`).to.equal(theirs)
       expect(pl.value(at(pl, 'JWT_SECRET'))).to.equal(values.JWT_SECRET)
     }
 
