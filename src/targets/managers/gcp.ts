@@ -146,6 +146,8 @@ function transport(inner: Fetch, counter: {requests: number}, settings: Settings
         await sleep(backoff(attempt, settings.backoffMs))
         continue
       }
+      // A 5xx to a version write may have stored it: the backend reads back before repeating.
+      if (!idempotent && status !== 429 && RETRY_STATUS.has(status)) throw new TransportFailure(`HTTP ${status}`, attempt + 1, true)
       const retryable = status === 429 || (idempotent && RETRY_STATUS.has(status))
       if (retryable && attempt < settings.retries) {
         const wait = retryAfterMs(headers) ?? retryInfoMs(body) ?? backoff(attempt, settings.backoffMs)
@@ -153,8 +155,20 @@ function transport(inner: Fetch, counter: {requests: number}, settings: Settings
         await sleep(wait)
         continue
       }
+      // An error page that is not the API's JSON (a proxy's HTML 502) would reach the client as a
+      // SyntaxError: named by its status instead.
+      if (status >= 400 && !isJson(body)) throw new TransportFailure(`HTTP ${status}`, attempt + 1, false)
       return new Response(status === 204 ? null : body, {status, headers})
     }
+  }
+}
+
+function isJson(body: ArrayBuffer): boolean {
+  try {
+    JSON.parse(Buffer.from(body).toString('utf8'))
+    return true
+  } catch {
+    return false
   }
 }
 
