@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
-import {delay, dropConnection, type Fault, FaultInjector, type FaultRequest, faultDelay, sendStatusFault} from './faults.js'
+import {answerFault, dropConnection, type Fault, FaultInjector, type FaultRequest} from './faults.js'
 
 /**
  * A state-keeping fake of AWS Secrets Manager (JSON 1.1 protocol: POST / with X-Amz-Target
@@ -259,15 +259,7 @@ export class AwsFake {
     const operation = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : undefined
     entry.operation = operation
     const fault = this.faults.next({method: entry.method, path: entry.path, operation, write: operation !== undefined && !/^(Get|List|Describe|BatchGet)/.test(operation)} as FaultRequest)
-    if (fault) {
-      const wait = faultDelay(fault)
-      if (wait > 0 && !(await delay(wait, this.stopping.signal))) return dropConnection(req, res)
-      if (fault.kind === 'drop') return dropConnection(req, res)
-      if (fault.kind === 'status') {
-        entry.status = fault.status
-        return sendStatusFault(res, fault)
-      }
-    }
+    if (await answerFault(fault, req, res, this.stopping.signal, (status) => (entry.status = status))) return
     let status = 200
     let answer: Json
     try {

@@ -5,7 +5,7 @@ import type {AddressInfo, Socket} from 'node:net'
 
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 
-import {delay, dropConnection, type Fault, FaultInjector, type FaultRequest, faultDelay, sendStatusFault} from './faults.js'
+import {answerFault, dropConnection, type Fault, FaultInjector, type FaultRequest} from './faults.js'
 
 /**
  * A state-keeping fake of Azure Key Vault's secrets data plane on 127.0.0.1 (a random port), for
@@ -468,15 +468,7 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
 
     const request: FaultRequest = {method, path: url.pathname, operation: matched?.op.operationId, write: method !== 'GET', name: matched?.params['secret-name']}
     const fault = faults.next(request)
-    if (fault) {
-      const wait = faultDelay(fault)
-      if (wait > 0 && !(await delay(wait, stopping.signal))) return dropConnection(req, res)
-      if (fault.kind === 'status') {
-        entry.status = fault.status
-        return sendStatusFault(res, fault)
-      }
-      if (fault.kind === 'drop') return dropConnection(req, res)
-    }
+    if (await answerFault(fault, req, res, stopping.signal, (status) => (entry.status = status))) return
 
     if (!matched) {
       violations.push({kind: 'unknown-operation', method, path: url.pathname, message: `${method} ${url.pathname} is no operation of the contract`})

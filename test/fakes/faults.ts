@@ -219,6 +219,22 @@ export function sendStatusFault(res: ServerResponse, fault: Extract<Fault, {kind
   res.end(body)
 }
 
+/**
+ * A fault's effect before the request is handled: its delay, then a drop or a status answer.
+ * True when the fault answered (the fake handles nothing more); `sent` hears the status sent.
+ */
+export async function answerFault(fault: Fault | undefined, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, sent?: (status: number) => void): Promise<boolean> {
+  const wait = faultDelay(fault)
+  if ((wait > 0 && !(await delay(wait, signal))) || fault?.kind === 'drop') {
+    dropConnection(req, res)
+    return true
+  }
+  if (fault?.kind !== 'status') return false
+  sent?.(fault.status)
+  sendStatusFault(res, fault)
+  return true
+}
+
 /** Destroys the connection without an answer (the client sees "socket hang up"/ECONNRESET). */
 export function dropConnection(req: IncomingMessage, res: ServerResponse): void {
   const socket = res.socket ?? req.socket

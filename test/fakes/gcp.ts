@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 import protobuf from 'protobufjs'
 
 import {crc32c} from '../../src/targets/managers/gcp.js'
-import {delay, dropConnection, type Fault, FaultInjector, type FaultRequest, faultDelay, sendStatusFault} from './faults.js'
+import {answerFault, dropConnection, type Fault, FaultInjector, type FaultRequest} from './faults.js'
 
 /**
  * A state-keeping fake of Google Secret Manager's REST API (v1) on 127.0.0.1 and a random port,
@@ -530,13 +530,7 @@ export async function startGcp(options: GcpFakeOptions = {}): Promise<GcpFake> {
     log.push(entry)
     const faultRequest: FaultRequest = {method, path: url.pathname, operation, write: method !== 'GET'}
     const fault = faults.next(faultRequest)
-    const wait = faultDelay(fault)
-    if (wait > 0 && !(await delay(wait, stopping.signal))) return void dropConnection(req, res)
-    if (fault?.kind === 'drop') return void dropConnection(req, res)
-    if (fault?.kind === 'status') {
-      entry.status = fault.status
-      return sendStatusFault(res, fault)
-    }
+    if (await answerFault(fault, req, res, stopping.signal, (status) => (entry.status = status))) return
     let answer: Answer
     const authError = authProblem(req.headers.authorization)
     if (authError) {

@@ -5,7 +5,7 @@ import type {AddressInfo, Socket} from 'node:net'
 
 import {Ajv, type ValidateFunction} from 'ajv'
 
-import {delay, dropConnection, type Fault, FaultInjector, type FaultRequest, faultDelay, sendStatusFault} from './faults.js'
+import {answerFault, dropConnection, type Fault, FaultInjector, type FaultRequest} from './faults.js'
 
 /**
  * A state-keeping fake of HashiCorp Vault's KV version 2 engine, on 127.0.0.1 and a random free
@@ -429,15 +429,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
       return answer(403, {errors: ['permission denied']})
     }
     const fault: Fault | undefined = faults.next(faultRequest)
-    if (fault) {
-      const wait = faultDelay(fault)
-      if (wait > 0 && !(await delay(wait, stopping.signal))) return dropConnection(req, res)
-      if (fault.kind === 'status') {
-        entry.status = fault.status
-        return sendStatusFault(res, fault)
-      }
-      if (fault.kind === 'drop') return dropConnection(req, res)
-    }
+    if (await answerFault(fault, req, res, stopping.signal, (status) => (entry.status = status))) return
 
     if (!op) {
       const message = routed.pathKnown ? `${req.method} is not an operation of ${pathname}` : `no KV v2 operation at ${pathname}`

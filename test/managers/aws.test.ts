@@ -5,10 +5,11 @@ import {join} from 'node:path'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {expect} from 'chai'
 
-import {EnvsyncError} from '../../src/errors.js'
+import {nameProblem} from '../../src/targets/managers/layout.js'
 import {arnOf, createBackend} from '../../src/targets/managers/aws.js'
 import {markerTags, type SecretManagerBackend} from '../../src/targets/managers/backend.js'
 import {type AwsFake, awsError, PAGINATORS, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, startAws, throttling} from '../fakes/aws.js'
+import {EnvChanges, failure} from './backend-support.js'
 import {applyThenDrop, drop, latency, serverError, tooManyRequests} from '../fakes/faults.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 
@@ -27,29 +28,15 @@ const AWS_VARS = ['AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS
 
 let fake: AwsFake
 let home: string
-const saved: Record<string, string | undefined> = {}
+const changes = new EnvChanges()
 
-function setEnv(vars: Record<string, string | undefined>): void {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in saved)) saved[k] = process.env[k]
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-}
+const setEnv = (vars: Record<string, string | undefined>) => changes.set(vars)
 
 /** The backend as envsync opens it, pointed at the fake. */
 function backend(env: Record<string, string | undefined> = {}, options = {}): Promise<SecretManagerBackend> {
   return createBackend({region: fake.region, ...options}, {...fake.env, ...env})
 }
 
-async function failure(promise: Promise<unknown>): Promise<EnvsyncError> {
-  const error = await promise.then(
-    () => expect.fail('expected an EnvsyncError'),
-    (error_: unknown) => error_,
-  )
-  expect(error).to.be.instanceOf(EnvsyncError)
-  return error as EnvsyncError
-}
 
 const ops = (operation: string) => fake.log.filter((l) => l.operation === operation).length
 
@@ -61,10 +48,7 @@ describe('AWS Secrets Manager backend (against the fake)', () => {
   })
 
   after(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
+    changes.restore()
     await rm(home, {recursive: true, force: true})
   })
 
@@ -411,13 +395,12 @@ describe('AWS Secrets Manager backend (against the fake)', () => {
 
   describe('names', () => {
     it('nameProblem follows the platform rules', async () => {
-      const b = await backend()
-      expect(b.nameProblem('shop/production/JWT_SECRET+x=y.z@w-v')).to.equal(undefined)
-      expect(b.nameProblem('a'.repeat(512))).to.equal(undefined)
-      expect(b.nameProblem('a'.repeat(513))).to.include('512')
-      expect(b.nameProblem('has space')).to.include('/_+=.@-')
-      expect(b.nameProblem('ünïcode')).to.include('letters, digits')
-      expect(b.nameProblem('')).to.include('empty')
+      expect(nameProblem('aws', 'shop/production/JWT_SECRET+x=y.z@w-v')).to.equal(undefined)
+      expect(nameProblem('aws', 'a'.repeat(512))).to.equal(undefined)
+      expect(nameProblem('aws', 'a'.repeat(513))).to.include('512')
+      expect(nameProblem('aws', 'has space')).to.include('/_+=.@-')
+      expect(nameProblem('aws', 'ünïcode')).to.include('letters, digits')
+      expect(nameProblem('aws', '')).to.include('empty')
       expect(fake.requests).to.equal(0)
     })
   })

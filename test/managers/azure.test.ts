@@ -4,9 +4,11 @@ import {fileURLToPath} from 'node:url'
 import {expect} from 'chai'
 
 import {EnvsyncError} from '../../src/errors.js'
+import {nameProblem} from '../../src/targets/managers/layout.js'
 import {markerTags, type SecretManagerBackend} from '../../src/targets/managers/backend.js'
 import {createBackend, MAX_VALUE_BYTES, vaultUrlOf} from '../../src/targets/managers/azure.js'
 import {type AzureFake, API_VERSION, IDENTITY_HEADER, IDENTITY_PATH, startAzure, throttled} from '../fakes/azure.js'
+import {EnvChanges, failure} from './backend-support.js'
 import {applyThenDrop, drop, latency, serverError, tooManyRequests} from '../fakes/faults.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 
@@ -24,29 +26,14 @@ const MARKER = {project: 'shop', environment: 'production'}
 const CREDENTIAL_VARIABLES = ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_TOKEN_CREDENTIALS', 'AZURE_USERNAME', 'MSI_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'IMDS_ENDPOINT']
 
 let fake: AzureFake
-const saved: Record<string, string | undefined> = {}
+const changes = new EnvChanges()
 
-function setEnv(vars: Record<string, string | undefined>): void {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in saved)) saved[k] = process.env[k]
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-}
+const setEnv = (vars: Record<string, string | undefined>) => changes.set(vars)
 
 async function backend(): Promise<SecretManagerBackend> {
   return createBackend({vault: fake.url}, process.env)
 }
 
-async function failure(promise: Promise<unknown>): Promise<EnvsyncError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(EnvsyncError)
-    return error as EnvsyncError
-  }
-  expect.fail('expected an EnvsyncError')
-}
 
 const ops = (operation: string) => fake.log.filter((l) => l.operation === operation && l.authenticated)
 
@@ -57,10 +44,7 @@ describe('Azure Key Vault backend (real client against the fake)', () => {
   })
 
   after(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
+    changes.restore()
     await fake.close()
   })
 
@@ -315,13 +299,12 @@ describe('Azure Key Vault backend (real client against the fake)', () => {
 
   describe('names, vault and credentials', () => {
     it("checks Key Vault's name rule", async () => {
-      const b = await backend()
-      expect(b.nameProblem('jwt-secret-2')).to.equal(undefined)
-      expect(b.nameProblem('JWT_SECRET')).to.contain('letters, digits and hyphens')
-      expect(b.nameProblem('a/b')).to.contain('letters, digits and hyphens')
-      expect(b.nameProblem('x'.repeat(127))).to.equal(undefined)
-      expect(b.nameProblem('x'.repeat(128))).to.contain('127')
-      expect(b.nameProblem('')).to.contain('empty')
+      expect(nameProblem('azure', 'jwt-secret-2')).to.equal(undefined)
+      expect(nameProblem('azure', 'JWT_SECRET')).to.contain('letters, digits and hyphens')
+      expect(nameProblem('azure', 'a/b')).to.contain('letters, digits and hyphens')
+      expect(nameProblem('azure', 'x'.repeat(127))).to.equal(undefined)
+      expect(nameProblem('azure', 'x'.repeat(128))).to.contain('127')
+      expect(nameProblem('azure', '')).to.contain('empty')
     })
 
     it('takes a vault name or an https URL; plain http only on loopback', () => {

@@ -6,10 +6,11 @@ import {fileURLToPath} from 'node:url'
 
 import {expect} from 'chai'
 
-import {EnvsyncError} from '../../src/errors.js'
+import {nameProblem} from '../../src/targets/managers/layout.js'
 import {markerTags, type SecretManagerBackend} from '../../src/targets/managers/backend.js'
 import {createBackend, ENDPOINT_VARIABLE, MAX_VALUE_BYTES} from '../../src/targets/managers/gcp.js'
 import {applyThenDrop, drop, latency, tooManyRequests} from '../fakes/faults.js'
+import {EnvChanges, failure} from './backend-support.js'
 import {type GcpFake, PROJECT_ID, PROJECT_NUMBER, startGcp, throttled, unavailable} from '../fakes/gcp.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 
@@ -20,28 +21,13 @@ import {assertNoLeak, canary} from '../helpers/canary.js'
  */
 
 const MARKER = {project: 'shop', environment: 'production'}
-const saved: Record<string, string | undefined> = {}
+const changes = new EnvChanges()
 let fake: GcpFake
 
-function setEnv(vars: Record<string, string | undefined>): void {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in saved)) saved[k] = process.env[k]
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-}
+const setEnv = (vars: Record<string, string | undefined>) => changes.set(vars)
 
 const backend = (env: Record<string, string | undefined> = fake.env, project?: string): Promise<SecretManagerBackend> => createBackend(project ? {project} : {}, env)
 
-async function failure(promise: Promise<unknown>): Promise<EnvsyncError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error, String(error)).to.be.instanceOf(EnvsyncError)
-    return error as EnvsyncError
-  }
-  expect.fail('expected an EnvsyncError')
-}
 
 const ops = (operation: string) => fake.log.filter((l) => l.operation === operation)
 
@@ -52,10 +38,7 @@ describe('Google Secret Manager backend (real client against the fake)', () => {
   })
 
   after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
+    changes.restore()
   })
 
   beforeEach(async () => {
@@ -321,7 +304,7 @@ describe('Google Secret Manager backend (real client against the fake)', () => {
         expect(error.suggestion).to.include('GOOGLE_APPLICATION_CREDENTIALS').and.include('gcloud auth application-default login')
         expect(fake.requests).to.equal(0)
       } finally {
-        setEnv({HOME: saved.HOME, METADATA_SERVER_DETECTION: saved.METADATA_SERVER_DETECTION, CLOUDSDK_CONFIG: saved.CLOUDSDK_CONFIG})
+        setEnv({HOME: changes.saved.HOME, METADATA_SERVER_DETECTION: changes.saved.METADATA_SERVER_DETECTION, CLOUDSDK_CONFIG: changes.saved.CLOUDSDK_CONFIG})
         rmSync(home, {recursive: true, force: true})
       }
     })
@@ -367,14 +350,13 @@ describe('Google Secret Manager backend (real client against the fake)', () => {
     })
 
     it("checks Secret Manager's secret id rule", async () => {
-      const b = await backend()
-      expect(b.nameProblem('JWT_SECRET')).to.equal(undefined)
-      expect(b.nameProblem('shop-production-db_url')).to.equal(undefined)
-      expect(b.nameProblem('a'.repeat(255))).to.equal(undefined)
-      expect(b.nameProblem('a'.repeat(256))).to.include('255')
-      expect(b.nameProblem('')).to.include('empty')
-      expect(b.nameProblem('shop/db')).to.include('letters')
-      expect(b.nameProblem('shop.db')).to.include('letters')
+      expect(nameProblem('gcp', 'JWT_SECRET')).to.equal(undefined)
+      expect(nameProblem('gcp', 'shop-production-db_url')).to.equal(undefined)
+      expect(nameProblem('gcp', 'a'.repeat(255))).to.equal(undefined)
+      expect(nameProblem('gcp', 'a'.repeat(256))).to.include('255')
+      expect(nameProblem('gcp', '')).to.include('empty')
+      expect(nameProblem('gcp', 'shop/db')).to.include('letters')
+      expect(nameProblem('gcp', 'shop.db')).to.include('letters')
     })
 
     it('counts the requests it sends, as the server saw them', async () => {

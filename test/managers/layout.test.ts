@@ -51,10 +51,10 @@ describe('secret manager layout', () => {
 
   it("knows each platform's name rules", () => {
     expect(nameProblem('azure', 'jwt-secret')).to.equal(undefined)
-    expect(nameProblem('azure', 'JWT_SECRET')).to.match(/letters, digits and -/)
+    expect(nameProblem('azure', 'JWT_SECRET')).to.match(/letters, digits and hyphens \(-\)/)
     expect(nameProblem('azure', 'a'.repeat(128))).to.match(/128 characters/)
     expect(nameProblem('gcp', 'acme-production-JWT_SECRET')).to.equal(undefined)
-    expect(nameProblem('gcp', 'acme/production')).to.match(/letters, digits, _ and -/)
+    expect(nameProblem('gcp', 'acme/production')).to.match(/letters, digits, hyphens \(-\) and underscores/)
     expect(nameProblem('aws', 'filot/production/jwt-secret')).to.equal(undefined)
     expect(nameProblem('aws', 'with space')).to.not.equal(undefined)
     expect(nameProblem('vault', 'alyne/production')).to.equal(undefined)

@@ -20,8 +20,6 @@ import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret
 const SERVICE = 'AWS Secrets Manager'
 /** SecretString limit (the quota says 64 KB; counted in UTF-8 bytes, the stricter reading). */
 export const MAX_VALUE_BYTES = 65_536
-const MAX_NAME = 512
-const NAME = /^[A-Za-z0-9/_+=.@-]+$/
 /** BatchGetSecretValue takes at most 20 names; ListSecrets pages hold at most 100. */
 const BATCH = 20
 const PAGE = 100
@@ -106,12 +104,6 @@ class AwsBackend implements SecretManagerBackend {
     private readonly settings: ReturnType<typeof retrySettings>,
   ) {}
 
-  nameProblem(name: string): string | undefined {
-    if (name.length === 0) return 'an AWS secret name cannot be empty'
-    if (name.length > MAX_NAME) return `an AWS secret name has at most ${MAX_NAME} characters (this one has ${name.length})`
-    if (!NAME.test(name)) return 'an AWS secret name has only letters, digits and /_+=.@-'
-    return undefined
-  }
 
   async list(prefix: string): Promise<RemoteSecret[]> {
     const out: RemoteSecret[] = []

@@ -19,8 +19,6 @@ import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret
  */
 
 const SERVICE = 'Azure Key Vault'
-/** The vault's secret name rule (the REST path pattern; 127 characters at most). */
-const NAME = /^[0-9a-zA-Z-]{1,127}$/
 /** Key Vault refuses a secret value above 25 KB; refused here first, naming the secret. */
 export const MAX_VALUE_BYTES = 25 * 1024
 /** The largest page Key Vault serves. */
@@ -162,12 +160,6 @@ class AzureBackend implements SecretManagerBackend {
     return this.counter.requests
   }
 
-  nameProblem(name: string): string | undefined {
-    if (name.length === 0) return 'a Key Vault secret name cannot be empty'
-    if (name.length > 127) return `a Key Vault secret name has at most 127 characters (this one has ${name.length})`
-    if (!NAME.test(name)) return 'a Key Vault secret name has only letters, digits and hyphens (-)'
-    return undefined
-  }
 
   async list(prefix: string): Promise<RemoteSecret[]> {
     const out: RemoteSecret[] = []

@@ -4,7 +4,8 @@
  * Manager, Vault KV v2, Google Secret Manager and Azure Key Vault, shared by both roles a manager
  * plays: the environment's store (src/values/store.ts) and a push destination (ManagerTarget in
  * ./target.ts). Naming, JSON groups, ownership and "write only what changed" live above this
- * interface, once; a backend knows its platform's requests, paging, throttling and errors.
+ * interface, once (names are checked against each platform's rules in ./layout.ts, at manifest
+ * load); a backend knows its platform's requests, paging, throttling and errors.
  *
  * Backends never print, prompt or read the manifest. Every failure is an EnvsyncError whose
  * message names the operation and the secret name, never a value; foreign text (an SDK's
@@ -72,8 +73,6 @@ export interface SecretManagerBackend {
    * object of string fields (a one-key secret is {"value": …}); false: any text.
    */
   readonly structured: boolean
-  /** Why a name cannot be a secret name here (characters, length), or undefined when it can. */
-  nameProblem(name: string): string | undefined
   /** Every live secret whose name starts with `prefix` (every page), not deleted ones. */
   list(prefix: string): Promise<RemoteSecret[]>
   /**

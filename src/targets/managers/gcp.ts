@@ -221,12 +221,6 @@ class GcpBackend implements SecretManagerBackend {
     return this.counter.requests
   }
 
-  nameProblem(name: string): string | undefined {
-    if (name.length === 0) return 'a Secret Manager secret id cannot be empty'
-    if (name.length > 255) return `a Secret Manager secret id has at most 255 characters (this one has ${name.length})`
-    if (!NAME.test(name)) return 'a Secret Manager secret id has only letters, digits, hyphens (-) and underscores (_)'
-    return undefined
-  }
 
   async list(prefix: string): Promise<RemoteSecret[]> {
     const parent = await this.parent('list secrets')

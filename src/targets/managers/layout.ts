@@ -32,9 +32,9 @@ export const LAYOUT_DEFAULTS: Record<ManagerKind, {prefix: string; names: Layout
 /** The platform's rules for a secret name, without loading its client. */
 const NAME_RULES: Record<ManagerKind, {pattern: RegExp; max: number; what: string}> = {
   aws: {pattern: /^[A-Za-z0-9/_+=.@-]+$/, max: 512, what: 'letters, digits and /_+=.@-'},
-  vault: {pattern: /^(?!\/)(?!.*\/\/)(?!.*\/$)(?!(.*\/)?\.\.?(\/|$))[^\0#%*+?\\]+$/, max: 768, what: 'path segments without empty parts, . or .., and no # % * + ? \\'},
-  gcp: {pattern: /^[A-Za-z0-9_-]+$/, max: 255, what: 'letters, digits, _ and -'},
-  azure: {pattern: /^[0-9A-Za-z-]+$/, max: 127, what: 'letters, digits and -'},
+  vault: {pattern: /^(?!\/)(?!.*\/\/)(?!.*\/$)(?!(.*\/)?\.\.?(\/|$))[^\x00-\x1f\x7f#%*+?\\]+$/, max: 768, what: 'path segments without empty parts, . or .., control characters, or # % * + ? \\'},
+  gcp: {pattern: /^[A-Za-z0-9_-]+$/, max: 255, what: 'letters, digits, hyphens (-) and underscores (_)'},
+  azure: {pattern: /^[0-9A-Za-z-]+$/, max: 127, what: 'letters, digits and hyphens (-)'},
 }
 
 /** Why `name` cannot be a secret's name on this platform, or undefined. */

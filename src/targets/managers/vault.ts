@@ -7,7 +7,6 @@ import {mapLimit} from '../../pool.js'
 import {registerSecret} from '../../redact.js'
 import {credentialFrom, endpointFrom, HttpClient, type HttpResponse} from '../http.js'
 import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
-import {nameProblem} from './layout.js'
 
 /**
  * HashiCorp Vault's KV version 2 engine over plain HTTP (there is no official Node client), through
@@ -109,11 +108,6 @@ class VaultBackend implements SecretManagerBackend {
     return this.http.requests
   }
 
-  nameProblem(name: string): string | undefined {
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(name)) return 'names cannot hold control characters'
-    return nameProblem('vault', name)
-  }
 
   async list(prefix: string): Promise<RemoteSecret[]> {
     // KV lists one folder: "a/b/" is that folder, "a/b-" is folder "a/" filtered by "b-".
