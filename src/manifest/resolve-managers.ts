@@ -85,7 +85,7 @@ function place(manifest: Manifest, env: string, kind: ManagerKind, data: Manager
       if (!known.has(key)) throw new EnvsyncError(`groups.${group} maps ${key}, which is not a secret of the manifest`, {code: 'UNKNOWN_KEY', location: manifest.locate([...at, 'groups', group, key], {key: true}), suggestion: 'map keys listed under secrets:'})
     }
   }
-  const {places, collision} = placesOf(layout, keys.map((s) => s.key))
+  const {places, collision} = placesOf(layout, keys.map((s) => s.key), {caseless: kind === 'azure'})
   if (collision) {
     throw new EnvsyncError(`${collision.keys[0]} and ${collision.keys[1]} would both be ${MANAGER_NAMES[kind]} ${collision.name.includes('#') ? 'field' : 'secret'} ${collision.name}`, {
       code: 'MANAGER_NAME_CLASH',

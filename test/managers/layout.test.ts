@@ -49,6 +49,15 @@ describe('secret manager layout', () => {
     expect(placesOf(layout({groups: twice}), ['A', 'B']).collision).to.deep.equal({name: 'g#x', keys: ['A', 'B']})
   })
 
+  it('compares names without case where the platform does (Azure: Redis and redis are one secret)', () => {
+    const groups = new Map([['Shop-Redis', new Map([['REDIS_URL', 'url']])], ['shop-redis', new Map([['REDIS_PASSWORD', 'password']])]])
+    const l = layout({prefix: 'shop-', groups})
+    expect(placesOf(l, ['REDIS_URL', 'REDIS_PASSWORD']).collision).to.equal(undefined)
+    expect(placesOf(l, ['REDIS_URL', 'REDIS_PASSWORD'], {caseless: true}).collision?.keys).to.deep.equal(['REDIS_URL', 'REDIS_PASSWORD'])
+    const jwt = layout({prefix: 'shop-', groups: new Map([['Shop-Jwt', new Map([['A', 'a']])]])})
+    expect(placesOf(jwt, ['A', 'JWT'], {caseless: true}).collision?.keys).to.deep.equal(['A', 'JWT'])
+  })
+
   it("knows each platform's name rules", () => {
     expect(nameProblem('azure', 'jwt-secret')).to.equal(undefined)
     expect(nameProblem('azure', 'JWT_SECRET')).to.match(/letters, digits and hyphens \(-\)/)

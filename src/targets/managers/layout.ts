@@ -68,20 +68,27 @@ export interface Collision {
  * Every key's place, or the first two keys that would share one (DB_URL and db_url are both
  * db-url in kebab names; a group field named twice).
  */
-export function placesOf(layout: Layout, keys: readonly string[]): {places: Map<string, Place>; collision?: Collision} {
+export function placesOf(layout: Layout, keys: readonly string[], options: {caseless?: boolean} = {}): {places: Map<string, Place>; collision?: Collision} {
+  // Azure Key Vault names ignore case: Redis and redis are one secret there.
+  const fold = (name: string) => (options.caseless ? name.toLowerCase() : name)
   const places = new Map<string, Place>()
   const grouped = new Map<string, {secret: string; field: string}>()
   for (const [secret, fields] of layout.groups) for (const [key, field] of fields) grouped.set(key, {secret, field})
   const taken = new Map<string, string>()
-  const jsonOwner = new Map<string, string>()
+  /** Each JSON secret (name folded): its name as first written, and the first key in it. */
+  const json = new Map<string, {name: string; key: string}>()
   for (const key of keys) {
     const place: Place = grouped.get(key) ?? (layout.secret === undefined ? {secret: secretNameOf(layout, key)} : {secret: layout.secret, field: key})
     const at = place.field === undefined ? place.secret : `${place.secret}#${place.field}`
+    const secret = fold(place.secret)
+    const slot = place.field === undefined ? secret : `${secret}#${place.field}`
     // A one-key secret may not be named like a JSON secret holding others: one would overwrite the other.
-    const other = taken.get(at) ?? (place.field === undefined ? jsonOwner.get(place.secret) : taken.get(place.secret))
+    // Two spellings of one JSON secret would be written apart, each over the other.
+    const first = json.get(secret)
+    const other = taken.get(slot) ?? (place.field === undefined ? first?.key : (taken.get(secret) ?? (first && first.name !== place.secret ? first.key : undefined)))
     if (other !== undefined) return {places, collision: {name: at, keys: [other, key]}}
-    taken.set(at, key)
-    if (place.field !== undefined && !jsonOwner.has(place.secret)) jsonOwner.set(place.secret, key)
+    taken.set(slot, key)
+    if (place.field !== undefined && !first) json.set(secret, {name: place.secret, key})
     places.set(key, place)
   }
   return {places}
