@@ -93,6 +93,7 @@ function place(manifest: Manifest, env: string, kind: ManagerKind, data: Manager
       suggestion: names === 'kebab' ? 'rename one of them: kebab names fold case and _ (DB_URL and db_url are both db-url)' : 'give each key its own field or secret',
     })
   }
+  if (service !== undefined) refuseSharedNames(manifest, data, layout, places, at, defaults)
   for (const [key, p] of places) {
     const problem = nameProblem(kind, p.secret)
     if (problem) {
@@ -110,6 +111,26 @@ function place(manifest: Manifest, env: string, kind: ManagerKind, data: Manager
     environment: env,
     services,
     config: {kind, options, marker: {project: manifest.project, environment: env}, layout, places},
+  }
+}
+
+/**
+ * With {service} in some names, each service is a destination of its own: a prefix or JSON
+ * secret without it would be written by every service's push, each over (or pruning) the others'.
+ */
+function refuseSharedNames(manifest: Manifest, data: ManagerData, layout: Layout, places: Map<string, {secret: string; field?: string}>, at: string[], defaults: {prefix: string; secret?: string}): void {
+  const used = [...places.values()]
+  const templates: [string, string, (string | number)[]][] = []
+  if (used.some((p) => p.field === undefined)) templates.push(['prefix', data.prefix ?? defaults.prefix, [...at, 'prefix']])
+  if (layout.secret !== undefined && used.some((p) => p.secret === layout.secret)) templates.push(['secret', data.secret ?? defaults.secret ?? '', [...at, 'secret']])
+  for (const group of Object.keys(data.groups ?? {})) templates.push([`group ${group}`, group, [...at, 'groups', group]])
+  for (const [what, template, where] of templates) {
+    if (template.includes('{service}')) continue
+    throw new EnvsyncError(`the ${what} "${template}" has no {service}, but other names of this target do: every service's push would write it, each over the others'`, {
+      code: 'BAD_MANAGER_NAME',
+      location: manifest.locate(where, {key: what.startsWith('group')}),
+      suggestion: 'put {service} in every prefix, secret and group name of the target, or in none',
+    })
   }
 }
 

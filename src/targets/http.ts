@@ -140,7 +140,7 @@ export function endpointFrom(env: NodeJS.ProcessEnv, variable: string, fallback:
     throw new EnvsyncError(`${variable} is not a URL`, {code: 'BAD_ENDPOINT', exitCode: 1, suggestion: `set ${variable} to an http(s) URL such as ${fallback}, or unset it`})
   }
   if (url.username || url.password) {
-    if (url.password) registerSecret(decodeURIComponent(url.password))
+    if (url.password) registerSecret(decoded(url.password))
     throw new EnvsyncError(`${variable} carries a user name or password (${url.protocol}//…@${url.host})`, {
       code: 'BAD_ENDPOINT',
       exitCode: 1,
@@ -151,6 +151,15 @@ export function endpointFrom(env: NodeJS.ProcessEnv, variable: string, fallback:
     throw new EnvsyncError(`${variable} must be an http(s) URL, not ${url.protocol}`, {code: 'BAD_ENDPOINT', exitCode: 1, suggestion: `set ${variable} to an http(s) URL such as ${fallback}`})
   }
   return raw.replace(/\/+$/, '')
+}
+
+/** A URL part percent-decoded, or as it is when its escapes are malformed (it is still a password). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
 }
 
 /**

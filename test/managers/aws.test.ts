@@ -383,6 +383,21 @@ describe('AWS Secrets Manager backend (against the fake)', () => {
       }
     })
 
+    it('a credential_process that never answers (waiting for MFA) ends in a bounded time, not a hang', async () => {
+      const config = join(home, 'config-hang')
+      await writeFile(config, '[profile hang]\ncredential_process = sleep 5\n')
+      setEnv({AWS_CONFIG_FILE: config, ENVSYNC_HTTP_TIMEOUT_MS: '300'})
+      try {
+        const started = Date.now()
+        const e = await failure((await backend({AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}, {profile: 'hang'})).list(PREFIX))
+        expect(Date.now() - started, 'bounded by the timeout and retries, not by the process').to.be.below(4000)
+        expect(e.message).to.match(/timed out/)
+        expect(fake.requests).to.equal(0)
+      } finally {
+        setEnv({AWS_CONFIG_FILE: join(home, 'none'), ENVSYNC_HTTP_TIMEOUT_MS: FAST.ENVSYNC_HTTP_TIMEOUT_MS})
+      }
+    })
+
     it('a canary the server quotes in an error never reaches the message', async () => {
       const secret = canary('AWSLEAK')
       fake.quoteValueInErrors = true

@@ -117,8 +117,34 @@ describe('secret managers as push targets, end to end (bin/run.js)', function ()
     await p.ok(['push', 'staging', '--yes', '--prune'])
     for (const pl of platforms()) {
       expect(pl.value(at(pl, 'LEGACY_TOKEN')), `${pl.service} after --prune`).to.equal(undefined)
+      // Marked by envsync for another environment (a prefix that begins like this one's): never this push's.
+      expect(pl.value(at(pl, 'OTHER_TOKEN')), `${pl.service}: another environment's secret after --prune`).to.equal(theirs)
       expect(pl.value(at(pl, 'JWT_SECRET'))).to.equal(values.JWT_SECRET)
     }
+  })
+
+  it("a JSON secret outside the prefix that another tool made keeps its tags and other fields when envsync writes its field", async () => {
+    const group: Record<ManagerKind, string> = {aws: 'shared/redis', vault: 'shared/redis', gcp: 'shared-redis', azure: 'shared-redis'}
+    const theirs = long('OTHERFIELD')
+    p.canaries.push(theirs)
+    // Vault's driver seeds {"value": text} only: the three whose secrets are one text.
+    const texts = platforms().filter((pl) => pl.kind !== 'vault')
+    for (const pl of texts) pl.seed(group[pl.kind], JSON.stringify({url: 'redis://old', other: theirs}), {owner: 'platform-team'})
+    p.writeManifest(manifestYaml({staging: {targets: Object.fromEntries(texts.map((pl) => [pl.kind, {...pl.options, prefix: PREFIX[pl.kind], groups: {[group[pl.kind]]: {REDIS_URL: 'url'}}}]))}}, {...SECRETS, REDIS_URL: {services: ['api']}}))
+    p.writeValues('staging', {REDIS_URL: 'redis://new'})
+    await p.ok(['push', 'staging', '--yes'])
+    for (const pl of texts) {
+      expect(JSON.parse(pl.text(group[pl.kind])!), pl.service).to.deep.equal({url: 'redis://new', other: theirs})
+      expect(pl.tags(group[pl.kind]), `${pl.service}: the owner's tags`).to.include({owner: 'platform-team'})
+      expect(pl.tags(group[pl.kind]), `${pl.service}: not claimed by envsync's marker`).to.not.have.property('managed-by')
+    }
+  })
+
+  it('{service} in some names of a target but not others is refused at load, naming the name', async () => {
+    p.writeManifest(manifestYaml({staging: {targets: {vault: {address: 'http://127.0.0.1:1', prefix: 'shop/{service}/', groups: {'shop/redis': {REDIS_URL: 'url'}}}}}}, {...SECRETS, REDIS_URL: {services: ['api']}}, ['api', 'worker']))
+    const r = await p.run(['diff', 'staging'])
+    expect(r.exitCode).to.equal(2)
+    expect(r.stderr).to.include('shop/redis').and.include('{service}')
   })
 
   it('diff shows the plan per manager with every value masked, and changes nothing', async () => {

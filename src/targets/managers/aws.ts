@@ -78,9 +78,14 @@ export const createBackend: CreateBackend = async (options, env) => {
   })
   const backend = new AwsBackend(client, sdk, settings)
   // Counted where the request leaves, after signing: a call refused for want of credentials sent nothing.
+  // Credentials from a profile, SSO, web identity or the instance role were never in a variable:
+  // the session token and signature they put on the request are made known to redaction here.
   client.middlewareStack.add(
     (next) => async (args) => {
       backend.requests++
+      const headers = (args.request as {headers?: Record<string, string>}).headers ?? {}
+      registerSecret(headers['x-amz-security-token'])
+      registerSecret(/Signature=([0-9a-f]+)/.exec(headers.authorization ?? '')?.[1])
       return next(args)
     },
     {step: 'deserialize', priority: 'low', name: 'envsyncRequestCount'},
@@ -108,6 +113,7 @@ class AwsBackend implements SecretManagerBackend {
   async list(prefix: string): Promise<RemoteSecret[]> {
     const out: RemoteSecret[] = []
     let NextToken: string | undefined
+    const seen = new Set<string>()
     do {
       // The name filter matches a prefix; an empty prefix is no filter (the API refuses an empty value).
       const page = await this.call<ListSecretsCommandOutput>('list secrets', prefix || '(all)', () =>
@@ -117,7 +123,7 @@ class AwsBackend implements SecretManagerBackend {
         if (!s.Name || !s.Name.startsWith(prefix) || s.DeletedDate) continue
         out.push({name: s.Name, id: s.ARN, marker: markerOf(Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))})
       }
-      NextToken = page.NextToken || undefined
+      NextToken = nextToken(page.NextToken, seen, 'list secrets')
     } while (NextToken)
     return out
   }
@@ -159,6 +165,7 @@ class AwsBackend implements SecretManagerBackend {
   /** One BatchGetSecretValue of up to 20 names, every page of it. */
   private async readBatch(chunk: string[], values: Map<string, string>): Promise<void> {
     let NextToken: string | undefined
+    const seen = new Set<string>()
     do {
       const page = await this.call<BatchGetSecretValueCommandOutput>('read secrets', chunk.length === 1 ? chunk[0]! : `${chunk[0]} and ${plural(chunk.length - 1, 'other')}`, () =>
         new this.sdk.BatchGetSecretValueCommand({SecretIdList: chunk, NextToken}),
@@ -173,7 +180,7 @@ class AwsBackend implements SecretManagerBackend {
         if (e.ErrorCode === 'ResourceNotFoundException' || (e.ErrorCode === 'InvalidRequestException' && isDeleted(e.Message))) continue
         throw this.fail('read', e.SecretId ?? chunk[0]!, {name: e.ErrorCode, message: e.Message})
       }
-      NextToken = page.NextToken || undefined
+      NextToken = nextToken(page.NextToken, seen, 'read secrets')
     } while (NextToken)
   }
 
@@ -252,12 +259,17 @@ class AwsBackend implements SecretManagerBackend {
       let error: SdkError
       try {
         // A fresh command per attempt; the signal bounds the whole attempt (credentials, connect, answer).
-        return (await (this.client as unknown as {send(c: object, o: object): Promise<O>}).send(command(), {abortSignal: AbortSignal.timeout(timeoutMs)}))
+        // Raced as well: the signal reaches the HTTP handler only, not the credential chain (a
+        // credential_process waiting for MFA, an SSO or STS call), which must not hang envsync.
+        const signal = AbortSignal.timeout(timeoutMs)
+        const sent = (this.client as unknown as {send(c: object, o: object): Promise<O>}).send(command(), {abortSignal: signal})
+        return await Promise.race([sent, timedOut(signal)])
       } catch (caught) {
         error = caught as SdkError
       }
       const kind = classify(error)
-      if (kind === 'other' || kind === 'auth' || attempt >= retries) throw this.fail(operation, name, error, attempt + 1)
+      // Missing credentials or region stay missing: not worth a second attempt.
+      if (kind === 'other' || kind === 'auth' || kind === 'credentials' || kind === 'region' || attempt >= retries) throw this.fail(operation, name, error, attempt + 1)
       let wait = backoff(attempt, backoffMs)
       if (kind === 'throttled') {
         const hinted = retryAfter(error)
@@ -316,6 +328,19 @@ class AwsBackend implements SecretManagerBackend {
 }
 
 type ErrorKind = 'credentials' | 'region' | 'auth' | 'throttled' | 'server' | 'network' | 'other'
+
+/** Rejects with a TimeoutError when the signal aborts. */
+function timedOut(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(Object.assign(new Error('timed out'), {name: 'TimeoutError'})), {once: true}))
+}
+
+/** The next page's token; one seen before (a server or proxy gone wrong) would page forever. */
+function nextToken(token: string | undefined, seen: Set<string>, operation: string): string | undefined {
+  if (!token) return undefined
+  if (seen.has(token)) throw new EnvsyncError(`${SERVICE}: cannot ${operation}: the service sent the same page token twice`, {code: 'PLATFORM_ERROR', exitCode: 1, suggestion: 'run the command again; if it persists, check proxies between here and AWS'})
+  seen.add(token)
+  return token
+}
 
 function classify(error: SdkError): ErrorKind {
   const status = error.$metadata?.httpStatusCode

@@ -74,16 +74,26 @@ async function readKeyFile(file: string): Promise<string | undefined> {
     const code = (error as {code?: string}).code ?? 'unreadable'
     throw new EnvsyncError(`${SERVICE}: GOOGLE_APPLICATION_CREDENTIALS names ${file}, which cannot be read (${code})`, {code: 'AUTH_MISSING', exitCode: 1, suggestion: 'point GOOGLE_APPLICATION_CREDENTIALS at the JSON key file of a service account, or unset it'})
   }
-  let key: Record<string, unknown>
+  let key: Record<string, unknown> | null = null
   try {
-    key = JSON.parse(text) as Record<string, unknown>
+    key = JSON.parse(text) as Record<string, unknown> | null
   } catch {
+    key = null
+  }
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) {
     throw new EnvsyncError(`${SERVICE}: GOOGLE_APPLICATION_CREDENTIALS names ${file}, which is not a JSON credentials file`, {code: 'BAD_CREDENTIAL', exitCode: 1, suggestion: 'download the service account key again (JSON) or run `gcloud auth application-default login`'})
   }
-  for (const field of ['private_key', 'private_key_id', 'client_secret', 'refresh_token']) {
-    if (typeof key[field] === 'string') registerSecret(key[field] as string)
-  }
+  // Impersonation and external accounts nest theirs (source_credentials).
+  registerStrings(key)
   return typeof key.project_id === 'string' && key.project_id ? key.project_id : undefined
+}
+
+/** The secret fields of a credentials file, at any depth (private_key, client_secret, refresh_token…). */
+function registerStrings(object: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(object)) {
+    if (typeof value === 'string' && /key|secret|token|password/i.test(field) && !/_uri$|_url$/i.test(field)) registerSecret(value)
+    else if (value && typeof value === 'object') registerStrings(value as Record<string, unknown>)
+  }
 }
 
 type Fetch = (url: string, init: RequestInit & Record<string, unknown>) => Promise<Response>

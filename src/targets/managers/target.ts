@@ -1,5 +1,6 @@
 import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
+import {registerSecret} from '../../redact.js'
 import {Secret} from '../../secret.js'
 import {plural} from '../../words.js'
 import type {ApplyInput, Destination, LiveState, LiveValue, Target} from '../target.js'
@@ -72,8 +73,11 @@ export class ManagerTarget implements Target<ManagerConfig> {
     const single = new Map<string, string>()
     for (const [key, p] of places) if (p.field === undefined && (!listed || listed.has(p.secret))) single.set(p.secret, key)
     const strangers = new Map<string, string>()
-    for (const name of listed?.keys() ?? []) {
+    for (const [name, s] of listed ?? []) {
       if (single.has(name) || jsonSecrets.has(name)) continue
+      // Under a prefix another environment's begins with (app-prod- and app-prod-eu-): its secrets
+      // carry its marker, and are neither this destination's keys nor ever pruned from here.
+      if (s.marker && (s.marker.project !== marker.project || s.marker.environment !== marker.environment)) continue
       const key = keyOfName(layout, name)
       if (key !== undefined && !places.has(key)) strangers.set(name, key)
     }
@@ -90,6 +94,7 @@ export class ManagerTarget implements Target<ManagerConfig> {
     for (const [name, key] of [...single, ...strangers]) {
       const text = texts.get(name)
       if (text === undefined) continue
+      if (backend.structured && strangers.has(name) && !('value' in parseObject(text, name, backend.service))) continue
       values.set(key, new Secret(backend.structured ? fieldOf(parseObject(text, name, backend.service), 'value', name, backend.service) ?? '' : text))
       if (ours(name)) owned.add(key)
     }
@@ -129,7 +134,7 @@ export class ManagerTarget implements Target<ManagerConfig> {
     }
     for (const [secret, changed] of fields) {
       // Other fields (another tool's, or keys the manifest no longer maps) are written back as they were.
-      const object: Record<string, unknown> = {...(read.objects.get(secret) ?? {})}
+      const object: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, read.objects.get(secret))
       for (const [field, value] of changed) {
         if (value === null) delete object[field]
         else object[field] = value
@@ -140,7 +145,7 @@ export class ManagerTarget implements Target<ManagerConfig> {
     await mapLimit([...writes], CONCURRENCY, async ([name, text]) => {
       try {
         if (text === null) await backend.remove(name)
-        else if (read.texts.get(name) !== text) await backend.write(name, text, marker, read.listed ? {exists: read.listed.has(name)} : read.texts.has(name) ? {exists: true} : {})
+        else if (read.texts.get(name) !== text) await backend.write(name, text, marker, exists(read, name))
         if (text === null) read.texts.delete(name)
         else read.texts.set(name, text)
       } catch (error) {
@@ -158,6 +163,15 @@ export class ManagerTarget implements Target<ManagerConfig> {
       suggestion: (first instanceof EnvsyncError && first.suggestion) || 'run push again: only what still differs is written',
     })
   }
+}
+
+/**
+ * What the read says of a secret's existence: read (a JSON secret outside the listed prefix
+ * included), listed, or not known. A wrong "no" would have a backend create it anew.
+ */
+function exists(read: Read, name: string): {exists?: boolean} {
+  if (read.texts.has(name) || read.listed?.has(name)) return {exists: true}
+  return read.listed ? {exists: false} : {}
 }
 
 /** A key found under the prefix that the manifest does not name: its own one-key secret. */
@@ -180,6 +194,8 @@ function parseObject(text: string, name: string, service: string): Record<string
       suggestion: `store a JSON object in ${name} (e.g. {"url": "…"}), or take it out of the manifest's groups to read it as one key`,
     })
   }
+  // Fields the manifest does not map (another tool's) are written back as they are: secrets too.
+  for (const v of Object.values(parsed)) if (typeof v === 'string') registerSecret(v)
   return Object.assign(Object.create(null) as Record<string, unknown>, parsed)
 }
 
