@@ -9,6 +9,29 @@ import {registerNames} from '../redact.js'
 
 export interface SecretDef extends SecretSpecData {
   key: string
+  /**
+   * Set on the implicit key that holds another key's previous value during a rotation's grace
+   * (its `previous:`): delivered where that key goes, never required, generated or rotated.
+   */
+  previousOf?: string
+}
+
+/** The implicit key a secret's `previous:` names: the old value, where the secret goes, during a grace period. */
+function previousDef(s: SecretDef): SecretDef {
+  return {
+    key: s.previous!,
+    description: `the previous value of ${s.key}, kept during a rotation's grace period (${s.grace ?? 'grace'})`,
+    services: s.services,
+    required: false,
+    sensitive: true,
+    shared: s.shared,
+    ...(s.environments ? {environments: s.environments} : {}),
+    ...(s.file !== undefined ? {file: s.file === true ? s.previous! : `${s.file}.previous`} : {}),
+    ...(s.docker?.delivery ? {docker: {delivery: s.docker.delivery}} : {}),
+    ...(s.minLength !== undefined ? {minLength: s.minLength} : {}),
+    ...(s.format ? {format: s.format} : {}),
+    previousOf: s.key,
+  }
 }
 
 /** The secret file a file-shaped secret becomes on Render, or undefined for a variable. */
@@ -28,9 +51,11 @@ export class Manifest {
     readonly data: ManifestData,
     private readonly locator?: Locator,
   ) {
-    this.secrets = Object.entries(data.secrets).map(([key, spec]) => ({key, ...spec}))
+    const declared: SecretDef[] = Object.entries(data.secrets).map(([key, spec]) => ({key, ...spec}))
+    // Each `previous:` key follows the secret it belongs to (validate refuses a clash with a declared key).
+    this.secrets = declared.flatMap((s) => (s.previous && !Object.hasOwn(data.secrets, s.previous) ? [s, previousDef(s)] : [s]))
     // Its own names are not secrets: messages that name them are never blanked.
-    registerNames([data.project, ...Object.keys(data.environments), ...Object.keys(data.services), ...Object.keys(data.secrets)])
+    registerNames([data.project, ...Object.keys(data.environments), ...Object.keys(data.services), ...this.secrets.map((s) => s.key)])
   }
 
   get dir(): string {
@@ -86,7 +111,13 @@ export class Manifest {
   }
 
   secret(key: string): SecretDef | undefined {
-    return Object.hasOwn(this.data.secrets, key) ? {key, ...this.data.secrets[key]} : undefined
+    if (Object.hasOwn(this.data.secrets, key)) return {key, ...this.data.secrets[key]}
+    return this.secrets.find((s) => s.previousOf !== undefined && s.key === key)
+  }
+
+  /** The implicit key holding a secret's previous value during its grace period, if it has one. */
+  previousOf(key: string): SecretDef | undefined {
+    return this.secrets.find((s) => s.previousOf === key)
   }
 
   isPublicService(name: string): boolean {

@@ -36,6 +36,11 @@ export interface ResolveFilter {
   services?: string[]
   /** push --deploy: redeploy changed Railway/Render services even if the manifest does not ask. */
   deploy?: boolean
+  /**
+   * The previous keys (`previous:`) in a running grace period: delivered. The others are no
+   * manifest keys of any destination, so a copy envsync left there is removed.
+   */
+  grace?: ReadonlySet<string>
 }
 
 /** The labels every Secret envsync writes carries. */
@@ -112,7 +117,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       suggestion: `add e.g. \`targets: {docker: {}}\` under environments.${env}`,
     })
   }
-  const secrets = manifest.secretsFor(env)
+  const secrets = manifest.secretsFor(env).filter((s) => s.previousOf === undefined || filter.grace?.has(s.key))
   const out: Resolved[] = []
   const wanted = (s: string) => !filter.services || filter.services.includes(s)
 

@@ -12,6 +12,8 @@ export const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 export const RECIPE_PATTERN = /^(uuid|(base64|hex|alnum|password):[1-9]\d*)$/
 export const ROTATE_PATTERN = /^[1-9]\d*(d|w|mo|y)$/
+/** A grace period: minutes, hours, days or weeks. */
+export const GRACE_PATTERN = /^[1-9]\d*(m|h|d|w)$/
 /** A plain file name (Render mounts secret files at /etc/secrets/<name>): no paths, not . or .. */
 export const FILE_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,255}$/
 
@@ -221,7 +223,15 @@ export const SecretSpec = z.strictObject({
     .regex(RECIPE_PATTERN, {message: 'a recipe: base64:N, hex:N, alnum:N, password:N or uuid (N > 0)'})
     .optional()
     .describe('Recipe for `envsync generate`: base64:N (N bytes, as openssl rand -base64 N), hex:N, alnum:N, password:N, uuid.'),
-  rotate: z.string().regex(ROTATE_PATTERN, {message: 'a period such as 90d, 12w, 6mo or 1y'}).optional().describe('Rotation period: 90d, 12w, 6mo, 1y.'),
+  rotate: z.string().regex(ROTATE_PATTERN, {message: 'a period such as 90d, 12w, 6mo or 1y'}).optional().describe('Rotation period: 90d, 12w, 6mo, 1y. `check` warns ahead of the due date and fails when it has passed (an error in protected environments).'),
+  previous: key
+    .optional()
+    .describe('During a rotation\'s grace period the old value is kept under this key (e.g. JWT_SECRET_PREVIOUS), delivered to the same services, so apps that accept both never log anyone out. Needs grace.'),
+  grace: z
+    .string()
+    .regex(GRACE_PATTERN, {message: 'a duration such as 30m, 1h, 2d or 1w'})
+    .optional()
+    .describe('How long the previous value stays after `envsync rotate` (30m, 1h, 2d, 1w): at least the lifetime of what the old value signed. Then `rotate --finish` (or a push) removes it.'),
   minLength: z.int().min(1).max(65536).optional().describe('Minimum length; default 32 for generated secrets (or the recipe length if shorter).'),
   format: Format.optional().describe('url, postgres-url, redis-url, email, port, int, bool, {enum: [...]} or {regex: "..."} (whole value).'),
   environments: z.array(z.string()).min(1).optional().describe('Environments the key applies to; default: all.'),

@@ -26,6 +26,18 @@ export function validateReferences(m: Manifest): Problem[] {
     }
   }
 
+  // A previous key is a second name for the same secret during a grace period: it must be free and come with a grace.
+  const previousProblems = (s: SecretDef, at: (...rest: Path) => Path) => {
+    if (s.previousOf !== undefined) return
+    if (s.previous === undefined) return problem(at('grace'), `${s.key}: grace needs previous, the key that holds the old value meanwhile`, `add \`previous: ${s.key}_PREVIOUS\` beside it (read by apps that accept both values), or remove grace`)
+    if (s.grace === undefined) return problem(at('previous'), `${s.key}: previous needs grace, how long the old value stays after a rotation`, 'add e.g. `grace: 1h`: at least the lifetime of the tokens or sessions the old value signed')
+    if (s.previous === s.key) return problem(at('previous'), `${s.key}: previous must name another key`, `e.g. \`previous: ${s.key}_PREVIOUS\``)
+    if (Object.hasOwn(m.data.secrets, s.previous)) return problem(at('previous'), `${s.key}: previous key ${s.previous} is also declared under secrets:`, `the previous key is envsync's own (delivered where ${s.key} goes): remove ${s.previous} from secrets:, or name another key`)
+    const other = m.secrets.find((o) => o.key !== s.key && o.previousOf === undefined && o.previous === s.previous)
+    if (other) problem(at('previous'), `${s.key} and ${other.key} both keep their previous value in ${s.previous}`, 'give each its own previous key')
+    if (s.sensitive === false) problem(at('previous'), `${s.key} is plain config (sensitive: false): only secrets rotate with a grace period`, 'remove previous and grace')
+  }
+
   // A value that cannot be in its key's format; a regex that ran too long on it is named too.
   const unfit = (path: Path, key: string, fits: RegexOutcome | undefined, message: string) => {
     if (fits === false) problem(path, message)
@@ -61,6 +73,7 @@ export function validateReferences(m: Manifest): Problem[] {
     if (s.generate && s.minLength !== undefined && recipeLength(s.generate) < s.minLength) {
       problem(at('minLength'), `${s.key}: recipe ${s.generate} makes ${recipeLength(s.generate)} characters, fewer than minLength ${s.minLength}`, 'raise the recipe size or lower minLength')
     }
+    if (s.previous !== undefined || s.grace !== undefined) previousProblems(s, at)
     if (s.generate && s.format && !(typeof s.format === 'object' && 'regex' in s.format)) {
       // Random bytes never form a url, port or enum value: a recipe there is a mistake.
       problem(at('generate'), `${s.key}: values from recipe ${s.generate} never match format ${JSON.stringify(s.format)}`, 'remove `generate:` and set the value by hand in the values files')

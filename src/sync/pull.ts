@@ -129,7 +129,7 @@ export async function pull(manifest: Manifest, env: string, options: PullOptions
       result.proposals.push(proposeEntry(key, services, `pulled from ${options.from}`))
     }
   }
-  if (changes.size > 0) await writeStore(store, changes)
+  if (changes.size > 0) await writeStore(store, changes, {action: 'pull'})
   result.written = changes.size
   result.requests = targets.requests
   return result

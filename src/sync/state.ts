@@ -261,7 +261,7 @@ export class SyncState {
       seen.add(line)
       try {
         const e = JSON.parse(line) as HistoryEntry
-        if (isObject(e) && typeof e.time === 'string' && typeof e.environment === 'string' && typeof e.destination === 'string') out.push(e)
+        if (isObject(e) && typeof e.time === 'string' && typeof e.environment === 'string' && (typeof e.destination === 'string' || typeof e.action === 'string')) out.push(e)
       } catch {
         // a torn or foreign line (or a conflict marker: history is never refused for one)
       }
@@ -314,7 +314,13 @@ export class SyncState {
   }
 }
 
-/** One destination written by one push: who, when, which keys — never values or fingerprints. */
+/**
+ * What happened to which keys, by whom and when — never values or fingerprints. A push writes
+ * one entry per destination written; a store write (set, generate, rotate…) one per write; a
+ * redeploy one per destination restarted. Entries written before `action` existed are pushes.
+ */
+export type HistoryAction = 'push' | 'set' | 'unset' | 'generate' | 'import' | 'pull' | 'rotate' | 'finish' | 'redeploy'
+
 export interface HistoryEntry {
   time: string
   /** git's user.name <user.email> where set, else the OS user. */
@@ -322,11 +328,18 @@ export interface HistoryEntry {
   /** The CI job's identity when run in CI (github:octocat, gitlab:ada, ci). */
   ci?: string
   environment: string
-  destination: string
-  status: 'applied' | 'failed'
-  added: string[]
-  updated: string[]
-  removed: string[]
+  /** Absent: push. */
+  action?: HistoryAction
+  /** The destination written (push) or restarted (redeploy). */
+  destination?: string
+  status?: 'applied' | 'failed'
+  /** Store writes (and rotate, finish, redeploy): the keys given a value or acted on. */
+  keys?: string[]
+  added?: string[]
+  updated?: string[]
+  removed?: string[]
+  /** rotate: when the previous values may go (ISO). */
+  graceUntil?: string
   error?: string
 }
 

@@ -157,6 +157,7 @@ const historyKey = (env: string, id: string) => `${env}\u0000${id}`
 function lastPushes(history: HistoryEntry[]): Map<string, HistoryEntry> {
   const out = new Map<string, HistoryEntry>()
   for (const e of history) {
+    if ((e.action ?? 'push') !== 'push' || e.destination === undefined) continue
     const key = historyKey(e.environment, e.destination)
     const seen = out.get(key)
     if (!seen || seen.time <= e.time) out.set(key, e)

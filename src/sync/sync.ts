@@ -1,4 +1,5 @@
 import {placeholderKeys, runCheck} from '../check/check.js'
+import {now} from '../clock.js'
 import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {keysOfServices, liveNames, manifestKeysOf, requireKeysOfServices, resolveDestinations, type Resolved, type ResolveFilter} from '../manifest/resolve.js'
@@ -11,6 +12,7 @@ import {fingerprintKeyOf, readStore, type ValuesFile} from '../values/store.js'
 import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
+import {graceStates, previousKeysInGrace} from './rotation.js'
 import {SyncState, type StateNote} from './state.js'
 import {dockerWarnings, stateChangedWarnings, stateWarnings, type PlaceWarning} from './warnings.js'
 
@@ -123,7 +125,8 @@ async function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const store = options.store ?? (await readStore(manifest, env))
   const state = new SyncState(manifest.dir)
   const key = state.fingerprintKey(fingerprintKeyOf(store))
-  const resolved = resolveDestinations(manifest, env, store, options).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
+  const grace = options.grace ?? previousKeysInGrace(graceStates(manifest, env, state.history(), now()))
+  const resolved = resolveDestinations(manifest, env, store, {...options, grace}).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
   // Placeholders never leave the machine: push holds them back, and diff shows what push will do.
   const exclude = options.exclude ?? placeholderKeys(manifest, env, store)
   for (const r of resolved) for (const name of liveNames(r, exclude)) r.desired.delete(name)
@@ -434,10 +437,10 @@ function errorInfo(error: Error): DestinationReport['error'] {
 
 /** One history entry per destination written: when, which keys — never values or fingerprints (the state adds who). */
 function recordHistory(plan: SyncPlan, reports: DestinationReport[]): void {
-  const time = new Date().toISOString()
+  const time = now().toISOString()
   plan.state.recordHistory(
     reports
       .filter((r): r is DestinationReport & {status: 'applied' | 'failed'} => r.status === 'applied' || r.status === 'failed')
-      .map((r) => ({time, environment: plan.environment, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})})),
+      .map((r) => ({time, environment: plan.environment, action: 'push' as const, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})})),
   )
 }

@@ -91,6 +91,6 @@ export async function applyGenerate(manifest: Manifest, plan: GeneratePlan): Pro
     for (let i = 0; i < 100 && taken.some((t) => t.equals(value)); i++) value = generate(g.recipe)
     changes.set(g.key, value.reveal())
   }
-  if (changes.size > 0) await writeStore(plan.store, changes)
+  if (changes.size > 0) await writeStore(plan.store, changes, {action: 'generate'})
   return {environment: plan.environment, file: plan.store.display, generated: plan.generate, kept: plan.kept}
 }

@@ -93,7 +93,7 @@ export async function applyImport(manifest: Manifest, plan: ImportPlan, overwrit
     if (entry.action === 'kept-local' && overwrite) entry.action = 'updated'
     if (entry.action === 'added' || entry.action === 'updated') changes.set(entry.key, values.get(entry.key)!)
   }
-  if (changes.size > 0) await writeStore(store, changes)
+  if (changes.size > 0) await writeStore(store, changes, {action: 'import'})
   result.written = changes.size
   result.warnings = [...(await importedFindings(manifest, result, changes)), ...gitFindings(path.resolve(result.file), result.file).map((f) => ({...f, severity: 'warning' as const}))]
   return result

@@ -51,7 +51,7 @@ export function hasValue(store: ValuesFile, key: string): boolean {
 
 /** Writes the one value through the store (atomic, every store kind). */
 export async function applySet(manifest: Manifest, plan: SetPlan): Promise<SetResult> {
-  await writeStore(plan.store, new Map([[plan.spec.key, plan.value.reveal()]]))
+  await writeStore(plan.store, new Map([[plan.spec.key, plan.value.reveal()]]), {action: 'set'})
   return {
     environment: plan.environment,
     key: plan.spec.key,

@@ -1,13 +1,15 @@
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {EnvsyncError} from '../errors.js'
+import {now} from '../clock.js'
+import {asEnvsyncError, EnvsyncError} from '../errors.js'
 import {lockSync, refuseSymlink, removeStaleTemps, writeFileAtomic} from '../files.js'
 import {readInputFile} from '../manifest/input-file.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {storePlace} from '../manifest/resolve-managers.js'
+import {SyncState, type HistoryAction} from '../sync/state.js'
 import {encryptedText, readEncrypted, type Encryption} from './encrypted.js'
 import {readManagerStore, writeManagerStore, type RemoteStore} from './manager-store.js'
 import {applyChanges, duplicateKeys, envValues, parseEnv, type EnvDocument, type EnvEntry} from './dotenv.js'
@@ -31,6 +33,15 @@ export interface ValuesFile {
   origin?: {manifest: Manifest; env: string}
   /** Set when a secret manager is the store: `file` is then its place's id, `doc` empty. */
   remote?: RemoteStore
+  /** When each value last changed, where the store itself says (a secret manager's version dates). */
+  changed?: Map<string, Date>
+}
+
+/** What a store write is, for the change history (who, when, which keys; never values). */
+export interface StoreWriteLog {
+  action: Exclude<HistoryAction, 'push' | 'redeploy'>
+  /** rotate: when the previous values may go. */
+  graceUntil?: string
 }
 
 /**
@@ -59,17 +70,40 @@ export function inSecretManager(manifest: Manifest, env: string): boolean {
  * environment's lock the store is read again: what changed since it was read (another `set` while
  * this one waited at its prompt, a `git pull`) is kept, and only `changes` are applied over it.
  */
-export async function writeStore(store: ValuesFile, changes: Map<string, string | null>): Promise<void> {
+export async function writeStore(store: ValuesFile, changes: Map<string, string | null>, log: StoreWriteLog): Promise<void> {
   refuseNul(changes)
-  // A secret manager keeps versions and refuses stale writes itself (Vault's check-and-set).
-  if (store.remote) return writeManagerStore(store, changes)
-  const release = store.origin ? lockSync(lockFile(store.origin.manifest, store.origin.env), `the values of ${store.origin.env}`) : undefined
+  if (store.remote) {
+    // A secret manager keeps versions and refuses stale writes itself (Vault's check-and-set).
+    await writeManagerStore(store, changes)
+  } else {
+    const release = store.origin ? lockSync(lockFile(store.origin.manifest, store.origin.env), `the values of ${store.origin.env}`) : undefined
+    try {
+      const current = await reread(store)
+      if (current.encryption) writeText(current, await encryptedText(current, changes))
+      else writeValues(current, changes)
+    } finally {
+      release?.()
+    }
+  }
+  recordStoreWrite(store, changes, log)
+}
+
+/**
+ * The write in the shared change history, once it landed: what `envsync log` shows and what due
+ * dates count from. The values are written by then, so a history that cannot be written is an
+ * error that says so.
+ */
+function recordStoreWrite(store: ValuesFile, changes: Map<string, string | null>, log: StoreWriteLog): void {
+  if (!store.origin || changes.size === 0) return
+  const keys = [...changes].filter(([, v]) => v !== null).map(([k]) => k)
+  const removed = [...changes].filter(([, v]) => v === null).map(([k]) => k)
   try {
-    const current = await reread(store)
-    if (current.encryption) writeText(current, await encryptedText(current, changes))
-    else writeValues(current, changes)
-  } finally {
-    release?.()
+    new SyncState(store.origin.manifest.dir).recordHistory([
+      {time: now().toISOString(), environment: store.origin.env, action: log.action, keys, ...(removed.length > 0 ? {removed} : {}), ...(log.graceUntil ? {graceUntil: log.graceUntil} : {})},
+    ])
+  } catch (error) {
+    const e = asEnvsyncError(error)
+    throw new EnvsyncError(`the values were written to ${store.display}, but the change history was not: ${e.message}`, {code: e.code, exitCode: 1, location: e.location, suggestion: e.suggestion})
   }
 }
 

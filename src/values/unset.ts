@@ -54,6 +54,6 @@ export async function planUnset(manifest: Manifest, env: string, keys: string[])
 
 /** Removes the keys in one atomic write through the store. */
 export async function applyUnset(plan: UnsetPlan): Promise<UnsetResult> {
-  if (plan.remove.length > 0) await writeStore(plan.store, new Map(plan.remove.map((k) => [k, null])))
+  if (plan.remove.length > 0) await writeStore(plan.store, new Map(plan.remove.map((k) => [k, null])), {action: 'unset'})
   return {environment: plan.environment, file: plan.store.display, removed: plan.remove, absent: plan.absent, required: plan.required}
 }

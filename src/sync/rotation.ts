@@ -1,0 +1,133 @@
+import type {Manifest, SecretDef} from '../manifest/manifest.js'
+import type {ValuesFile} from '../values/store.js'
+import type {HistoryEntry} from './state.js'
+
+/**
+ * Rotation dates and grace periods, from the change history every teammate shares
+ * (.envsync/history.jsonl) and the store's own version dates (a secret manager's). Pure: the
+ * entries and the time are passed in.
+ */
+
+const DAY = 86_400_000
+const UNIT_MS: Record<string, number> = {m: 60_000, h: 3_600_000, d: DAY, w: 7 * DAY}
+
+/** History actions that give a key a new value: they restart its rotation clock. (import and pull adopt values as old as they are.) */
+export const NEW_VALUE_ACTIONS: ReadonlySet<string> = new Set(['set', 'generate', 'rotate'])
+
+/** A rotation period (90d, 12w, 6mo, 1y) after `from`: months and years by the calendar. */
+export function addPeriod(from: Date, period: string): Date {
+  const m = /^(\d+)(d|w|mo|y)$/.exec(period)
+  if (!m) throw new Error(`not a rotation period: ${period}`)
+  const n = Number(m[1])
+  if (m[2] === 'd' || m[2] === 'w') return new Date(from.getTime() + n * UNIT_MS[m[2]])
+  const d = new Date(from.getTime())
+  d.setUTCMonth(d.getUTCMonth() + (m[2] === 'y' ? 12 * n : n))
+  return d
+}
+
+/** A grace period (30m, 1h, 2d, 1w) in milliseconds. */
+export function graceMs(grace: string): number {
+  const m = /^(\d+)(m|h|d|w)$/.exec(grace)
+  if (!m) throw new Error(`not a grace period: ${grace}`)
+  return Number(m[1]) * UNIT_MS[m[2]]
+}
+
+/**
+ * How long before the due date check starts warning: two weeks (time to schedule a rotation in a
+ * sprint and tell whoever issues a provider key), but at most a quarter of the period, so a 30-day
+ * API key is "due soon" for its last week, not half its life.
+ */
+export function warnWindowMs(from: Date, period: string): number {
+  return Math.min(14 * DAY, (addPeriod(from, period).getTime() - from.getTime()) / 4)
+}
+
+export type RotationState = 'ok' | 'soon' | 'overdue' | 'unknown'
+
+export interface RotationInfo {
+  key: string
+  period: string
+  /** When the value last changed (ISO), and who says so; absent: unknown. */
+  changed?: string
+  source?: 'history' | 'store'
+  /** When the next rotation is due (ISO); absent when the last change is unknown. */
+  due?: string
+  state: RotationState
+  /** Whole days until due (negative: overdue by that many). */
+  days?: number
+}
+
+/** The last time the history says a key of an environment got a new value. */
+export function lastChanged(entries: readonly HistoryEntry[], env: string, key: string): Date | undefined {
+  let last: string | undefined
+  for (const e of entries) {
+    if (e.environment !== env || !NEW_VALUE_ACTIONS.has(e.action ?? 'push') || e.status === 'failed') continue
+    if (!e.keys?.includes(key)) continue
+    if (last === undefined || e.time > last) last = e.time
+  }
+  return last === undefined ? undefined : new Date(last)
+}
+
+/**
+ * Every key of the environment with a rotation period and a value: when it changed and when it is
+ * due. The later of the history's date and the store's own (a secret manager's version date: a
+ * value changed in its console counts too).
+ */
+export function rotationDates(manifest: Manifest, env: string, store: ValuesFile, entries: readonly HistoryEntry[], at: Date): RotationInfo[] {
+  const out: RotationInfo[] = []
+  for (const spec of manifest.secretsFor(env)) {
+    if (!spec.rotate || spec.previousOf || store.values.get(spec.key)?.isEmpty !== false) continue
+    const fromHistory = lastChanged(entries, env, spec.key)
+    const fromStore = store.changed?.get(spec.key)
+    const changed = fromStore && (!fromHistory || fromStore > fromHistory) ? fromStore : fromHistory
+    if (!changed) {
+      out.push({key: spec.key, period: spec.rotate, state: 'unknown'})
+      continue
+    }
+    const due = addPeriod(changed, spec.rotate)
+    const left = due.getTime() - at.getTime()
+    const state: RotationState = left <= 0 ? 'overdue' : left <= warnWindowMs(changed, spec.rotate) ? 'soon' : 'ok'
+    out.push({key: spec.key, period: spec.rotate, changed: changed.toISOString(), source: changed === fromStore ? 'store' : 'history', due: due.toISOString(), state, days: Math.floor(left / DAY)})
+  }
+  return out
+}
+
+export interface GraceInfo {
+  /** The rotated key, and the key that holds its previous value. */
+  key: string
+  previous: string
+  /** When the grace started (the rotation) and ends (ISO). */
+  since: string
+  until: string
+  /** Still running at the time asked. */
+  active: boolean
+}
+
+/**
+ * The grace period of each key with a `previous:` key, from its last rotation: running until the
+ * time the rotation recorded, unless a later `finish` (or a rotation without grace) ended it.
+ * Keys never rotated with a grace have none.
+ */
+export function graceStates(manifest: Manifest, env: string, entries: readonly HistoryEntry[], at: Date): Map<string, GraceInfo> {
+  const out = new Map<string, GraceInfo>()
+  for (const spec of manifest.secretsFor(env)) {
+    if (!spec.previous || spec.previousOf) continue
+    let info: GraceInfo | undefined
+    for (const e of entries) {
+      if (e.environment !== env || !e.keys?.includes(spec.key) || e.status === 'failed') continue
+      if (e.action === 'rotate') info = e.graceUntil ? {key: spec.key, previous: spec.previous, since: e.time, until: e.graceUntil, active: true} : undefined
+      else if (e.action === 'finish') info = undefined
+    }
+    if (info) out.set(spec.key, {...info, active: Date.parse(info.until) > at.getTime()})
+  }
+  return out
+}
+
+/** The previous keys whose value is delivered now: those of keys in a running grace period. */
+export function previousKeysInGrace(graces: Map<string, GraceInfo>): Set<string> {
+  return new Set([...graces.values()].filter((g) => g.active).map((g) => g.previous))
+}
+
+/** The implicit previous keys of an environment (delivered only during a grace). */
+export function previousKeys(manifest: Manifest, env: string): SecretDef[] {
+  return manifest.secretsFor(env).filter((s) => s.previousOf !== undefined)
+}
