@@ -113,7 +113,9 @@ export function graceStates(manifest: Manifest, env: string, entries: readonly H
     if (!spec.previous || spec.previousOf) continue
     let info: GraceInfo | undefined
     for (const e of entries) {
-      if (e.environment !== env || !e.keys?.includes(spec.key) || e.status === 'failed') continue
+      if (e.environment !== env || e.status === 'failed') continue
+      const about = e.keys?.includes(spec.key) || e.removed?.includes(spec.previous)
+      if (!about) continue
       if (e.action === 'rotate') info = e.graceUntil ? {key: spec.key, previous: spec.previous, since: e.time, until: e.graceUntil, active: true} : undefined
       else if (e.action === 'finish') info = undefined
     }
