@@ -165,6 +165,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         secretKeys: new Map(files.map((s) => [s.key, onServices(s)])),
         fileVariables: new Map(files.map((s) => [s.key, (delivery.get(s.key) as {variable: string}).variable])),
         configKeys: new Map(keys.filter((s) => !files.includes(s)).map((s) => [s.key, onServices(s)])),
+        restart: filter.deploy === true,
       }
       insideProject(manifest, config.dir, 'the Docker secrets directory', [...at, cfg.dir === undefined ? '' : 'dir'].filter(Boolean))
       insideProject(manifest, config.composeFile, 'the compose override', [...at, cfg.compose === undefined ? '' : 'compose'].filter(Boolean), true)
@@ -184,6 +185,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
           name,
           createNamespace: cfg.createNamespace,
           labels: secretLabels(manifest.project, service),
+          restart: filter.deploy === true,
         }
         out.push(resolved(kind, `kubernetes:${cfg.context ?? ''}/${cfg.namespace ?? ''}/${name}`, `kubernetes secret ${cfg.namespace ? `${cfg.namespace}/` : ''}${name}`, env, [service], config, keys, store))
       }

@@ -6,7 +6,7 @@ import {keysOfServices, liveNames, manifestKeysOf, requireKeysOfServices, resolv
 import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
-import type {Destination, TargetKind} from '../targets/target.js'
+import type {Destination, Redeploy, TargetKind} from '../targets/target.js'
 import {plural} from '../ui/style.js'
 import {fingerprintKeyOf, readStore, type ValuesFile} from '../values/store.js'
 import {plainValues} from './plain.js'
@@ -241,12 +241,22 @@ export interface SyncReport {
   requests: number
   /** .envsync/ after the writes, when git should hear of it (commit it; or it is git-ignored). */
   state?: StateNote
+  /** What followed the writes: restarts, deploys, commands to run (absent: nothing to redeploy). */
+  redeploys?: Redeploy[]
 }
 
 export type ProgressEvent = {type: 'start' | 'done'; report?: DestinationReport; label: string; index: number; total: number}
 
 export interface ApplyOptions {
   onProgress?: (e: ProgressEvent) => void
+  /**
+   * Destination ids to redeploy even when this run leaves their values unchanged (a rerun after
+   * a failed redeploy: the values landed, the restart did not). Only where the destination
+   * redeploys at all (deploy / restart from the manifest or --deploy).
+   */
+  redeploy?: ReadonlySet<string>
+  /** The keys such a redeploy is for, recorded in the change history (rotate: the rotated keys). */
+  redeployKeys?: string[]
 }
 
 /**

@@ -35,6 +35,8 @@ export interface DockerConfig {
   fileVariables: Map<string, string>
   /** Key delivered as plain environment → services whose env file holds it. */
   configKeys: Map<string, string[]>
+  /** After a change: report the compose command that recreates the services reading it (push --deploy, rotate). */
+  restart: boolean
 }
 
 export const OWNERSHIP_FILE = '.envsync-owned.json'

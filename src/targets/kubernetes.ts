@@ -26,6 +26,8 @@ export interface KubernetesConfig {
   name: string
   createNamespace: boolean
   labels: Record<string, string>
+  /** After a change: rollout restart the workloads whose pods read this Secret (push --deploy, rotate). */
+  restart: boolean
 }
 
 export const FIELD_MANAGER = 'envsync'

@@ -65,6 +65,20 @@ export interface ApplyInput {
   live: LiveState
 }
 
+/** One redeploy that follows the writes: done, failed, or left to the user (Docker: a command to run). */
+export interface Redeploy {
+  /** The destination whose values it delivers (its id). */
+  destination: string
+  /** The destination's label, for people. */
+  label: string
+  /** What was (or is to be) redeployed: "deployment/api restarted", "service api redeployed". */
+  what: string
+  status: 'applied' | 'failed' | 'todo'
+  /** Docker: the command to run. */
+  command?: string
+  error?: string
+}
+
 export interface Target<C = unknown> {
   readonly kind: TargetKind
   read(dest: Destination<C>): Promise<LiveState>
@@ -72,9 +86,12 @@ export interface Target<C = unknown> {
   apply(dest: Destination<C>, input: ApplyInput): Promise<void>
   /**
    * Once after every destination of this kind was written: work that must follow all writes,
-   * such as one redeploy per changed service (Railway, Render).
+   * such as one redeploy per changed service (Railway, Render), a rollout restart of the
+   * workloads that read a Secret (Kubernetes), the compose command to recreate containers
+   * (Docker). `keys`: per destination id, the keys changed there (or rotated), for adapters that
+   * redeploy only what reads them. Throwing fails every destination of the kind.
    */
-  finish?(applied: Destination<C>[]): Promise<void>
+  finish?(applied: Destination<C>[], keys?: ReadonlyMap<string, string[]>): Promise<Redeploy[] | void>
   /**
    * Before push writes anything anywhere: what would fail for certain (a Kubernetes namespace push
    * will not create). Throws EnvsyncError; problems a read reports anyway are left to the read.

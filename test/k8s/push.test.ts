@@ -86,7 +86,7 @@ describeK8s('kubernetes target (real kube-apiserver)', (k8s) => {
 
     // client-node, through the adapter itself
     process.env.KUBECONFIG = c.cluster.kubeconfig
-    const live = await new KubernetesTarget().read({id: 'x', kind: 'kubernetes', label: 'x', environment: 'staging', services: ['api'], config: {namespace: c.namespace, name: 'shop-api', createNamespace: false, labels: {}}})
+    const live = await new KubernetesTarget().read({id: 'x', kind: 'kubernetes', label: 'x', environment: 'staging', services: ['api'], config: {namespace: c.namespace, name: 'shop-api', createNamespace: false, labels: {}, restart: false}})
     expect((live.values.get('JWT_SECRET') as Secret).reveal()).to.equal(jwt)
     expect([...live.owned!].sort()).to.deep.equal(['DB_PASSWORD', 'JWT_SECRET', 'LOG_LEVEL'])
   })
