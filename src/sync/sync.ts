@@ -13,7 +13,7 @@ import {plainValues} from './plain.js'
 import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {graceStates, previousKeysInGrace} from './rotation.js'
-import {SyncState, type StateNote} from './state.js'
+import {SyncState, type HistoryEntry, type StateNote} from './state.js'
 import {dockerWarnings, stateChangedWarnings, stateWarnings, type PlaceWarning} from './warnings.js'
 
 /** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
@@ -49,17 +49,21 @@ export interface PushOptions extends SyncOptions, ApplyOptions {
 export async function push(manifest: Manifest, env: string, options: PushOptions = {}): Promise<{plan: SyncPlan; report?: SyncReport}> {
   const store = await readStore(manifest, env)
   const prepared = await prepare(manifest, env, {...options, store, exclude: await checkBeforePush(manifest, env, options.force === true, store)})
+  // A redeploy that failed last time is made again, values in sync or not: a rerun converges.
+  options = {...options, redeploy: options.redeploy ?? owedRedeploys(prepared.state.history(), env)}
+  const owes = (plan: SyncPlan) => plan.plans.some((p) => options.redeploy!.has(p.destination.id))
   // What would fail for certain stops the push before anything is written anywhere.
   if (!options.dryRun) await preflight(prepared)
   if (!options.confirm && !options.dryRun) {
     const {plan, report} = await applyAsPlanned(prepared, env, options)
-    if (planTotals(plan.plans).changes > 0) return {plan, report}
+    if (planTotals(plan.plans).changes > 0 || report.redeploys) return {plan, report}
     plan.warnings.push(...stateChangedWarnings(report.state))
     return {plan}
   }
   const plan = await planPrepared(prepared, env)
+  plan.redeploy = plan.plans.filter((p) => options.redeploy!.has(p.destination.id)).map((p) => p.destination.id)
   if (options.dryRun) return {plan}
-  if (planTotals(plan.plans).changes === 0) {
+  if (planTotals(plan.plans).changes === 0 && !owes(plan)) {
     // Nothing to write to any platform: an older layout of .envsync/ is still moved.
     if (plan.state.migrate()) plan.warnings.push(...stateChangedWarnings(plan.state.gitNote()))
     return {plan}
@@ -75,6 +79,18 @@ export interface SyncPlan {
   state: SyncState
   /** Where values land that deserves a word (a secrets directory git does not ignore). */
   warnings: PlaceWarning[]
+  /** Destinations whose last redeploy failed: push makes it again (where they redeploy at all). */
+  redeploy?: string[]
+}
+
+/**
+ * Destinations whose last redeploy in the change history failed (a restart refused, a deploy
+ * that did not start): their values are in place, what reads them still has the old ones.
+ */
+export function owedRedeploys(history: HistoryEntry[], env: string): Set<string> {
+  const last = new Map<string, string | undefined>()
+  for (const e of history) if (e.environment === env && e.action === 'redeploy' && e.destination) last.set(e.destination, e.status)
+  return new Set([...last].filter(([, status]) => status === 'failed').map(([id]) => id))
 }
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
@@ -340,26 +356,9 @@ class ApplyRun {
   /** After every write: follow-up work per platform, then the change history. */
   async settle(): Promise<SyncReport> {
     const {plan, reports} = this
-    // One redeploy per changed service, and the like.
-    for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
-      const applied = plan.plans.filter((p, i) => p.destination.kind === kind && reports[i].status === 'applied').map((p) => p.destination)
-      const target = await plan.targets.get(kind)
-      if (applied.length > 0 && target.finish) {
-        try {
-          await target.finish(applied)
-        } catch (error) {
-          // The values are written, the deploy is not: loud, and the rerun will not redo it.
-          const info = errorInfo(error as Error)!
-          for (const r of reports) {
-            if (r.kind !== kind || r.status !== 'applied') continue
-            r.status = 'failed'
-            r.error = {...info, message: `values written, but the redeploy failed: ${info.message}`, suggestion: 'redeploy the service from the platform, or run push again with a change'}
-          }
-        }
-      }
-    }
+    const redeploys = await this.redeploy()
     try {
-      recordHistory(plan, reports)
+      recordHistory(plan, reports, redeploys, this.keysOf.bind(this))
     } catch (error) {
       // The writes happened: the report still says which, and names what could not be logged.
       const info = errorInfo(error as Error)!
@@ -387,6 +386,61 @@ class ApplyRun {
       failed: reports.filter((r) => r.status === 'failed').length,
       requests: plan.targets.requests,
       ...(state ? {state} : {}),
+      ...(redeploys.length > 0 ? {redeploys} : {}),
+    }
+  }
+
+  /**
+   * Each platform's follow-up once all writes landed: a deploy per changed service, a rollout
+   * restart of what reads a Secret, the compose command to run. For the destinations written now
+   * and those asked for (ApplyOptions.redeploy: values already in sync, the redeploy still owed).
+   * A redeploy that failed fails its destination's report: the values are there, not yet read.
+   */
+  private async redeploy(): Promise<Redeploy[]> {
+    const {plan, reports} = this
+    const asked = this.options.redeploy ?? new Set<string>()
+    const out: Redeploy[] = []
+    for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
+      const chosen = plan.plans.filter((p, i) => p.destination.kind === kind && (reports[i].status === 'applied' || (reports[i].status === 'unchanged' && asked.has(p.destination.id))))
+      const target = await plan.targets.get(kind)
+      if (chosen.length === 0 || !target.finish) continue
+      const keys = new Map(chosen.map((p) => [p.destination.id, this.keysOf(p.destination.id)]))
+      let done: Redeploy[]
+      try {
+        done = (await target.finish(chosen.map((p) => p.destination), keys)) ?? []
+      } catch (error) {
+        // Nothing known of what it did: every destination of the kind owes its redeploy.
+        const message = errorInfo(error as Error)!.message
+        done = chosen.map((p) => ({destination: p.destination.id, label: p.destination.label, what: 'redeploy', status: 'failed' as const, error: message}))
+        for (const p of chosen) this.redeployFailed(p.destination.id, error as Error)
+      }
+      for (const r of done.filter((x) => x.status === 'failed')) this.redeployFailed(r.destination, new EnvsyncError(`${r.what}: ${r.error ?? 'failed'}`, {code: 'REDEPLOY_FAILED'}))
+      out.push(...done)
+    }
+    return out
+  }
+
+  /** The keys a destination's redeploy is for: those changed there, else those it was asked for. */
+  private keysOf(id: string): string[] {
+    const r = this.reports.find((x) => x.id === id)!
+    const changed = [...r.added, ...r.updated, ...r.removed]
+    return changed.length > 0 ? changed : [...(this.options.redeployKeys ?? [])]
+  }
+
+  /** Once per destination: the values are in place, what reads them was not redeployed. */
+  private redeployFailed(id: string, error: Error): void {
+    const r = this.reports.find((x) => x.id === id)
+    if (!r || r.error?.code === 'REDEPLOY_FAILED') {
+      if (r?.error && !r.error.message.includes(error.message)) r.error.message += `; ${error.message}`
+      return
+    }
+    const info = errorInfo(error)!
+    const written = r.status === 'applied'
+    r.status = 'failed'
+    r.error = {
+      code: 'REDEPLOY_FAILED',
+      message: `${written ? 'values written' : 'values in sync'}, but the redeploy failed: ${info.message}`,
+      suggestion: info.suggestion ?? 'fix the cause and rerun with --deploy: the redeploys still owed are made again',
     }
   }
 }
@@ -445,12 +499,21 @@ function errorInfo(error: Error): DestinationReport['error'] {
   return {code, message, suggestion}
 }
 
-/** One history entry per destination written: when, which keys — never values or fingerprints (the state adds who). */
-function recordHistory(plan: SyncPlan, reports: DestinationReport[]): void {
+/**
+ * One history entry per destination written, and one per destination redeployed: when, which
+ * keys — never values or fingerprints (the state adds who). A redeploy only to do (Docker's
+ * command) is not one done.
+ */
+function recordHistory(plan: SyncPlan, reports: DestinationReport[], redeploys: Redeploy[], keysOf: (id: string) => string[]): void {
   const time = now().toISOString()
-  plan.state.recordHistory(
-    reports
-      .filter((r): r is DestinationReport & {status: 'applied' | 'failed'} => r.status === 'applied' || r.status === 'failed')
-      .map((r) => ({time, environment: plan.environment, action: 'push' as const, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})})),
-  )
+  // A destination failed only by its redeploy was written: its push is applied, the redeploy's entry says the rest.
+  const pushes = reports
+    .map((r) => (r.error?.code === 'REDEPLOY_FAILED' ? {...r, status: r.added.length + r.updated.length + r.removed.length > 0 ? ('applied' as const) : ('unchanged' as const), error: undefined} : r))
+    .filter((r): r is DestinationReport & {status: 'applied' | 'failed'} => r.status === 'applied' || r.status === 'failed')
+    .map((r) => ({time, environment: plan.environment, action: 'push' as const, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})}))
+  const restarted = [...new Set(redeploys.filter((d) => d.status !== 'todo').map((d) => d.destination))].map((destination) => {
+    const failed = redeploys.some((d) => d.destination === destination && d.status === 'failed')
+    return {time, environment: plan.environment, action: 'redeploy' as const, destination, keys: keysOf(destination), status: failed ? ('failed' as const) : ('applied' as const), ...(failed ? {error: 'REDEPLOY_FAILED'} : {})}
+  })
+  plan.state.recordHistory([...pushes, ...restarted])
 }
