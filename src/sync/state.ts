@@ -319,7 +319,8 @@ export class SyncState {
  * one entry per destination written; a store write (set, generate, rotate…) one per write; a
  * redeploy one per destination restarted. Entries written before `action` existed are pushes.
  */
-export type HistoryAction = 'push' | 'set' | 'unset' | 'generate' | 'import' | 'pull' | 'rotate' | 'finish' | 'redeploy'
+export const HISTORY_ACTIONS = ['push', 'set', 'unset', 'generate', 'import', 'pull', 'rotate', 'finish', 'redeploy'] as const
+export type HistoryAction = (typeof HISTORY_ACTIONS)[number]
 
 export interface HistoryEntry {
   time: string
@@ -436,7 +437,7 @@ function removeOld(file: string): void {
 const outsideGit = new Set<string>()
 const identities = new Map<string, {user: string; ci?: string}>()
 
-/** Who pushed: git's identity where set (what teammates know each other by), else the OS user; and the CI job's. */
+/** Who made a change: git's identity where set (what teammates know each other by), else the OS user; and the CI job's. */
 function identity(root: string): {user: string; ci?: string} {
   const known = identities.get(root)
   if (known) return known
@@ -446,12 +447,42 @@ function identity(root: string): {user: string; ci?: string} {
   }
   const name = config('user.name')
   const email = config('user.email')
-  const user = name && email ? `${name} <${email}>` : name || email || os.userInfo().username
-  const e = process.env
-  const ci = e.GITHUB_ACTIONS ? `github:${e.GITHUB_ACTOR ?? ''}` : e.GITLAB_CI ? `gitlab:${e.GITLAB_USER_LOGIN ?? ''}` : e.BUILDKITE ? `buildkite:${e.BUILDKITE_BUILD_CREATOR ?? ''}` : e.CI && e.CI !== 'false' ? 'ci' : undefined
+  const user = name && email ? `${name} <${email}>` : name || email || osUser()
+  const ci = ciIdentity(process.env)
   const who = ci ? {user, ci} : {user}
   identities.set(root, who)
   return who
+}
+
+/** The OS account; a container's uid without a passwd entry has none (userInfo throws), its shell may still say. */
+function osUser(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return process.env.USER || process.env.LOGNAME || process.env.USERNAME || 'unknown'
+  }
+}
+
+/**
+ * The CI job's identity: the provider, and who started the job where it says (a runner's git and
+ * OS users are the image's, the same for everyone). A re-run is its re-runner's (GitHub's
+ * triggering actor). Unknown providers that set CI are `ci`.
+ */
+export function ciIdentity(e: NodeJS.ProcessEnv): string | undefined {
+  const who = (provider: string, ...names: (string | undefined)[]) => {
+    const name = names.map((n) => n?.trim()).find(Boolean)
+    return name ? `${provider}:${name.slice(0, 100)}` : provider
+  }
+  if (e.GITHUB_ACTIONS === 'true') return who('github', e.GITHUB_TRIGGERING_ACTOR, e.GITHUB_ACTOR)
+  if (e.GITLAB_CI) return who('gitlab', e.GITLAB_USER_LOGIN, e.GITLAB_USER_EMAIL)
+  if (e.BUILDKITE === 'true') return who('buildkite', e.BUILDKITE_BUILD_CREATOR_EMAIL, e.BUILDKITE_BUILD_CREATOR)
+  if (e.CIRCLECI === 'true') return who('circleci', e.CIRCLE_USERNAME)
+  // BUILD_USER_ID: the build-user-vars plugin; CHANGE_AUTHOR: a multibranch pull request's author.
+  if (e.JENKINS_URL) return who('jenkins', e.BUILD_USER_ID, e.CHANGE_AUTHOR)
+  if (e.TF_BUILD?.toLowerCase() === 'true') return who('azure', e.BUILD_REQUESTEDFOREMAIL, e.BUILD_REQUESTEDFOR)
+  if (e.BITBUCKET_BUILD_NUMBER) return who('bitbucket', e.BITBUCKET_STEP_TRIGGERER_UUID)
+  if (e.TRAVIS === 'true') return 'travis'
+  return e.CI && e.CI !== 'false' && e.CI !== '0' ? 'ci' : undefined
 }
 
 interface OldRecord {
