@@ -1,6 +1,6 @@
 import {asEnvsyncError, EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {runCheck, type CheckResult} from './check.js'
+import {runCheck, type CheckOptions, type CheckResult} from './check.js'
 
 /** An environment `check` without an environment could not audit here, and why (its store is locked to this machine). */
 export interface CheckSkipped {
@@ -41,11 +41,11 @@ export const isFailed = (r: CheckAllEntry): r is CheckFailed => 'error' in r
  * naming that environment still fails. One whose input is wrong (a values file that does not
  * parse, a damaged store) is reported failed with its error, and the others are still checked.
  */
-export async function runCheckAll(manifest: Manifest): Promise<CheckAllResult> {
+export async function runCheckAll(manifest: Manifest, options: CheckOptions = {}): Promise<CheckAllResult> {
   const environments: CheckAllEntry[] = []
   for (const env of manifest.environmentNames) {
     try {
-      environments.push(await runCheck(manifest, env))
+      environments.push(await runCheck(manifest, env, undefined, options))
     } catch (error) {
       if (!(error instanceof EnvsyncError)) throw error
       const e = asEnvsyncError(error)

@@ -12,6 +12,8 @@ import {checkRule, minLengthOf, specRules, valueRules, type Finding} from './rul
 import {sameValueFindings} from './weak.js'
 import {placeholderKind} from './placeholder.js'
 import {asEnvsyncError} from '../errors.js'
+import type {GraceInfo, RotationInfo} from '../sync/rotation.js'
+import {auditRotation} from './rotation.js'
 
 export interface CheckResult {
   environment: string
@@ -27,6 +29,19 @@ export interface CheckResult {
   todoHint?: string
   /** Lines worth knowing that are not findings. */
   notes: string[]
+  /** Each key with a rotation period and a value: when it changed and is due (when asked: CheckOptions.at). */
+  rotation?: RotationInfo[]
+  /** Rotations with a grace period: when the previous value may go. */
+  graces?: GraceInfo[]
+}
+
+export interface CheckOptions {
+  /**
+   * Judge rotation due dates and grace periods at this time (`envsync check`). Absent: not judged —
+   * push and set check the values they write, not how old the others are (an overdue key must not
+   * block a hotfix push).
+   */
+  at?: Date
 }
 
 /** A value still to provide: what it is and how to set it. Its `missing` finding is in findings too. */
@@ -60,7 +75,7 @@ export function placeholderKeys(manifest: Manifest, env: string, store: ValuesFi
 
 /** Audits one environment's values against the manifest. Reads files; reports, never changes. */
 /** `store`: the environment's, when the caller has read it already (or changed it in memory: set). */
-export async function runCheck(manifest: Manifest, env: string, store?: ValuesFile): Promise<CheckResult> {
+export async function runCheck(manifest: Manifest, env: string, store?: ValuesFile, options: CheckOptions = {}): Promise<CheckResult> {
   store ??= await readStore(manifest, env)
   const values = effectiveValues(manifest, env, store)
   const others = new Map<string, ValuesFile>()
@@ -125,6 +140,9 @@ export async function runCheck(manifest: Manifest, env: string, store?: ValuesFi
     const f = checkRule(rule, env, store.display, values, manifest)
     if (f) findings.push(f)
   }
+  const dates = options.at ? auditRotation(manifest, env, store, options.at) : undefined
+  if (dates) findings.push(...dates.findings)
+  notes.push(...(dates?.notes ?? []))
 
   findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1))
   return {
@@ -137,6 +155,7 @@ export async function runCheck(manifest: Manifest, env: string, store?: ValuesFi
     todo,
     todoHint: todo.length > 0 ? fillHint(manifest, env, todo.map((t) => t.key), store.display) : undefined,
     notes: [...notes, ...dockerDeliveryNotes(manifest, env)],
+    ...(dates ? {rotation: dates.rotation, graces: dates.graces} : {}),
   }
 }
 

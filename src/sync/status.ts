@@ -1,4 +1,5 @@
 import {placeholderKeys} from '../check/check.js'
+import {now} from '../clock.js'
 import {missing} from '../check/rules.js'
 import {asEnvsyncError, EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
@@ -9,6 +10,7 @@ import type {TargetKind} from '../targets/target.js'
 import {parseEnv} from '../values/dotenv.js'
 import {readStore, type ValuesFile} from '../values/store.js'
 import {countActions} from './plan.js'
+import {graceStates, rotationDates, type GraceInfo, type RotationInfo, type RotationState} from './rotation.js'
 import {SyncState, type HistoryEntry} from './state.js'
 import {planSync} from './sync.js'
 
@@ -36,9 +38,24 @@ export interface EnvironmentStatus {
   missing?: string[]
   /** Keys whose value is a placeholder (never pushed). */
   placeholders?: string[]
+  /** Due dates of the keys with a rotation period (undefined while the store cannot be read). */
+  rotation?: RotationSummary
   destinations: DestinationStatus[]
   /** The store or the manifest's targets could not be read (the store is damaged…). */
   error?: StatusError
+}
+
+/** An environment's rotation picture: how many keys are overdue or due soon, and which is next. */
+export interface RotationSummary {
+  overdue: number
+  soon: number
+  /** Keys whose last change was never recorded (check notes them). */
+  unknown: number
+  /** The earliest due date and its key: the most overdue, else the next to come. */
+  next?: {key: string; due: string; state: RotationState}
+  keys: RotationInfo[]
+  /** Grace periods running now: previous values still delivered. */
+  graces: GraceInfo[]
 }
 
 export interface DestinationStatus {
@@ -55,6 +72,8 @@ export interface StatusOptions {
   /** Read every destination and plan (what `diff` does), for drift. */
   live?: boolean
   kubernetes?: KubernetesOptions
+  /** The time due dates are judged at (default: now(), ENVSYNC_NOW when set). */
+  at?: Date
 }
 
 /**
@@ -67,12 +86,20 @@ export async function status(manifest: Manifest, environments: string[] = [], op
   // Unknown names fail before anything is read (the manifest's own did-you-mean error).
   for (const env of environments) manifest.environment(env)
   const names = environments.length > 0 ? [...new Set(environments)] : manifest.environmentNames
-  const last = lastPushes(new SyncState(manifest.dir).history())
-  const out = await Promise.all(names.map((env) => environmentStatus(manifest, env, last, options)))
+  const history = new SyncState(manifest.dir).history()
+  const seen = {last: lastPushes(history), history, at: options.at ?? now()}
+  const out = await Promise.all(names.map((env) => environmentStatus(manifest, env, seen, options)))
   return {environments: out, live: options.live === true}
 }
 
-async function environmentStatus(manifest: Manifest, env: string, last: Map<string, HistoryEntry>, options: StatusOptions): Promise<EnvironmentStatus> {
+/** What every environment's status reads from the shared history, once. */
+interface Seen {
+  last: Map<string, HistoryEntry>
+  history: HistoryEntry[]
+  at: Date
+}
+
+async function environmentStatus(manifest: Manifest, env: string, {last, history, at}: Seen, options: StatusOptions): Promise<EnvironmentStatus> {
   const file = manifest.valuesFile(env)
   const result: EnvironmentStatus = {
     environment: env,
@@ -86,6 +113,7 @@ async function environmentStatus(manifest: Manifest, env: string, last: Map<stri
     result.store = {...result.store, file: store.display, exists: store.exists}
     result.missing = missingKeys(manifest, env, store)
     result.placeholders = [...placeholderKeys(manifest, env, store)]
+    result.rotation = rotationSummary(rotationDates(manifest, env, store, history, at), graceStates(manifest, env, history, at))
   } catch (error) {
     const e = asEnvsyncError(error)
     if (e.code !== 'STORE_LOCKED') result.error = e.toJSON()
@@ -131,6 +159,13 @@ async function addDrift(manifest: Manifest, env: string, store: ValuesFile, resu
   }
 }
 
+function rotationSummary(keys: RotationInfo[], graces: Map<string, GraceInfo>): RotationSummary {
+  const count = (state: RotationState) => keys.filter((k) => k.state === state).length
+  const dated = keys.filter((k) => k.due !== undefined).sort((a, b) => (a.due! < b.due! ? -1 : a.due! > b.due! ? 1 : 0))
+  const next = dated[0] && {key: dated[0].key, due: dated[0].due!, state: dated[0].state}
+  return {overdue: count('overdue'), soon: count('soon'), unknown: count('unknown'), ...(next ? {next} : {}), keys, graces: [...graces.values()].filter((g) => g.active)}
+}
+
 /** Required keys without a value, by check's own rule (a literal override for every target counts). */
 function missingKeys(manifest: Manifest, env: string, store: ValuesFile): string[] {
   return manifest
@@ -170,9 +205,13 @@ export function unreadable(r: StatusResult): boolean {
   return r.environments.some((e) => e.error !== undefined || e.destinations.some((d) => d.drift !== undefined && 'error' in d.drift))
 }
 
-/** Values missing, placeholders, or (live) changes push would make: what --exit-code reports. */
+/** Values missing, placeholders, secrets overdue for rotation, or (live) changes push would make: what --exit-code reports. */
 export function needsAttention(r: StatusResult): boolean {
   return r.environments.some(
-    (e) => (e.missing?.length ?? 0) > 0 || (e.placeholders?.length ?? 0) > 0 || e.destinations.some((d) => d.drift !== undefined && 'changes' in d.drift && d.drift.changes > 0),
+    (e) =>
+      (e.missing?.length ?? 0) > 0 ||
+      (e.placeholders?.length ?? 0) > 0 ||
+      (e.rotation?.overdue ?? 0) > 0 ||
+      e.destinations.some((d) => d.drift !== undefined && 'changes' in d.drift && d.drift.changes > 0),
   )
 }

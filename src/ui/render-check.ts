@@ -1,5 +1,6 @@
 import type {CheckResult} from '../check/check.js'
 import {isFailed, isSkipped, type CheckAllResult} from '../check/check-all.js'
+import {day, dueWords, minute} from '../check/rotation.js'
 import {visible} from '../redact.js'
 import {plural, style, table} from './style.js'
 
@@ -28,6 +29,7 @@ export function renderCheck(r: CheckResult): string[] {
     const rows = r.todo.map((t) => [`  ${t.key}`, visible([t.description, t.expected].filter(Boolean).join(' — '))])
     lines.push(...table(rows), style.dim(`    → ${visible(r.todoHint ?? '')}`), '')
   }
+  lines.push(...rotationSection(r))
   for (const note of r.notes) lines.push(visible(note))
   if (r.notes.length > 0) lines.push('')
   const verdict =
@@ -36,6 +38,25 @@ export function renderCheck(r: CheckResult): string[] {
   const left = r.todo.length > 0 ? ` (${plural(r.todo.length, 'value')} to fill in)` : ''
   lines.push(`${verdict}: ${plural(r.checked, 'secret')} checked in ${visible(r.file)} — ${plural(r.errors, 'error')}${left}, ${plural(r.warnings, 'warning')}`)
   return lines
+}
+
+/** Each rotated key's due date and each grace period, a row each: `JWT_SECRET  every 90d  changed 2026-09-01  due 2026-11-30  overdue by 2 days`. */
+function rotationSection(r: CheckResult): string[] {
+  const rotation = r.rotation ?? []
+  const graces = r.graces ?? []
+  if (rotation.length === 0 && graces.length === 0) return []
+  const state = {ok: style.green, soon: style.yellow, overdue: style.red, unknown: style.dim}
+  const rows = [
+    ...rotation.map((k) => [
+      `  ${k.key}`,
+      `every ${k.period}`,
+      k.changed ? `changed ${day(k.changed)}` : '',
+      k.due ? `due ${day(k.due)}` : '',
+      state[k.state](dueWords(k)),
+    ]),
+    ...graces.map((g) => [`  ${g.previous}`, `grace of ${g.key}`, `since ${minute(g.since)}`, `until ${minute(g.until)}`, g.active ? style.yellow('running') : style.dim('ended')]),
+  ]
+  return [style.bold('Rotation:'), ...table(rows), '']
 }
 
 /** Every environment: a heading each, its findings as for one, then a line for the whole project. */

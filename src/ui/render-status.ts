@@ -1,4 +1,5 @@
-import type {DestinationStatus, EnvironmentStatus, StatusError, StatusResult} from '../sync/status.js'
+import {day, dueWords, minute} from '../check/rotation.js'
+import type {DestinationStatus, EnvironmentStatus, RotationSummary, StatusError, StatusResult} from '../sync/status.js'
 import {redact, visible} from '../redact.js'
 import {changeWords} from './render-plan.js'
 import {plural, style, table} from './style.js'
@@ -18,6 +19,7 @@ function renderEnvironment(e: EnvironmentStatus, live: boolean): string[] {
   if (e.error) lines.push(...errorLines(e.error, '  '))
   if (e.missing && e.placeholders) lines.push(`  ${valuesLine(e.missing, e.placeholders)}`)
   else if (e.store.locked) lines.push(style.dim('  values: unknown on this machine (not a recipient of this store)'))
+  if (e.rotation) lines.push(...rotationLines(e.rotation))
   if (e.destinations.length === 0) {
     if (!e.error) lines.push(style.dim('  no targets'))
     return lines
@@ -38,10 +40,28 @@ function valuesLine(missing: string[], placeholders: string[]): string {
   return `values: ${parts.join(', ')}`
 }
 
+/** "rotation: 1 overdue (JWT_SECRET), next JWT_SECRET due 2026-11-30 (overdue by 2 days)", and a line per running grace. */
+function rotationLines(r: RotationSummary): string[] {
+  const lines: string[] = []
+  if (r.keys.length > 0) {
+    const named = (state: string) => r.keys.filter((k) => k.state === state).map((k) => k.key).join(', ')
+    const parts = [
+      r.overdue > 0 && style.red(`${r.overdue} overdue (${named('overdue')})`),
+      r.soon > 0 && style.yellow(`${r.soon} due soon (${named('soon')})`),
+      r.unknown > 0 && style.dim(`${r.unknown} never recorded (${named('unknown')})`),
+    ].filter(Boolean)
+    const next = r.keys.find((k) => k.key === r.next?.key && k.state !== 'unknown')
+    const nextWords = next ? `next: ${next.key} due ${day(next.due!)} (${dueWords(next).replace(/^due /, '')})` : ''
+    lines.push(`  rotation: ${[...(parts.length > 0 ? parts : [style.green('all current')]), ...(nextWords ? [nextWords] : [])].join(', ')}`)
+  }
+  for (const g of r.graces) lines.push(`  grace: ${g.previous} holds the previous ${g.key} until ${minute(g.until)}`)
+  return lines
+}
+
 /** "2026-12-02 03:10 UTC by alice <alice@shop.test>" (in github:alice from CI), or never. */
 function lastPush(d: DestinationStatus): string {
   if (!d.lastPush) return style.dim('never pushed')
-  const when = d.lastPush.time.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d).*$/, '$1 $2 UTC')
+  const when = minute(d.lastPush.time)
   const failed = d.lastPush.status === 'failed' ? style.red(' (failed)') : ''
   const ci = d.lastPush.ci ? ` in ${visible(d.lastPush.ci)}` : ''
   return `${when} by ${visible(d.lastPush.user)}${ci}${failed}`
