@@ -7,7 +7,7 @@ import {build} from 'esbuild'
 await build({
   stdin: {
     contents:
-      "export {KubeConfig, CoreV1Api, setHeaderOptions, PatchStrategy, createConfiguration, ServerConfiguration, IsomorphicFetchHttpLibrary, ResponseContext, wrapHttpLibrary} from '@kubernetes/client-node'",
+      "export {KubeConfig, CoreV1Api, AppsV1Api, setHeaderOptions, PatchStrategy, createConfiguration, ServerConfiguration, IsomorphicFetchHttpLibrary, ResponseContext, wrapHttpLibrary} from '@kubernetes/client-node'",
     resolveDir: new URL('..', import.meta.url).pathname,
     loader: 'js',
   },

@@ -3,6 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type * as K8s from '@kubernetes/client-node'
 
+import {now} from '../clock.js'
 import {EnvsyncError} from '../errors.js'
 import {registerSecret} from '../redact.js'
 import {Secret} from '../secret.js'
@@ -10,7 +11,8 @@ import {plural} from '../words.js'
 import {backoff, networkProblem, retryAfterMs, retrySettings, RETRY_STATUS} from './http.js'
 import {kubeconfigFiles, loadKubeconfig, selectContext, type Kubeconfig} from './kubeconfig.js'
 import {checkSecretData} from './kubernetes-data.js'
-import type {ApplyInput, Destination, LiveState, Target} from './target.js'
+import {restartReaders, type SecretToRestart} from './kubernetes-restart.js'
+import type {ApplyInput, Destination, LiveState, Redeploy, Target} from './target.js'
 
 /**
  * Kubernetes: one Opaque Secret per service, written with server-side apply (field manager
@@ -35,6 +37,8 @@ export const FIELD_MANAGER = 'envsync'
 /** One kubeconfig context's API client. */
 interface Client {
   core: K8s.CoreV1Api
+  /** Workloads, for a rollout restart. */
+  apps: K8s.AppsV1Api
   /** The context's namespace, else "default". */
   namespace: string
   k8s: KubernetesClientModule
@@ -42,7 +46,7 @@ interface Client {
 
 type KubernetesClientModule = Pick<
   typeof K8s,
-  'KubeConfig' | 'CoreV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration' | 'IsomorphicFetchHttpLibrary' | 'ResponseContext' | 'wrapHttpLibrary'
+  'KubeConfig' | 'CoreV1Api' | 'AppsV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration' | 'IsomorphicFetchHttpLibrary' | 'ResponseContext' | 'wrapHttpLibrary'
 >
 
 /**
@@ -177,6 +181,27 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
     }
   }
 
+  /**
+   * After the writes, a rollout restart of the workloads whose pods read each changed Secret
+   * (restart: push --deploy, rotate), one LIST per workload kind and namespace.
+   */
+  async finish(applied: Destination<KubernetesConfig>[]): Promise<Redeploy[]> {
+    const byNamespace = new Map<string, {client: Client & {context: string}; secrets: SecretToRestart[]}>()
+    for (const d of applied.filter((x) => x.config.restart)) {
+      const client = await this.client(d.config)
+      const key = `${client.context}/${client.namespace}`
+      const group = byNamespace.get(key) ?? {client, secrets: []}
+      group.secrets.push({destination: d.id, label: d.label, secret: d.config.name})
+      byNamespace.set(key, group)
+    }
+    const out: Redeploy[] = []
+    for (const {client, secrets} of byNamespace.values()) {
+      const {apps, k8s, namespace} = client
+      out.push(...(await restartReaders({apps, fieldManager: FIELD_MANAGER, patchOptions: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch)}, namespace, secrets, now(), restartProblem)))
+    }
+    return out
+  }
+
   /** Once per namespace, cluster and run: create it unless it is known to exist (409: someone else just did). */
   private ensureNamespace(client: Client & {context: string}): Promise<void> {
     const {core, context, namespace: name} = client
@@ -222,12 +247,12 @@ export class KubernetesTarget implements Target<KubernetesConfig> {
     if (config) {
       const context = selectContext(config, requested)
       kc.loadFromString(context.document)
-      return {core: coreApi(k8s, kc, this.transport), namespace: context.namespace ?? 'default', k8s}
+      return {...apis(k8s, kc, this.transport), namespace: context.namespace ?? 'default', k8s}
     }
     // No kubeconfig file: inside a pod, the service account (as kubectl does); else nothing to use.
     if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT && !requested) {
       kc.loadFromCluster()
-      return {core: coreApi(k8s, kc, this.transport), namespace: kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', k8s}
+      return {...apis(k8s, kc, this.transport), namespace: kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', k8s}
     }
     const {files, fromEnv} = kubeconfigFiles()
     throw new EnvsyncError(fromEnv ? `no kubeconfig: ${files.length === 1 ? `KUBECONFIG names ${files[0]}, which does not exist` : `none of the KUBECONFIG files exists (${files.join(', ') || 'the list is empty'})`}` : `no kubeconfig: ${files[0]} does not exist and KUBECONFIG is not set`, {
@@ -256,6 +281,22 @@ function conflictError(where: string, conflicts: Map<string, string[]>): Envsync
     exitCode: 1,
     suggestion: 'another tool set these keys (kubectl edit, kubectl apply, helm…); pass --force-conflicts to take them over',
   })
+}
+
+/** Why a workload could not be listed or restarted, naming the RBAC a restart needs. */
+function restartProblem(error: unknown, what: string): EnvsyncError {
+  const status = statusOf(error)
+  const body = bodyOf(error)
+  if (status === undefined) return error instanceof EnvsyncError ? error : new EnvsyncError(`Kubernetes client error for ${what}: ${(error as Error)?.message ?? String(error)}`, {code: 'K8S_UNREACHABLE', exitCode: 1})
+  if (status === 401 || status === 403) {
+    return new EnvsyncError(`the Kubernetes API refused access to ${what} (${status} ${body.reason ?? ''}): a restart needs list and patch on deployments, statefulsets and daemonsets (apps)`, {
+      code: 'K8S_FORBIDDEN',
+      exitCode: 1,
+      suggestion: 'grant the kubeconfig user list and patch on deployments, statefulsets and daemonsets in that namespace, or restart them yourself (kubectl rollout restart)',
+    })
+  }
+  if (status === 404) return new EnvsyncError(`${what} is gone (deleted since it was listed)`, {code: 'K8S_NOT_FOUND', exitCode: 1})
+  return new EnvsyncError(`${what}: ${status} ${body.message ?? body.reason ?? ''}`.trim(), {code: 'K8S_ERROR', exitCode: 1})
 }
 
 function explain(error: unknown, dest: Destination<KubernetesConfig> | undefined, namespace: string): EnvsyncError {
@@ -346,12 +387,12 @@ function unreachable(url: string, problem: string, attempts: number): EnvsyncErr
 }
 
 /**
- * CoreV1Api like kc.makeApiClient, through the bounded transport, and with one keep-alive agent
+ * CoreV1Api and AppsV1Api like kc.makeApiClient, through the bounded transport, and with one keep-alive agent
  * for the whole run: client-node builds a new agent — so a new TLS handshake — for every request,
  * which doubled a push's time (bench/kubernetes.js). Authentication (tokens, exec plugins, client
  * certificates) stays client-node's own; proxies and plain http keep its agents.
  */
-function coreApi(k8s: KubernetesClientModule, kc: K8s.KubeConfig, transport: Transport): K8s.CoreV1Api {
+function apis(k8s: KubernetesClientModule, kc: K8s.KubeConfig, transport: Transport): {core: K8s.CoreV1Api; apps: K8s.AppsV1Api} {
   const cluster = kc.getCurrentCluster()!
   let agent: Promise<https.Agent | undefined> | undefined
   const keepAlive = async (): Promise<https.Agent | undefined> => {
@@ -380,7 +421,8 @@ function coreApi(k8s: KubernetesClientModule, kc: K8s.KubeConfig, transport: Tra
       if (keepAliveAgent) context.setAgent(keepAliveAgent)
     },
   }
-  return new k8s.CoreV1Api(k8s.createConfiguration({baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: {default: auth}, httpApi: transport.bind(k8s)}))
+  const configuration = k8s.createConfiguration({baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: {default: auth}, httpApi: transport.bind(k8s)})
+  return {core: new k8s.CoreV1Api(configuration), apps: new k8s.AppsV1Api(configuration)}
 }
 
 async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,5 +1,6 @@
 import {countActions, planTotals, type DestinationPlan, type KeyAction, type KeyPlan} from '../sync/plan.js'
 import type {SyncPlan, SyncReport} from '../sync/sync.js'
+import type {Redeploy} from '../targets/target.js'
 import {plural, style, table} from './style.js'
 import {redact, visible} from '../redact.js'
 
@@ -29,6 +30,8 @@ export function renderPlan(plan: SyncPlan, options: {verbose?: boolean} = {}): s
     if (!group) lines.push(...renderDestination(p, options.verbose === true), '')
     else if (group[0] === p) lines.push(...renderSharedError(group), '')
   }
+  const owed = plan.plans.filter((p) => plan.redeploy?.includes(p.destination.id))
+  if (owed.length > 0) lines.push(style.yellow(`↻ the last redeploy of ${owed.map((p) => visible(p.destination.label)).join(', ')} failed: push makes it again`), '')
   for (const w of plan.warnings) lines.push(`${style.yellow('! warning')}  ${visible(w.message)}`, style.dim(`  → ${visible(w.hint)}`))
   if (plan.warnings.length > 0) lines.push('')
   lines.push(summary(plan))
@@ -140,5 +143,16 @@ export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
   const verdict = r.failed > 0 ? style.red(`✗ ${r.environment}: ${r.failed} of ${plural(r.destinations.length, 'destination')} failed`) : style.green(`✓ ${r.environment}: ${r.applied} applied, ${r.destinations.length - r.applied} already in sync`)
   // What git should hear of .envsync/ (commit it): after the verdict, once.
   const state = r.state ? [style.dim(r.state.message)] : []
-  return [...table(rows), '', `${verdict} (${plural(r.requests, 'request')})`, ...state]
+  return [...table(rows), ...renderRedeploys(r.redeploys ?? []), '', `${verdict} (${plural(r.requests, 'request')})`, ...state]
+}
+
+/** What followed the writes, one line each: restarted or deployed, failed (why), or a command to run. */
+function renderRedeploys(redeploys: Redeploy[]): string[] {
+  if (redeploys.length === 0) return []
+  const rows = redeploys.map((d) => {
+    const mark = d.status === 'applied' ? style.green('↻ redeploy') : d.status === 'failed' ? style.red('✗ redeploy') : style.yellow('→ to run')
+    const detail = d.status === 'failed' ? `${visible(d.what)}: ${redact(d.error ?? 'failed')}` : d.command ? `${visible(d.what)}: ${style.bold(visible(d.command))}` : visible(d.what)
+    return [mark, visible(d.label), detail]
+  })
+  return ['', ...table(rows)]
 }
