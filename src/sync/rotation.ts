@@ -21,7 +21,10 @@ export function addPeriod(from: Date, period: string): Date {
   const n = Number(m[1])
   if (m[2] === 'd' || m[2] === 'w') return new Date(from.getTime() + n * UNIT_MS[m[2]])
   const d = new Date(from.getTime())
-  d.setUTCMonth(d.getUTCMonth() + (m[2] === 'y' ? 12 * n : n))
+  const month = d.getUTCMonth() + (m[2] === 'y' ? 12 * n : n)
+  // Clamped to the month's last day: a month after January 31 is February 28 (29), not March 3.
+  d.setUTCDate(Math.min(d.getUTCDate(), new Date(Date.UTC(d.getUTCFullYear(), month + 1, 0)).getUTCDate()))
+  d.setUTCMonth(month)
   return d
 }
 
