@@ -1,0 +1,379 @@
+import {runCheck} from '../check/check.js'
+import type {Finding} from '../check/rules.js'
+import {now} from '../clock.js'
+import {EnvsyncError, ExitCode} from '../errors.js'
+import type {Manifest, SecretDef} from '../manifest/manifest.js'
+import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
+import type {Secret} from '../secret.js'
+import type {KubernetesOptions} from '../targets/kubernetes.js'
+import type {TargetKind} from '../targets/target.js'
+import {plural} from '../ui/style.js'
+import {applicableKey, fingerprintOf} from '../values/key.js'
+import {generate} from '../values/recipes.js'
+import {planSet} from '../values/set.js'
+import {readStore, writeStore, type ValuesFile} from '../values/store.js'
+import {graceMs, graceStates, NEW_VALUE_ACTIONS, previousKeysInGrace, rotationDates, type GraceInfo} from './rotation.js'
+import {SyncState, type HistoryEntry} from './state.js'
+import {owedRedeploys, planSync, push, type ApplyOptions, type DestinationReport, type SyncReport} from './sync.js'
+
+/**
+ * `envsync rotate`: a new value per key (its recipe, or typed for a provider-issued key), the old
+ * one kept under the key's `previous:` for its grace period, written to the store in one write,
+ * then pushed with deploys. A rotation whose push did not reach every destination (or whose
+ * redeploy failed) is resumed by the next run — the same value pushed again, never a new one.
+ */
+
+export type RotationMode = 'new' | 'resume' | 'finish'
+
+export interface KeyRotation {
+  key: string
+  mode: RotationMode
+  /** new: the new value's fingerprint (as diff shows it), and where it comes from. */
+  fingerprint?: string
+  source?: 'recipe' | 'typed'
+  /** The key that keeps the old value during the grace (new), or that goes (finish). */
+  previous?: string
+  /** When the previous value may go (new: from now; resume: the running grace's end). */
+  graceUntil?: string
+  /** resume: destinations still holding the old value, or whose redeploy is pending. */
+  pending?: string[]
+}
+
+export interface RotationDestination {
+  id: string
+  label: string
+  kind: TargetKind
+  keys: string[]
+  /** What follows the write: a deploy, a rollout restart, the compose command to run. */
+  redeploy: string
+}
+
+export interface RotationPlan {
+  environment: string
+  keys: KeyRotation[]
+  destinations: RotationDestination[]
+  /** check's warnings about the new values. */
+  findings: Finding[]
+}
+
+export interface RotationReport {
+  environment: string
+  keys: KeyRotation[]
+  /** The push: each destination applied, in sync or failed, and what was redeployed. */
+  push?: SyncReport
+  /** Destinations that still hold an old value, or whose redeploy failed (labels). */
+  pending: string[]
+  /** What to run next: resume after a failure, finish after the grace. */
+  next: string[]
+}
+
+export interface RotateRequest {
+  keys: string[]
+  due: boolean
+  finish: boolean
+  force: boolean
+  dryRun: boolean
+  kubernetes?: KubernetesOptions
+}
+
+/** What rotate asks of whoever runs it: this module prompts and prints nothing. */
+export interface RotateIO {
+  /** A provider-issued key's new value, typed hidden or piped in. */
+  readValue(key: string): Promise<string>
+  /** Whether several values can be read (a terminal): stdin holds one. */
+  canReadSeveral: boolean
+  /** Shows the plan and asks (protected environments); throws when refused. */
+  confirm(plan: RotationPlan): Promise<void>
+  onProgress?: ApplyOptions['onProgress']
+}
+
+export type RotateOutcome = {kind: 'none'; environment: string; message: string} | {kind: 'plan'; plan: RotationPlan} | {kind: 'report'; plan: RotationPlan; report: RotationReport}
+
+/** A rotation before it is written: the plan shown, and the store write it stands for. */
+interface Prepared {
+  plan: RotationPlan
+  store: ValuesFile
+  /** Per grace end ('' = none): the keys' new values and the previous keys' old ones. */
+  writes: Map<string, Map<string, Secret | null>>
+}
+
+export async function rotate(manifest: Manifest, env: string, request: RotateRequest, io: RotateIO): Promise<RotateOutcome> {
+  const prepared = request.finish ? await prepareFinish(manifest, env, request) : await prepareRotation(manifest, env, request, io)
+  if ('message' in prepared) return {kind: 'none', environment: env, message: prepared.message}
+  const {plan} = prepared
+  if (request.dryRun) return {kind: 'plan', plan}
+  await io.confirm(plan)
+  return {kind: 'report', plan, report: await applyRotation(manifest, env, prepared, request, io)}
+}
+
+/** The keys to rotate: those named (secrets of the environment), or those due. */
+function selectKeys(manifest: Manifest, env: string, request: RotateRequest, store: ValuesFile, entries: HistoryEntry[]): SecretDef[] | {message: string} {
+  if (request.keys.length > 0 && request.due) throw usage('give keys or --due, not both')
+  if (request.due) {
+    const due = rotationDates(manifest, env, store, entries, now()).filter((r) => r.state === 'overdue' || r.state === 'soon')
+    if (due.length === 0) return {message: `no secret of ${env} is due for rotation`}
+    return due.map((r) => manifest.secretsFor(env).find((s) => s.key === r.key)!)
+  }
+  if (request.keys.length === 0) throw usage(`name the keys to rotate, or pass --due for those due (or --finish to end grace periods)`)
+  return [...new Set(request.keys)].map((key) => {
+    const spec = applicableKey(manifest, env, key)
+    if (spec.previousOf) {
+      throw new EnvsyncError(`${key} holds the previous value of ${spec.previousOf} during its grace period: it is not rotated itself`, {code: 'NOT_ROTATABLE', suggestion: `rotate ${spec.previousOf}: envsync rotate ${env} ${spec.previousOf}`})
+    }
+    if (spec.sensitive === false) {
+      const secrets = manifest.secretsFor(env).filter((s) => s.sensitive !== false && !s.previousOf).map((s) => s.key)
+      throw new EnvsyncError(`${key} is plain config (sensitive: false), not a secret: there is nothing to rotate`, {code: 'NOT_ROTATABLE', suggestion: `change it with \`envsync set ${env} ${key}\`; secrets of ${env}: ${secrets.join(', ') || 'none'}`})
+    }
+    return spec
+  })
+}
+
+async function prepareRotation(manifest: Manifest, env: string, request: RotateRequest, io: RotateIO): Promise<Prepared | {message: string}> {
+  const store = await readStore(manifest, env)
+  const state = new SyncState(manifest.dir)
+  const entries = state.history()
+  const at = now()
+  const specs = selectKeys(manifest, env, request, store, entries)
+  if ('message' in specs) return specs
+  const graces = graceStates(manifest, env, entries, at)
+  const pending = await incomplete(manifest, env, specs, store, entries, graces, request.kubernetes)
+
+  const keys: KeyRotation[] = []
+  const fresh: SecretDef[] = []
+  for (const spec of specs) {
+    const grace = graces.get(spec.key)
+    const left = pending.get(spec.key)
+    if (!request.force && left && left.length > 0) {
+      keys.push({key: spec.key, mode: 'resume', pending: left, ...(grace?.active ? {previous: grace.previous, graceUntil: grace.until} : {})})
+    } else if (!request.force && grace?.active) {
+      throw new EnvsyncError(`${spec.key} is in its grace period until ${grace.until} (rotated ${grace.since}): rotating it again now would drop the value apps still accept`, {
+        code: 'IN_GRACE',
+        suggestion: `wait until ${grace.until} and run \`envsync rotate ${env} --finish\` first, or pass --force to rotate it anyway`,
+      })
+    } else fresh.push(spec)
+  }
+
+  // Values first (a typed one is validated before anything is shown or asked).
+  const typed = fresh.filter((s) => !s.generate)
+  if (typed.length > 1 && !io.canReadSeveral && !request.dryRun) {
+    throw usage(`${typed.map((s) => s.key).join(', ')} have no generate recipe: each needs a typed value, and stdin holds one`, `rotate them one by one (printf %s "$VALUE" | envsync rotate ${env} ${typed[0].key}), or run on a terminal`)
+  }
+  const values = new Map<string, Secret>()
+  const findings: Finding[] = []
+  for (const spec of fresh) {
+    if (!spec.generate && request.dryRun) continue
+    const value = spec.generate ? generate(spec.generate).reveal() : await io.readValue(spec.key)
+    const checked = await planSet(manifest, env, spec, value, store)
+    const errors = checked.findings.filter((f) => f.severity === 'error')
+    if (errors.length > 0 && !request.force) {
+      throw new EnvsyncError(`${spec.key}: the new value fails check (${errors.map((f) => f.rule).join(', ')}); nothing was written (--force writes it anyway)`, {
+        code: 'VALUE_REJECTED',
+        suggestion: `${errors[0].message}: ${errors[0].hint}; or pass --force to write it anyway`,
+      })
+    }
+    findings.push(...checked.findings)
+    values.set(spec.key, checked.value)
+  }
+
+  const writes = new Map<string, Map<string, Secret | null>>()
+  for (const spec of fresh) {
+    const value = values.get(spec.key)
+    const old = store.values.get(spec.key)
+    const keepsOld = spec.previous !== undefined && old !== undefined && !old.isEmpty
+    const graceUntil = keepsOld && spec.grace ? new Date(at.getTime() + graceMs(spec.grace)).toISOString() : undefined
+    keys.push({
+      key: spec.key,
+      mode: 'new',
+      source: spec.generate ? 'recipe' : 'typed',
+      ...(value ? {fingerprint: fingerprintOf(manifest, store, value)} : {}),
+      ...(keepsOld ? {previous: spec.previous} : {}),
+      ...(graceUntil ? {graceUntil} : {}),
+    })
+    if (!value) continue
+    const write = writes.get(graceUntil ?? '') ?? new Map<string, Secret | null>()
+    write.set(spec.key, value)
+    if (keepsOld) write.set(spec.previous!, old!)
+    writes.set(graceUntil ?? '', write)
+  }
+  if (!request.force) await refuseCheckErrors(manifest, env, store, writes)
+
+  // Where the values go once written: the previous keys of these rotations are then in grace.
+  const grace = previousKeysInGrace(graces)
+  for (const k of keys) if (k.previous) grace.add(k.previous)
+  const plan: RotationPlan = {environment: env, keys, destinations: destinationsOf(manifest, env, store, keys, grace), findings}
+  return {plan, store, writes}
+}
+
+/** `--finish`: the keys whose grace ended lose their previous value, in the store and then everywhere. */
+async function prepareFinish(manifest: Manifest, env: string, request: RotateRequest): Promise<Prepared | {message: string}> {
+  if (request.due) throw usage('--finish ends grace periods: it takes keys, not --due')
+  const store = await readStore(manifest, env)
+  const entries = new SyncState(manifest.dir).history()
+  const graces = graceStates(manifest, env, entries, now())
+  for (const key of request.keys) {
+    const spec = applicableKey(manifest, env, key)
+    if (!spec.previous) throw new EnvsyncError(`${key} has no previous: key, so it has no grace period to finish`, {code: 'NO_GRACE', suggestion: `keys with a grace period: ${[...graces.keys()].join(', ') || 'none'}`})
+  }
+  const chosen = [...graces.values()].filter((g) => request.keys.length === 0 || request.keys.includes(g.key))
+  const running = chosen.filter((g) => g.active)
+  if (running.length > 0 && !request.force && request.keys.length > 0) {
+    const g = running[0]
+    throw new EnvsyncError(`the grace period of ${g.key} runs until ${g.until}: ${g.previous} is still accepted by apps that signed with it`, {code: 'IN_GRACE', suggestion: `run it again after ${g.until}, or pass --force to end it now`})
+  }
+  const ending = request.force ? chosen : chosen.filter((g) => !g.active)
+  if (ending.length === 0) {
+    const later = running.map((g) => `${g.key} until ${g.until}`).join(', ')
+    return {message: later ? `no grace period of ${env} has ended yet (${later}); --force ends them now` : `no grace period of ${env} to finish`}
+  }
+  const keys: KeyRotation[] = ending.map((g) => ({key: g.key, mode: 'finish', previous: g.previous, graceUntil: g.until}))
+  // Where the previous keys were delivered until now: the destinations they are removed from.
+  const delivered = new Set([...previousKeysInGrace(graces), ...ending.map((g) => g.previous)])
+  const plan: RotationPlan = {environment: env, keys, destinations: destinationsOf(manifest, env, store, keys, delivered), findings: []}
+  return {plan, store, writes: new Map([['', new Map(ending.map((g) => [g.previous, null]))]])}
+}
+
+/**
+ * Every key rotated last by `rotate` whose push did not land everywhere: per key, the labels of
+ * destinations that differ from the store (or could not be read) or whose redeploy failed.
+ */
+async function incomplete(manifest: Manifest, env: string, specs: SecretDef[], store: ValuesFile, entries: HistoryEntry[], graces: Map<string, GraceInfo>, kubernetes?: KubernetesOptions): Promise<Map<string, string[]>> {
+  const rotated = specs.filter((s) => lastRotation(entries, env, s.key) !== undefined)
+  const out = new Map<string, string[]>()
+  if (rotated.length === 0) return out
+  const inGrace = previousKeysInGrace(graces)
+  const scope = rotatedKeys(rotated.map((s) => s.key), manifest, inGrace)
+  const delivered = deliveredKeys(manifest, env, store, inGrace)
+  const only = scope.filter((k) => delivered.has(k))
+  if (only.length === 0) return out
+  const receivers = new Map(resolveDestinations(manifest, env, store, {grace: inGrace}).map((r) => [r.destination.id, new Set(manifestKeysOf(r))]))
+  const plan = await planSync(manifest, env, {store, only, kubernetes, deploy: true})
+  const owed = owedRedeploys(entries, env)
+  for (const spec of rotated) {
+    const own = [spec.key, ...(spec.previous && inGrace.has(spec.previous) ? [spec.previous] : [])]
+    const receives = (id: string) => own.some((k) => receivers.get(id)?.has(k))
+    const left = plan.plans
+      .filter((p) => receives(p.destination.id) && (p.error !== undefined || p.changes.some((c) => own.includes(c.key)) || owed.has(p.destination.id)))
+      .map((p) => p.destination.label)
+    if (left.length > 0) out.set(spec.key, left.sort())
+  }
+  return out
+}
+
+/** The key's last store write, when it was a rotation. */
+function lastRotation(entries: readonly HistoryEntry[], env: string, key: string): HistoryEntry | undefined {
+  let last: HistoryEntry | undefined
+  for (const e of entries) {
+    if (e.environment !== env || e.destination || e.status === 'failed' || !NEW_VALUE_ACTIONS.has(e.action ?? '')) continue
+    if (e.keys?.includes(key)) last = e
+  }
+  return last?.action === 'rotate' ? last : undefined
+}
+
+/** The keys a rotation pushes: each key and, while its grace runs, its previous key. */
+function rotatedKeys(keys: string[], manifest: Manifest, inGrace: ReadonlySet<string>): string[] {
+  return keys.flatMap((k) => {
+    const previous = manifest.previousOf(k)?.key
+    return previous && inGrace.has(previous) ? [k, previous] : [k]
+  })
+}
+
+/** Keys some destination of the environment receives. */
+function deliveredKeys(manifest: Manifest, env: string, store: ValuesFile, grace: ReadonlySet<string>): Set<string> {
+  return new Set(resolveDestinations(manifest, env, store, {grace}).flatMap(manifestKeysOf))
+}
+
+/** The destinations receiving any of the keys, and what follows their write. */
+function destinationsOf(manifest: Manifest, env: string, store: ValuesFile, keys: KeyRotation[], grace: ReadonlySet<string>): RotationDestination[] {
+  const wanted = new Set(keys.flatMap((k) => [k.key, ...(k.previous ? [k.previous] : [])]))
+  return resolveDestinations(manifest, env, store, {grace, deploy: true})
+    .map((r) => ({r, keys: manifestKeysOf(r).filter((k) => wanted.has(k))}))
+    .filter(({keys}) => keys.length > 0)
+    .map(({r, keys}) => ({id: r.destination.id, label: r.destination.label, kind: r.destination.kind, keys: keys.sort(), redeploy: REDEPLOY[r.destination.kind] ?? 'none'}))
+}
+
+const REDEPLOY: Partial<Record<TargetKind, string>> = {
+  railway: 'redeploy of the service',
+  render: 'deploy of the service',
+  kubernetes: 'rollout restart of the workloads using the Secret',
+  docker: 'the compose command to run, printed',
+}
+
+/** What check would say with the new values in place: an error stops the rotation before anything is written. */
+async function refuseCheckErrors(manifest: Manifest, env: string, store: ValuesFile, writes: Map<string, Map<string, Secret | null>>): Promise<void> {
+  const values = new Map(store.values)
+  for (const write of writes.values()) for (const [k, v] of write) if (v) values.set(k, v)
+  const errors = (await runCheck(manifest, env, {...store, values})).findings.filter((f) => f.severity === 'error')
+  if (errors.length === 0) return
+  throw new EnvsyncError(`check found ${plural(errors.length, 'error')} in ${env}, so its push would be refused; nothing was rotated (first: ${errors[0].message})`, {
+    code: 'CHECK_FAILED',
+    exitCode: ExitCode.failed,
+    suggestion: `run \`envsync check ${env}\` and fix them, or pass --force (placeholders are never pushed)`,
+  })
+}
+
+/** Store write(s), then one push of the rotated keys with deploys; the report says what is left. */
+async function applyRotation(manifest: Manifest, env: string, prepared: Prepared, request: RotateRequest, io: RotateIO): Promise<RotationReport> {
+  const {plan, store, writes} = prepared
+  const action = request.finish ? 'finish' : 'rotate'
+  for (const [graceUntil, write] of writes) {
+    if (write.size === 0) continue
+    await writeStore(store, new Map([...write].map(([k, v]) => [k, v === null ? null : v.reveal()])), {action, ...(graceUntil ? {graceUntil} : {})})
+  }
+  const keys = plan.keys.map((k) => k.key)
+  const resume = `envsync rotate ${env}${request.finish ? ' --finish' : ''} ${keys.join(' ')}`
+  let report: SyncReport | undefined
+  try {
+    report = await pushRotated(manifest, env, request, io, prepared)
+  } catch (error) {
+    const e = error instanceof EnvsyncError ? error : new EnvsyncError(String((error as Error)?.message ?? error), {code: 'PUSH_FAILED'})
+    const what = request.finish ? 'no longer holds the previous values' : 'holds the new values'
+    throw new EnvsyncError(`the store ${what}, but nothing was pushed: ${e.message}. Until a push, ${plan.destinations.map((d) => d.label).join(', ') || 'every destination'} still hold${plan.destinations.length === 1 ? 's' : ''} the old values`, {
+      code: e.code,
+      exitCode: ExitCode.failed,
+      suggestion: `${e.suggestion ? e.suggestion + '; then ' : ''}run \`${resume}\` to push them (no new value is drawn)`,
+    })
+  }
+  const pending = (report?.destinations ?? []).filter((d) => d.status === 'failed').map((d) => d.label)
+  const next: string[] = []
+  if (pending.length > 0) next.push(resume)
+  const graceEnds = plan.keys.filter((k) => k.mode !== 'finish' && k.graceUntil).map((k) => k.graceUntil!)
+  if (graceEnds.length > 0) next.push(`envsync rotate ${env} --finish   (after ${graceEnds.sort().at(-1)})`)
+  return {environment: env, keys: plan.keys, ...(report ? {push: report} : {}), pending, next}
+}
+
+/** The push of a rotation: only its keys (a finish: everything, so the previous keys go), with deploys. */
+async function pushRotated(manifest: Manifest, env: string, request: RotateRequest, io: RotateIO, prepared: Prepared): Promise<SyncReport | undefined> {
+  const store = await readStore(manifest, env)
+  let only: string[] | undefined
+  if (!request.finish) {
+    const inGrace = previousKeysInGrace(graceStates(manifest, env, new SyncState(manifest.dir).history(), now()))
+    const delivered = deliveredKeys(manifest, env, store, inGrace)
+    only = rotatedKeys(prepared.plan.keys.map((k) => k.key), manifest, inGrace).filter((k) => delivered.has(k))
+    if (only.length === 0) return undefined
+  }
+  // push makes the redeploys still owed (from the history) itself, recorded for the rotated keys.
+  const {report} = await push(manifest, env, {only, deploy: true, force: request.force, kubernetes: request.kubernetes, onProgress: io.onProgress, redeployKeys: prepared.plan.keys.map((k) => k.key)})
+  return report
+}
+
+/**
+ * Before a push: the grace periods that ended lose their previous value in the store (a finish),
+ * so the push removes it from every destination. Returns the graces ended (dry run: that would be).
+ */
+export async function endExpiredGraces(manifest: Manifest, env: string, options: {dryRun: boolean}): Promise<GraceInfo[]> {
+  const entries = new SyncState(manifest.dir).history()
+  const ended = [...graceStates(manifest, env, entries, now()).values()].filter((g) => !g.active)
+  if (ended.length === 0 || options.dryRun) return ended
+  const store = await readStore(manifest, env)
+  await writeStore(store, new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
+  return ended
+}
+
+/** Destination reports of a rotation's push that failed, for the report's text. */
+export function failedDestinations(report: RotationReport): DestinationReport[] {
+  return (report.push?.destinations ?? []).filter((d) => d.status === 'failed')
+}
+
+function usage(message: string, suggestion = 'envsync rotate ENV KEY…, envsync rotate ENV --due, or envsync rotate ENV --finish'): EnvsyncError {
+  return new EnvsyncError(message, {code: 'USAGE', exitCode: ExitCode.usage, suggestion})
+}
