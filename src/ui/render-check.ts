@@ -47,13 +47,7 @@ function rotationSection(r: CheckResult): string[] {
   if (rotation.length === 0 && graces.length === 0) return []
   const state = {ok: style.green, soon: style.yellow, overdue: style.red, unknown: style.dim}
   const rows = [
-    ...rotation.map((k) => [
-      `  ${k.key}`,
-      `every ${k.period}`,
-      k.changed ? `changed ${day(k.changed)}` : '',
-      k.due ? `due ${day(k.due)}` : '',
-      state[k.state](dueWords(k)),
-    ]),
+    ...rotation.map((k) => [`  ${k.key}`, `every ${k.period}`, ...(k.changed && k.due ? [`changed ${day(k.changed)}`, `due ${day(k.due)}`] : []), state[k.state](dueWords(k))]),
     ...graces.map((g) => [`  ${g.previous}`, `grace of ${g.key}`, `since ${minute(g.since)}`, `until ${minute(g.until)}`, g.active ? style.yellow('running') : style.dim('ended')]),
   ]
   return [style.bold('Rotation:'), ...table(rows), '']
