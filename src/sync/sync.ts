@@ -440,7 +440,7 @@ class ApplyRun {
     r.error = {
       code: 'REDEPLOY_FAILED',
       message: `${written ? 'values written' : 'values in sync'}, but the redeploy failed: ${info.message}`,
-      suggestion: info.suggestion ?? 'fix the cause and rerun with --deploy: the redeploys still owed are made again',
+      suggestion: info.suggestion ?? 'fix the cause and push again (with --deploy where the manifest does not deploy): the redeploys still owed are made again',
     }
   }
 }

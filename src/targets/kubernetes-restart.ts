@@ -48,15 +48,20 @@ export function readsSecret(spec: K8s.V1PodSpec | undefined, secret: string): bo
 export async function restartReaders(client: RestartClient, namespace: string, secrets: SecretToRestart[], time: Date, explain: (error: unknown, what: string) => Error): Promise<Redeploy[]> {
   const out: Redeploy[] = []
   const workloads: Workload[] = []
+  const unlisted: {kind: string; error: unknown}[] = []
   for (const kind of KINDS) {
     try {
       const list = (await client.apps[kind.list]({namespace})) as {items: {metadata?: {name?: string}; spec?: {template?: {spec?: K8s.V1PodSpec}}}[]}
       for (const item of list.items) workloads.push({kind, name: item.metadata?.name ?? '', spec: item.spec?.template?.spec})
     } catch (error) {
-      // Not knowing which workloads of that kind read a Secret, none of them can be said restarted.
-      const message = explain(error, `${kind.name}s in namespace ${namespace}`).message
-      for (const s of secrets) out.push({destination: s.destination, label: s.label, what: `${kind.name}s reading secret ${namespace}/${s.secret}`, status: 'failed', error: message})
+      unlisted.push({kind: `${kind.name}s`, error})
     }
+  }
+  if (unlisted.length > 0) {
+    // Not knowing which workloads of those kinds read a Secret, none of them can be said restarted.
+    const kinds = unlisted.map((u) => u.kind).join(', ')
+    const message = explain(unlisted[0].error, `${kinds} in namespace ${namespace}`).message
+    for (const s of secrets) out.push({destination: s.destination, label: s.label, what: `workloads reading secret ${s.secret}`, status: 'failed', error: message})
   }
   // kubectl's own format (RFC 3339, seconds): the same annotation a `kubectl rollout restart` sets.
   const at = time.toISOString().replace(/\.\d{3}Z$/, 'Z')

@@ -289,7 +289,7 @@ function restartProblem(error: unknown, what: string): EnvsyncError {
   const body = bodyOf(error)
   if (status === undefined) return error instanceof EnvsyncError ? error : new EnvsyncError(`Kubernetes client error for ${what}: ${(error as Error)?.message ?? String(error)}`, {code: 'K8S_UNREACHABLE', exitCode: 1})
   if (status === 401 || status === 403) {
-    return new EnvsyncError(`the Kubernetes API refused access to ${what} (${status} ${body.reason ?? ''}): a restart needs list and patch on deployments, statefulsets and daemonsets (apps)`, {
+    return new EnvsyncError(`the Kubernetes API refused access to ${what} (${status} ${body.reason ?? ''}): a rollout restart needs list and patch on deployments, statefulsets and daemonsets`, {
       code: 'K8S_FORBIDDEN',
       exitCode: 1,
       suggestion: 'grant the kubeconfig user list and patch on deployments, statefulsets and daemonsets in that namespace, or restart them yourself (kubectl rollout restart)',

@@ -133,7 +133,9 @@ export function renderReport(r: SyncReport, plan?: SyncPlan): string[] {
     const counts = [d.added.length && `${d.added.length} added`, d.updated.length && `${d.updated.length} updated`, d.removed.length && `${d.removed.length} removed`].filter(Boolean).join(', ')
     const detail = unread.has(d.id)
       ? style.dim('not read: see the plan above')
-      : d.error
+      : d.error?.code === 'REDEPLOY_FAILED'
+        ? `${d.error.message.split(':')[0]} (below)${d.error.suggestion ? style.dim(` → ${redact(d.error.suggestion)}`) : ''}`
+        : d.error
         ? `${redact(d.error.message)}${d.error.suggestion ? style.dim(` → ${redact(d.error.suggestion)}`) : ''}`
         : d.status === 'failed'
           ? ''

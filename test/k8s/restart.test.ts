@@ -1,0 +1,204 @@
+import {readFileSync, writeFileSync} from 'node:fs'
+
+import {expect} from 'chai'
+
+import {RESTARTED_AT} from '../../src/targets/kubernetes-restart.js'
+import {assertNoLeak, canary} from '../helpers/canary.js'
+import {runBin} from '../helpers/cli.js'
+import {TempProject} from '../helpers/project.js'
+import {describeK8s, kubectlBinary, type Cluster} from './harness.js'
+
+let seq = 0
+const secret = (label = 'CANARY') => `${canary(label)}${canary('X').slice(2)}`
+const ns = () => `r${Date.now().toString(36)}-${seq++}`
+const NOW = '2027-03-01T12:00:00.000Z'
+
+const manifest = (namespace: string, create = true) => `version: 1
+project: shop
+services: {api: {}, worker: {}}
+environments:
+  staging:
+    targets: {kubernetes: {namespace: ${namespace}, createNamespace: ${create}}}
+secrets:
+  JWT_SECRET: {services: [api], generate: "base64:48"}
+  DB_PASSWORD: {services: [api, worker], generate: "alnum:32"}
+`
+
+const container = (extra: object) => ({name: 'app', image: 'example.invalid/app:1', ...extra})
+const template = (spec: object) => ({metadata: {labels: {app: 'x'}}, spec})
+const deployment = (name: string, spec: object) => ({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name}, spec: {selector: {matchLabels: {app: 'x'}}, template: template(spec)}})
+
+/** Workloads that read shop-api each one way, one that reads shop-worker, one that reads another Secret. */
+function workloads(): object[] {
+  return [
+    deployment('by-key', {containers: [container({env: [{name: 'JWT', valueFrom: {secretKeyRef: {name: 'shop-api', key: 'JWT_SECRET'}}}]})]}),
+    deployment('by-envfrom-init', {initContainers: [container({name: 'migrate', envFrom: [{secretRef: {name: 'shop-api'}}]})], containers: [container({})]}),
+    deployment('by-volume', {containers: [container({})], volumes: [{name: 's', secret: {secretName: 'shop-api'}}]}),
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: {name: 'by-projected'},
+      spec: {serviceName: 'by-projected', selector: {matchLabels: {app: 'x'}}, template: template({containers: [container({})], volumes: [{name: 'p', projected: {sources: [{secret: {name: 'shop-api'}}]}}]})},
+    },
+    {apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: {name: 'worker'}, spec: {selector: {matchLabels: {app: 'x'}}, template: template({containers: [container({envFrom: [{secretRef: {name: 'shop-worker'}}]})]})}},
+    deployment('other', {containers: [container({envFrom: [{secretRef: {name: 'someone-elses'}}]})]}),
+  ]
+}
+
+interface Ctx {
+  cluster: Cluster
+  p: TempProject
+  namespace: string
+}
+
+type Workload = {metadata: {generation: number}; spec: {template: {metadata?: {annotations?: Record<string, string>}}}}
+
+async function workload(c: Ctx, ref: string): Promise<Workload> {
+  const r = await c.cluster.kubectl(['get', ref, '-n', c.namespace, '-o', 'json'])
+  expect(r.code, r.stderr).to.equal(0)
+  return JSON.parse(r.stdout)
+}
+
+const restartedAt = (w: Workload) => w.spec.template.metadata?.annotations?.[RESTARTED_AT]
+const REFS = ['deployment/by-key', 'deployment/by-envfrom-init', 'deployment/by-volume', 'statefulset/by-projected', 'daemonset/worker', 'deployment/other']
+
+async function snapshot(c: Ctx): Promise<Map<string, Workload>> {
+  return new Map(await Promise.all(REFS.map(async (ref) => [ref, await workload(c, ref)] as const)))
+}
+
+function writeValues(c: Ctx, values: Record<string, string>): void {
+  writeFileSync(c.p.path('.env.staging'), Object.entries(values).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', {mode: 0o600})
+}
+
+const history = (c: Ctx) => readFileSync(c.p.path('.envsync/history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+
+describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-apiserver)', (k8s) => {
+  let c: Ctx
+  const push = (kubeconfig: string, ...args: string[]) => runBin(['push', 'staging', '--yes', ...args], {cwd: c.p.dir, env: {KUBECONFIG: kubeconfig, HOME: c.p.dir, ENVSYNC_NOW: NOW}})
+
+  beforeEach(async function () {
+    this.timeout(60_000)
+    c = {cluster: k8s.cluster, p: new TempProject('envsync-k8s-restart-'), namespace: ns()}
+    c.p.write('envsync.yaml', manifest(c.namespace))
+    writeValues(c, {JWT_SECRET: secret('JWT'), DB_PASSWORD: secret('DB')})
+    const first = await push(c.cluster.kubeconfig)
+    expect(first.exitCode, first.stderr + first.stdout).to.equal(0)
+    const r = await c.cluster.kubectl(['apply', '-n', c.namespace, '-f', '-'], JSON.stringify({apiVersion: 'v1', kind: 'List', items: workloads()}))
+    expect(r.code, r.stderr).to.equal(0)
+  })
+  afterEach(() => c.p.cleanup())
+
+  it('a change restarts every workload reading that Secret, each way it can, and nothing else; in sync restarts nothing', async function () {
+    this.timeout(60_000)
+    const before = await snapshot(c)
+    const jwt = secret('JWT2')
+    const db = readFileSync(c.p.path('.env.staging'), 'utf8').match(/DB_PASSWORD='([^']+)'/)![1]
+    writeValues(c, {JWT_SECRET: jwt, DB_PASSWORD: db})
+
+    const r = await push(c.cluster.kubeconfig, '--deploy')
+    expect(r.exitCode, r.stderr + r.stdout).to.equal(0)
+    const after = await snapshot(c)
+    for (const ref of REFS.slice(0, 4)) {
+      expect(restartedAt(after.get(ref)!), ref).to.equal('2027-03-01T12:00:00Z')
+      expect(after.get(ref)!.metadata.generation, ref).to.equal(before.get(ref)!.metadata.generation + 1)
+      expect(r.stdout).to.include(`${ref} restarted`)
+    }
+    // shop-worker did not change (JWT_SECRET is the api's only); the other reads someone else's Secret.
+    for (const ref of ['daemonset/worker', 'deployment/other']) {
+      expect(restartedAt(after.get(ref)!), ref).to.equal(undefined)
+      expect(after.get(ref)!.metadata.generation, ref).to.equal(before.get(ref)!.metadata.generation)
+    }
+    const redeploys = history(c).filter((e) => e.action === 'redeploy')
+    expect(redeploys.map((e) => [e.destination, e.status, e.keys])).to.deep.equal([[`kubernetes:/${c.namespace}/shop-api`, 'applied', ['JWT_SECRET']]])
+
+    const again = await push(c.cluster.kubeconfig, '--deploy')
+    expect(again.exitCode, again.stderr + again.stdout).to.equal(0)
+    expect(again.stdout).to.not.include('restarted')
+    const last = await snapshot(c)
+    for (const ref of REFS) expect(last.get(ref)!.metadata.generation, ref).to.equal(after.get(ref)!.metadata.generation)
+    assertNoLeak([jwt, db], r.stdout, r.stderr, again.stdout, again.stderr, readFileSync(c.p.path('.envsync/history.jsonl'), 'utf8'))
+  })
+
+  it('without --deploy nothing restarts; a Secret nothing reads is said to have nothing to restart', async function () {
+    this.timeout(60_000)
+    await c.cluster.kubectl(['delete', 'daemonset/worker', '-n', c.namespace])
+    writeValues(c, {JWT_SECRET: secret('JWT3'), DB_PASSWORD: secret('DB3')})
+    const plain = await push(c.cluster.kubeconfig)
+    expect(plain.exitCode, plain.stderr + plain.stdout).to.equal(0)
+    expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal(undefined)
+
+    writeValues(c, {JWT_SECRET: secret('JWT4'), DB_PASSWORD: secret('DB4')})
+    const r = await push(c.cluster.kubeconfig, '--deploy')
+    expect(r.exitCode, r.stderr + r.stdout).to.equal(0)
+    expect(r.stdout).to.include(`no workload in namespace ${c.namespace} reads secret shop-worker: nothing to restart`)
+    expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal('2027-03-01T12:00:00Z')
+  })
+
+  it('kubectl rollout restart (the oracle) sets the same annotation on the pod template', async function () {
+    if (!kubectlBinary()) this.skip()
+    const r = await c.cluster.kubectl(['rollout', 'restart', 'deployment/other', '-n', c.namespace])
+    expect(r.code, r.stderr).to.equal(0)
+    const annotations = (await workload(c, 'deployment/other')).spec.template.metadata?.annotations ?? {}
+    expect(Object.keys(annotations)).to.deep.equal([RESTARTED_AT])
+    // Same format too: RFC 3339 to the second.
+    expect(annotations[RESTARTED_AT]).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/)
+  })
+
+  it('a restart RBAC refuses fails the destination naming the verbs; once granted, a rerun with nothing to change makes the restart owed', async function () {
+    this.timeout(90_000)
+    const kubeconfig = await limitedUser(c)
+    // The namespace exists: a user without rights on namespaces pushes there.
+    c.p.write('envsync.yaml', manifest(c.namespace, false))
+    writeValues(c, {JWT_SECRET: secret('JWT5'), DB_PASSWORD: secret('DB5')})
+    const r = await push(kubeconfig, '--deploy')
+    expect(r.exitCode, r.stderr + r.stdout).to.equal(1)
+    expect(r.stdout).to.match(/values written, but the redeploy failed/)
+    expect(r.stdout).to.include('list and patch on deployments, statefulsets and daemonsets')
+    expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal(undefined)
+    expect(history(c).filter((e) => e.action === 'redeploy').map((e) => e.status)).to.deep.equal(['failed', 'failed'])
+
+    const grant = await c.cluster.kubectl(['create', 'role', 'restart', '-n', c.namespace, '--verb=list,patch', '--resource=deployments.apps,statefulsets.apps,daemonsets.apps'])
+    expect(grant.code, grant.stderr).to.equal(0)
+    await c.cluster.kubectl(['create', 'rolebinding', 'restart', '-n', c.namespace, '--role=restart', `--serviceaccount=${c.namespace}:pusher`])
+    const rerun = await push(kubeconfig, '--deploy')
+    expect(rerun.exitCode, rerun.stderr + rerun.stdout).to.equal(0)
+    expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal('2027-03-01T12:00:00Z')
+    expect(restartedAt(await workload(c, 'daemonset/worker'))).to.equal('2027-03-01T12:00:00Z')
+    expect(history(c).filter((e) => e.action === 'redeploy').map((e) => e.status)).to.deep.equal(['failed', 'failed', 'applied', 'applied'])
+    // Converged: nothing owed any more.
+    const third = await push(kubeconfig, '--deploy')
+    expect(third.exitCode, third.stderr + third.stdout).to.equal(0)
+    expect(history(c).filter((e) => e.action === 'redeploy')).to.have.length(4)
+  })
+})
+
+/** A service account that may read and write Secrets (push) but not touch workloads, and its kubeconfig. */
+async function limitedUser(c: Ctx): Promise<string> {
+  const k = (...args: string[]) => c.cluster.kubectl([...args, '-n', c.namespace])
+  for (const args of [
+    ['create', 'serviceaccount', 'pusher'],
+    ['create', 'role', 'secrets', '--verb=get,list,patch,create', '--resource=secrets'],
+    ['create', 'rolebinding', 'secrets', '--role=secrets', `--serviceaccount=${c.namespace}:pusher`],
+  ]) {
+    const r = await k(...args)
+    expect(r.code, r.stderr).to.equal(0)
+  }
+  // TokenRequest (what `kubectl create token` sends; this kubectl predates that command).
+  const request = JSON.stringify({apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: 3600}})
+  const answer = await c.cluster.kubectl(['create', '--raw', `/api/v1/namespaces/${c.namespace}/serviceaccounts/pusher/token`, '-f', '-'], request)
+  expect(answer.code, answer.stderr).to.equal(0)
+  const token = {stdout: (JSON.parse(answer.stdout) as {status: {token: string}}).status.token}
+  const file = c.p.path('limited.kubeconfig')
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${c.cluster.server}", certificate-authority: "${c.cluster.caFile}"}}]
+users: [{name: u, user: {token: "${token.stdout.trim()}"}}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: ${c.namespace}}}]
+current-context: c
+`,
+    {mode: 0o600},
+  )
+  return file
+}
