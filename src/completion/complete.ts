@@ -26,7 +26,7 @@ export interface ManifestNames {
 export type Completion = {words: string[]} | {files: true}
 
 /** Flags whose values are names from the manifest, or paths. */
-const VALUES: Record<string, 'services' | 'keys' | 'files'> = {service: 'services', only: 'keys', keys: 'keys', manifest: 'files', out: 'files', dir: 'files'}
+const VALUES: Record<string, 'services' | 'keys' | 'files'> = {service: 'services', only: 'keys', key: 'keys', keys: 'keys', manifest: 'files', out: 'files', dir: 'files'}
 
 /** The flag a word names (`--target`, `--target=x`, `-t`), if the command has it. */
 function flagOf(cmd: CommandInfo, word: string) {

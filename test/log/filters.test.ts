@@ -136,6 +136,13 @@ describe('log: filters, formats, damaged lines, errors', function () {
     expect(JSON.parse((await ok('--format', 'jsonl')).stdout.split('\n')[1])).to.deep.equal({time: '2026-10-03T00:00:00Z', user: 'unknown', environment: 'production', action: 'set'})
   })
 
+  it('Tab completes environments, --key from the manifest, --action from the actions', async () => {
+    const complete = async (...words: string[]) => (await envsyncIn(p.dir, p.dir, ['__complete', '--', ...words])).stdout.trim().split('\n').filter(Boolean)
+    expect(await complete('log', '')).to.have.members(['staging', 'production'])
+    expect(await complete('log', 'production', '--key', '')).to.have.members(['JWT_SECRET', 'DB_PASSWORD', 'STRIPE_KEY'])
+    expect(await complete('log', '--action', 'p')).to.have.members(['push', 'pull'])
+  })
+
   it('errors: unknown ENV and --key with a did-you-mean, a bad --since, --action outside the list, --format jsonl with --json', async () => {
     writeHistory(HISTORY.map(line).join('\n') + '\n')
     const cases: [string[], number, RegExp][] = [
