@@ -136,6 +136,22 @@ describe('log: filters, formats, damaged lines, errors', function () {
     expect(JSON.parse((await ok('--format', 'jsonl')).stdout.split('\n')[1])).to.deep.equal({time: '2026-10-03T00:00:00Z', user: 'unknown', environment: 'production', action: 'set'})
   })
 
+  it('a push of many keys shows six and counts the rest (the keys asked for first); a control character in a name is shown, not obeyed', async () => {
+    const many = Array.from({length: 10}, (_, i) => `KEY_${i}`)
+    writeHistory(
+      [
+        line({time: '2026-11-01T09:00:00Z', user: 'Eve\u001b[2J', environment: 'production', action: 'push', destination: 'railway:shop/production/api', status: 'applied', added: many, updated: ['JWT_SECRET'], removed: []}),
+      ].join('\n'),
+    )
+    const [all] = rows((await ok()).stdout)
+    expect(all[1]).to.equal('Eve\\u001b[2J')
+    expect(all[5]).to.equal('+KEY_0 +KEY_1 +KEY_2 +KEY_3 +KEY_4 +KEY_5 … 5 more')
+    const [named] = rows((await ok('--key', 'JWT_SECRET')).stdout)
+    expect(named[5]).to.equal('~JWT_SECRET +KEY_0 +KEY_1 +KEY_2 +KEY_3 +KEY_4 … 5 more')
+    // The export has every key.
+    expect(JSON.parse((await ok('--format', 'jsonl')).stdout).added).to.deep.equal(many)
+  })
+
   it('Tab completes environments, --key from the manifest, --action from the actions', async () => {
     const complete = async (...words: string[]) => (await envsyncIn(p.dir, p.dir, ['__complete', '--', ...words])).stdout.trim().split('\n').filter(Boolean)
     expect(await complete('log', '')).to.have.members(['staging', 'production'])
