@@ -9,6 +9,7 @@ import type {Manifest} from '../manifest/manifest.js'
 import {displayPath} from '../paths.js'
 import {Secret} from '../secret.js'
 import {storePlace} from '../manifest/resolve-managers.js'
+import {graceStates} from '../sync/rotation.js'
 import {SyncState, type HistoryAction} from '../sync/state.js'
 import {encryptedText, readEncrypted, type Encryption} from './encrypted.js'
 import {readManagerStore, writeManagerStore, type RemoteStore} from './manager-store.js'
@@ -50,7 +51,12 @@ export interface StoreWriteLog {
  */
 export async function readStore(manifest: Manifest, env: string): Promise<ValuesFile> {
   const manager = storePlace(manifest, env)
-  if (manager) return {...(await readManagerStore(manager)), origin: {manifest, env}}
+  if (manager) {
+    // Previous keys in a running grace come from the platform's versions: which ones, the shared history says.
+    const graces = graceStates(manifest, env, new SyncState(manifest.dir).history(), now())
+    const grace = new Map([...graces.values()].filter((g) => g.active).map((g) => [g.key, g.previous]))
+    return {...(await readManagerStore(manager, {grace})), origin: {manifest, env}}
+  }
   const file = manifest.valuesFile(env)
   const encrypted = manifest.environment(env).store?.encrypted
   const store = encrypted ? await readEncrypted(readDocument(file), {env, recipients: encrypted.recipients, projectDir: manifest.dir}) : readValues(file)

@@ -20,7 +20,8 @@ import {answerFault, dropConnection, type Fault, FaultInjector, type FaultReques
  * with the fake's known keys (credential scope <region>/secretsmanager/aws4_request).
  *
  * State: secrets with ARNs (…:secret:<name>-<6 random>), versions and their stages (AWSCURRENT,
- * AWSPREVIOUS), tags, and scheduled deletion (DeleteSecret's recovery window: the name stays
+ * AWSPREVIOUS; a version read by VersionId or VersionStage; versions without a stage listed by
+ * ListSecretVersionIds with IncludeDeprecated, never cleaned up here), tags, and scheduled deletion (DeleteSecret's recovery window: the name stays
  * taken, RestoreSecret brings it back). "Assumed" marks behaviour the documents leave open.
  */
 
@@ -59,6 +60,9 @@ const LIMITS: Record<string, Limit> = {
   'PutSecretValue.ClientRequestToken': {min: 32, max: 64},
   '*.SecretId': {min: 1, max: 2048},
   'ListSecrets.MaxResults': {min: 1, max: 100},
+  'ListSecretVersionIds.MaxResults': {min: 1, max: 100},
+  '*.VersionId': {min: 32, max: 64},
+  '*.VersionStage': {min: 1, max: 256},
   'BatchGetSecretValue.MaxResults': {min: 1, max: 20},
   'BatchGetSecretValue.SecretIdList': {min: 1, max: 20},
   '*.NextToken': {min: 1, max: 4096},
@@ -405,7 +409,8 @@ export class AwsFake {
   private readonly handlers: Record<string, (input: Json) => Json> = {
     ListSecrets: (i) => this.listSecrets(i),
     BatchGetSecretValue: (i) => this.batchGet(i),
-    GetSecretValue: (i) => this.valueEntry(this.live(i.SecretId)),
+    GetSecretValue: (i) => this.valueEntry(this.live(i.SecretId), i),
+    ListSecretVersionIds: (i) => this.listVersionIds(i),
     DescribeSecret: (i) => this.describe(i),
     CreateSecret: (i) => this.create(i),
     PutSecretValue: (i) => this.put(i),
@@ -491,10 +496,26 @@ export class AwsFake {
     }
   }
 
-  private valueEntry(s: FakeSecret): Json {
-    const v = s.versions.find((x) => x.stages.includes('AWSCURRENT'))
-    if (!v) throw new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT")
+  /** A version by VersionId and/or VersionStage (both: they must name the same one), else AWSCURRENT. */
+  private valueEntry(s: FakeSecret, which: {VersionId?: string; VersionStage?: string} = {}): Json {
+    const stage = which.VersionStage ?? (which.VersionId ? undefined : 'AWSCURRENT')
+    const v = s.versions.find((x) => (which.VersionId === undefined || x.id === which.VersionId) && (stage === undefined || x.stages.includes(stage)))
+    if (!v && which.VersionId) throw new AwsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${which.VersionId}`)
+    if (!v) throw new AwsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${stage}`)
     return {ARN: s.arn, Name: s.name, VersionId: v.id, SecretString: v.string, VersionStages: v.stages, CreatedDate: v.created.getTime() / 1000}
+  }
+
+  /** Versions with a stage; IncludeDeprecated adds those without (kept, as AWS keeps them for a while). */
+  private listVersionIds(input: Json): Json {
+    const s = this.live(input.SecretId)
+    const all = s.versions.filter((v) => input.IncludeDeprecated || v.stages.length > 0)
+    const {items, next} = this.page(all, input.NextToken, Math.min(input.MaxResults ?? 100, this.pageSize))
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      Versions: items.map((v) => ({VersionId: v.id, ...(v.stages.length ? {VersionStages: v.stages} : {}), CreatedDate: v.created.getTime() / 1000})),
+      ...(next ? {NextToken: next} : {}),
+    }
   }
 
   private batchGet(input: Json): Json {

@@ -29,7 +29,8 @@ import {answerFault, dropConnection, type Fault, FaultInjector, type FaultReques
  * only ones the vault accepts.
  *
  * Behaviour (PLATFORMS.md, "Azure Key Vault secrets"): names are case-insensitive and keep the
- * case they were created with; each PUT is a new version, tags belong to the version; lists page
+ * case they were created with; each PUT is a new version, tags belong to the version, a secret's
+ * versions are listed oldest first (the document states no order); lists page
  * at `pageSize` (≤ 25) with an absolute `nextLink`; values are never listed; DELETE is soft (the
  * name stays taken: PUT answers 409 ObjectIsDeletedButRecoverable until recovered or purged);
  * values above 25 KiB are refused. Faults (./faults.ts) apply to requests that carry a token.
@@ -260,6 +261,8 @@ export interface AzureFake {
   value(name: string): string | undefined
   /** Every version's value, oldest first. */
   versions(name: string): string[]
+  /** When the current version of a live secret was created (whole seconds, as the service keeps it). */
+  createdOn(name: string): Date | undefined
   tags(name: string): Record<string, string> | undefined
   isDeleted(name: string): boolean
   /** Seeds a secret version directly (no request). */
@@ -277,6 +280,16 @@ export interface AzureFake {
 
 export const IDENTITY_HEADER = 'fake-identity-header-5a1c0e2f9b7d4e3a'
 
+/**
+ * MSAL keeps the managed identity it found, and the tokens it got, for the life of the process:
+ * a later fake in the same test process is started on the port of the first (once that one is
+ * closed) and accepts the tokens any fake of this process issued, as one vault and one identity
+ * would. Kept on globalThis: a test loaded as CommonJS and one loaded as ESM each get their own
+ * copy of this module.
+ */
+const SHARED = ((globalThis as Record<symbol, unknown>)[Symbol.for('envsync.test.azureFake')] ??= {issued: new Set<string>(), port: undefined}) as {issued: Set<string>; port?: number}
+const ISSUED = SHARED.issued
+
 // ================================================================================================
 // The server
 // ================================================================================================
@@ -285,7 +298,7 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
   const spec = keyVaultSpec()
   const opts: Required<AzureFakeOptions> = {pageSize: 25, canRecover: true, recoveryLag: 0, ...options}
   const secrets = new Map<string, SecretState>()
-  const tokens = new Set<string>()
+  const tokens = ISSUED
   const skipTokens = new Set<string>()
   const faults = new FaultInjector()
   const violations: Violation[] = []
@@ -343,6 +356,22 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
       }
       // The service sends "nextLink": null on the last page; the schema's string type does not
       // allow null, so the fake leaves it out (the client treats both alike).
+      return {status: 200, body: {value: page, ...(nextLink ? {nextLink} : {})}}
+    },
+    GetSecretVersions(p, q) {
+      const s = live(p['secret-name']!)
+      if (!s) return notFound(p['secret-name']!)
+      const size = Math.min(Number(q.get('maxresults') ?? 25), opts.pageSize)
+      const token = q.get('$skiptoken')
+      const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0
+      // Listed oldest first (the service states no order).
+      const page = s.versions.slice(start, start + size).map((v) => ({id: `${base}/secrets/${s.name}/${v.id}`, attributes: attributes(v), ...(v.tags ? {tags: v.tags} : {}), ...(v.contentType ? {contentType: v.contentType} : {})}))
+      let nextLink: string | undefined
+      if (start + size < s.versions.length) {
+        const next = Buffer.from(String(start + size)).toString('base64url')
+        skipTokens.add(next)
+        nextLink = `${base}/secrets/${s.name}/versions?api-version=${API_VERSION}&$skiptoken=${next}&maxresults=${size}`
+      }
       return {status: 200, body: {value: page, ...(nextLink ? {nextLink} : {})}}
     },
     GetSecret(p) {
@@ -491,8 +520,9 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
     }
     // A $skiptoken is only valid as part of a nextLink the fake handed out.
     const token = url.searchParams.get('$skiptoken')
-    if (token !== null && (op.operationId !== 'GetSecrets' || !skipTokens.has(token))) problems.push('$skiptoken was not issued by this vault')
-    problems.push(...spec.checkRequest(op, params, url.searchParams, body, op.operationId === 'GetSecrets' && token !== null ? ['$skiptoken'] : []))
+    const paged = op.operationId === 'GetSecrets' || op.operationId === 'GetSecretVersions'
+    if (token !== null && (!paged || !skipTokens.has(token))) problems.push('$skiptoken was not issued by this vault')
+    problems.push(...spec.checkRequest(op, params, url.searchParams, body, paged && token !== null ? ['$skiptoken'] : []))
     if (problems.length > 0) {
       violations.push({kind: 'request', operation: op.operationId, method, path: url.pathname, message: problems.join('; ')})
       return answer(400, {error: {code: 'BadParameter', message: problems.join('; ')}})
@@ -514,7 +544,17 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  // The first port may be taken (that fake still open, or another process): any free one then.
+  await (SHARED.port === undefined ? listen(0) : listen(SHARED.port).catch(() => listen(0)))
+  SHARED.port ??= (server.address() as AddressInfo).port
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   return {
@@ -535,6 +575,10 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
     },
     value: (name) => live(name)?.versions.at(-1)?.value,
     versions: (name) => secrets.get(name.toLowerCase())?.versions.map((v) => v.value) ?? [],
+    createdOn(name) {
+      const v = live(name)?.versions.at(-1)
+      return v ? new Date(v.created * 1000) : undefined
+    },
     tags: (name) => live(name)?.versions.at(-1)?.tags,
     isDeleted: (name) => secrets.get(name.toLowerCase())?.deleted !== undefined,
     put(name, value, tags) {

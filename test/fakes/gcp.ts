@@ -457,6 +457,15 @@ export async function startGcp(options: GcpFakeOptions = {}): Promise<GcpFake> {
         if (v.state !== 'ENABLED') return fail('FAILED_PRECONDITION', `Secret Version [${secretName(s.id)}/versions/${v.number}] is in ${v.state} state.`)
         return ok({name: `${secretName(s.id)}/versions/${v.number}`, payload: {data: v.data.toString('base64'), dataCrc32c: String(v.crc32c)}})
       }
+      case 'GetSecretVersion': {
+        const name = String(request.name ?? '')
+        const m = /^projects\/([^/]+)\/secrets\/([^/]+)\/versions\/([^/]+)$/.exec(name)
+        if (!m || !knownProject(m[1])) return fail('PERMISSION_DENIED', `Permission 'secretmanager.versions.get' denied for resource '${name}' (or it may not exist).`)
+        const s = secrets.get(m[2]!)
+        const v = s && (m[3] === 'latest' ? s.versions.at(-1) : s.versions.find((x) => String(x.number) === m[3]))
+        if (!s || !v) return fail('NOT_FOUND', `Secret Version [${secretName(m[2]!)}/versions/${m[3]}] not found.`)
+        return ok(versionJson(s, v))
+      }
       case 'DeleteSecret': {
         const name = String(request.name ?? '')
         const m = /^projects\/([^/]+)\/secrets\/([^/]+)$/.exec(name)

@@ -24,7 +24,8 @@ import {answerFault, dropConnection, type Fault, FaultInjector, type FaultReques
  * a mismatch is recorded too, so a test asserting `violations` is empty also catches the fake.
  *
  * Behaviour: X-Vault-Token (403 "permission denied" without the right one), X-Vault-Namespace
- * when the fake has a namespace; versions kept up to max_versions (default 10, oldest pruned);
+ * when the fake has a namespace; versions kept up to max_versions (default 10, oldest pruned), each
+ * readable by ?version=N (documented in the API reference, absent from the OpenAPI document);
  * check-and-set (cas 0 = create only, else the current version); soft delete of the latest
  * version (reads 404 with the version's metadata, as Vault does); maps answered with their keys
  * sorted (Go's encoder). KV lists have no paging in Vault: one answer holds a folder's keys.
@@ -315,11 +316,12 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
   }
 
   /** The operation itself, on valid input: status and the inner `data` (undefined: no body). */
-  const handle = (operationId: string, path: string, body: Json): {status: number; data?: unknown; errors?: string[]} => {
+  const handle = (operationId: string, path: string, body: Json, version = 0): {status: number; data?: unknown; errors?: string[]} => {
     const s = secrets.get(path)
     switch (operationId) {
       case 'kv-v2-read': {
-        const v = current(path)
+        // ?version=N (0: the current one); a version pruned past max_versions is 404 without metadata.
+        const v = version === 0 ? current(path) : s?.versions.get(version)
         if (!s || !v) return {status: 404, errors: []}
         // A deleted or destroyed latest version: 404 carrying its metadata, data null.
         if (v.deletion_time || v.destroyed) return {status: 404, data: {data: null, metadata: versionMeta(s, v)}}
@@ -421,7 +423,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
     const op = routed.op
     if (op) entry.operation = op.operationId
     const write = method !== 'GET'
-    const faultRequest: FaultRequest = {method, path: pathname, operation: op?.operationId, write, secret: routed.path}
+    const faultRequest: FaultRequest = {method, path: pathname, operation: op?.operationId, write, secret: routed.path, version: url.searchParams.get('version') ?? undefined}
 
     if (sealed) return answer(503, {errors: ['Vault is sealed']})
     if (req.headers['x-vault-token'] !== token) {
@@ -447,6 +449,10 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
       if (v === null && q.required && !(q.name === 'list' && req.method === 'LIST')) problems.push(`missing required query parameter "${q.name}"`)
       if (v !== null && q.enum && !q.enum.includes(v)) problems.push(`query parameter "${q.name}" must be one of ${q.enum.join(', ')}`)
     }
+    // The API reference documents ?version= on a data read; the OpenAPI document leaves it out.
+    if (op.operationId === 'kv-v2-read') queryNames.push('version')
+    const version = url.searchParams.get('version')
+    if (version !== null && !/^\d+$/.test(version)) problems.push('query parameter "version" must be a non-negative integer')
     for (const k of url.searchParams.keys()) if (!queryNames.includes(k)) problems.push(`unknown query parameter "${k}"`)
     let body: Json = {}
     if (op.request) {
@@ -480,7 +486,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
     const capabilityPath = `${mount}/${pathname.slice(prefix.length)}`
     if (denied.some((d) => d.test(capabilityPath))) return answer(403, {errors: ['1 error occurred:\n\t* permission denied\n\n']})
 
-    const result = handle(op.operationId, secretPath, body)
+    const result = handle(op.operationId, secretPath, body, Number(url.searchParams.get('version') ?? 0))
     if (result.status === 200) {
       for (const message of spec.checkResponse(op, result.data)) violations.push({kind: 'response', operation: op.operationId, at: `${method} ${pathname}`, message})
     }

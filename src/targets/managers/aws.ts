@@ -1,14 +1,14 @@
 import {randomUUID} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {BatchGetSecretValueCommandOutput, GetSecretValueCommandOutput, ListSecretsCommandOutput, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import type {BatchGetSecretValueCommandOutput, GetSecretValueCommandOutput, ListSecretsCommandOutput, ListSecretVersionIdsCommandOutput, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
 import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
 import {registerSecret} from '../../redact.js'
 import {plural} from '../../words.js'
 import {backoff, credentialFrom, endpointFrom, retrySettings} from '../http.js'
-import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
+import {type CreateBackend, knownDates, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
 
 /**
  * AWS Secrets Manager through the official v3 client. The client's own retries are off: one loop
@@ -102,6 +102,8 @@ class AwsBackend implements SecretManagerBackend {
   requests = 0
   /** BatchGetSecretValue was refused once: later reads go name by name straight away. */
   private batchDenied = false
+  /** The current version of each secret read: its id and when it was written. */
+  private readonly current = new Map<string, {id?: string; created?: Date}>()
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -152,6 +154,7 @@ class AwsBackend implements SecretManagerBackend {
         if (v.SecretString === undefined) return
         registerSecret(v.SecretString)
         values.set(name, v.SecretString)
+        this.current.set(name, {id: v.VersionId, created: v.CreatedDate})
       } catch (error) {
         const e = (error as {sdk?: SdkError}).sdk
         if (e?.name === 'ResourceNotFoundException' || (e?.name === 'InvalidRequestException' && isDeleted(e.message))) return
@@ -174,6 +177,7 @@ class AwsBackend implements SecretManagerBackend {
         if (v.Name === undefined || v.SecretString === undefined) continue
         registerSecret(v.SecretString)
         values.set(v.Name, v.SecretString)
+        this.current.set(v.Name, {id: v.VersionId, created: v.CreatedDate})
       }
       for (const e of page.Errors ?? []) {
         // Absent, or scheduled for deletion: not there, as the interface says.
@@ -182,6 +186,54 @@ class AwsBackend implements SecretManagerBackend {
       }
       NextToken = nextToken(page.NextToken, seen, 'read secrets')
     } while (NextToken)
+  }
+
+  /** The value's own CreatedDate, sent with it by the read: no request. */
+  async dates(names: string[]): Promise<Map<string, Date>> {
+    return knownDates(names, (name) => this.current.get(name)?.created)
+  }
+
+  /**
+   * AWSPREVIOUS first (the version the last write replaced: one request); further back, the
+   * versions without a stage, which AWS keeps for a while (ListSecretVersionIds, newest first).
+   */
+  async *older(name: string, limit: number): AsyncGenerator<string> {
+    if (limit < 1) return
+    const previous = await this.version(name, {VersionStage: 'AWSPREVIOUS'})
+    if (!previous) return
+    if (previous.text !== undefined) yield previous.text
+    if (limit < 2) return
+    const skip = new Set([this.current.get(name)?.id, previous.id])
+    const ids = (await this.versionIds(name)).filter((id) => !skip.has(id)).slice(0, limit - 1)
+    for (const id of ids) {
+      const v = await this.version(name, {VersionId: id})
+      if (v?.text !== undefined) yield v.text
+    }
+  }
+
+  /** One version by stage or id; undefined when there is none (text undefined: a binary one). */
+  private async version(name: string, which: {VersionStage?: string; VersionId?: string}): Promise<{id?: string; text?: string} | undefined> {
+    try {
+      const v = await this.call<GetSecretValueCommandOutput>('read an older version of', name, () => new this.sdk.GetSecretValueCommand({SecretId: name, ...which}))
+      registerSecret(v.SecretString)
+      return {id: v.VersionId, text: v.SecretString}
+    } catch (error) {
+      if ((error as {sdk?: SdkError}).sdk?.name === 'ResourceNotFoundException') return undefined
+      throw error
+    }
+  }
+
+  /** Every version id of a secret, deprecated ones included, newest first. */
+  private async versionIds(name: string): Promise<string[]> {
+    const versions: {id: string; created: number}[] = []
+    let NextToken: string | undefined
+    const seen = new Set<string>()
+    do {
+      const page = await this.call<ListSecretVersionIdsCommandOutput>('list the versions of', name, () => new this.sdk.ListSecretVersionIdsCommand({SecretId: name, IncludeDeprecated: true, MaxResults: PAGE, NextToken}))
+      for (const v of page.Versions ?? []) if (v.VersionId) versions.push({id: v.VersionId, created: v.CreatedDate?.getTime() ?? 0})
+      NextToken = nextToken(page.NextToken, seen, 'list versions')
+    } while (NextToken)
+    return versions.sort((a, b) => b.created - a.created).map((v) => v.id)
   }
 
   async write(name: string, value: string, marker: Marker, hint: {exists?: boolean} = {}): Promise<void> {
@@ -216,6 +268,8 @@ class AwsBackend implements SecretManagerBackend {
       }
     }
     await attempt(hint.exists === false ? 'create' : 'put')
+    // The token is the new version's id.
+    this.current.set(name, {id: token})
   }
 
   async remove(name: string): Promise<void> {
@@ -297,7 +351,7 @@ class AwsBackend implements SecretManagerBackend {
       e = new EnvsyncError(`${what}: access denied (${detail})`, {
         code: 'AUTH_DENIED',
         exitCode: 1,
-        suggestion: 'check the AWS credentials, and that their policy allows secretsmanager:ListSecrets, BatchGetSecretValue, GetSecretValue, CreateSecret, PutSecretValue, TagResource, DeleteSecret and RestoreSecret',
+        suggestion: 'check the AWS credentials, and that their policy allows secretsmanager:ListSecrets, BatchGetSecretValue, GetSecretValue, ListSecretVersionIds, CreateSecret, PutSecretValue, TagResource, DeleteSecret and RestoreSecret',
       })
     } else if (kind === 'throttled') {
       e = new EnvsyncError(`${what}: rate limited (${error.name ?? 'HTTP 429'}) after ${plural(attempts, 'attempt')}${waitMs ? `; the next request is allowed in ${Math.ceil(waitMs / 1000)} s` : ''}`, {

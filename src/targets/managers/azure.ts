@@ -7,7 +7,7 @@ import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
 import {registerSecret} from '../../redact.js'
 import {backoff, retryAfterMs, retrySettings} from '../http.js'
-import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
+import {type CreateBackend, knownDates, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
 
 /**
  * Azure Key Vault secrets through the official client (@azure/keyvault-secrets 4.11, whose
@@ -148,6 +148,8 @@ class AzureBackend implements SecretManagerBackend {
   readonly structured = false
   /** Tags of each secret's current version as last seen (undefined: seen absent). */
   private readonly tags = new Map<string, Tags | undefined>()
+  /** Each secret's current version as read: its id and when it was created. */
+  private readonly current = new Map<string, {version?: string; created?: Date}>()
 
   constructor(
     private readonly client: SecretClient,
@@ -197,19 +199,21 @@ class AzureBackend implements SecretManagerBackend {
     else tags = (await this.latest(name, 'write'))?.tags
     const created = tags === undefined
     const sent = tags ?? markerTags(marker)
+    let written: {properties: {version?: string; createdOn?: Date}}
     try {
-      await this.client.setSecret(name, value, {tags: sent})
+      written = await this.client.setSecret(name, value, {tags: sent})
     } catch (error) {
       if (!isDeletedButRecoverable(error)) throw this.failure(error, 'write', name)
       await this.recover(name)
       try {
         // What was recovered was deleted: for the layout above this is a new secret, so it gets the marker.
-        await this.client.setSecret(name, value, {tags: markerTags(marker)})
+        written = await this.client.setSecret(name, value, {tags: markerTags(marker)})
       } catch (again) {
         throw this.failure(again, 'write', name)
       }
     }
     this.tags.set(name, created ? markerTags(marker) : sent)
+    this.current.set(name, {version: written.properties.version, created: written.properties.createdOn})
   }
 
   async remove(name: string): Promise<void> {
@@ -228,13 +232,51 @@ class AzureBackend implements SecretManagerBackend {
     try {
       const secret = await this.client.getSecret(name)
       this.tags.set(name, secret.properties.tags ?? {})
+      this.current.set(name, {version: secret.properties.version, created: secret.properties.createdOn})
       return {value: secret.value ?? '', tags: secret.properties.tags ?? {}}
     } catch (error) {
       if (statusOf(error) === 404) {
         this.tags.set(name, undefined)
+        this.current.delete(name)
         return undefined
       }
       throw this.failure(error, operation, name)
+    }
+  }
+
+  /** The current version's createdOn, sent with its value: no request. (updatedOn also moves when tags change.) */
+  async dates(names: string[]): Promise<Map<string, Date>> {
+    return knownDates(names, (name) => this.current.get(name)?.created)
+  }
+
+  /**
+   * Key Vault lists a secret's versions in no stated order: every page of them, newest first by
+   * createdOn (whole seconds: a tie goes to the one listed later), then one GET per version.
+   */
+  async *older(name: string, limit: number): AsyncGenerator<string> {
+    const current = this.current.get(name)?.version
+    const versions: {version: string; created: number; at: number}[] = []
+    try {
+      for await (const page of this.client.listPropertiesOfSecretVersions(name).byPage({maxPageSize: PAGE_SIZE})) {
+        for (const v of page) if (v.version && v.version !== current && v.enabled !== false) versions.push({version: v.version, created: v.createdOn?.getTime() ?? 0, at: versions.length})
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) return
+      throw this.failure(error, 'list the versions of', name)
+    }
+    versions.sort((a, b) => b.created - a.created || b.at - a.at)
+    for (const {version} of versions.slice(0, limit)) {
+      let value: string | undefined
+      try {
+        value = (await this.client.getSecret(name, {version})).value
+      } catch (error) {
+        // Deleted or disabled since it was listed.
+        if (statusOf(error) === 404 || statusOf(error) === 403) continue
+        throw this.failure(error, 'read an older version of', name)
+      }
+      if (value === undefined) continue
+      registerSecret(value)
+      yield value
     }
   }
 

@@ -89,6 +89,28 @@ export interface SecretManagerBackend {
   write(name: string, value: string, marker: Marker, hint?: {exists?: boolean}): Promise<void>
   /** Deletes the secret (AWS: with its recovery window; Azure: soft delete). Absent: done. */
   remove(name: string): Promise<void>
+  /**
+   * When the current version of each secret read() returned was written (its creation date, not
+   * a tag edit's). AWS, Vault and Azure sent it with the value (no request); GCP asks for each
+   * version's metadata (one request per name). Names without a known date are left out.
+   */
+  dates(names: string[]): Promise<Map<string, Date>>
+  /**
+   * The texts of a secret's older versions, newest first, starting below the current one read()
+   * saw; versions that cannot be read (deleted, disabled, destroyed) are skipped. Lazy, and at
+   * most `limit` versions are looked at: the caller stops once it has what it needs.
+   */
+  older(name: string, limit: number): AsyncGenerator<string>
+}
+
+/** The dates a backend already holds for these names, read with their values: no request. */
+export function knownDates(names: string[], dateOf: (name: string) => Date | undefined): Map<string, Date> {
+  const out = new Map<string, Date>()
+  for (const name of names) {
+    const date = dateOf(name)
+    if (date) out.set(name, date)
+  }
+  return out
 }
 
 /** Each backend module exports this; ./open.ts imports the module (and its SDK) only when used. */

@@ -219,6 +219,8 @@ class GcpBackend implements SecretManagerBackend {
   readonly service = SERVICE
   readonly structured = false
   private parentPromise?: Promise<string>
+  /** The number of each secret's latest version, as read or written here. */
+  private readonly current = new Map<string, number>()
 
   constructor(
     private readonly client: SecretManagerServiceClient,
@@ -314,7 +316,8 @@ class GcpBackend implements SecretManagerBackend {
   private async addVersion(secret: string, name: string, data: Buffer, value: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.addSecretVersion({parent: secret, payload: {data, dataCrc32c: crc32c(data)}}, {retry: null})
+        const [version] = await this.client.addSecretVersion({parent: secret, payload: {data, dataCrc32c: crc32c(data)}}, {retry: null})
+        this.setCurrent(name, version.name)
         return
       } catch (error) {
         const lost = (error instanceof TransportFailure && error.maybeApplied) || codeOf(error) === Code.UNAVAILABLE
@@ -327,27 +330,87 @@ class GcpBackend implements SecretManagerBackend {
 
   /** The value of the latest version; undefined when there is none that can be read. */
   private async latest(name: string, operation: string): Promise<string | undefined> {
+    const got = await this.access(name, 'latest', operation)
+    if (typeof got === 'string') {
+      this.current.delete(name)
+      return undefined
+    }
+    this.setCurrent(name, got.name)
+    return got.text
+  }
+
+  /** A version's number from its resource name (…/versions/7). */
+  private setCurrent(name: string, resource: string | null | undefined): void {
+    const number = Number(/\/versions\/(\d+)$/.exec(resource ?? '')?.[1])
+    if (Number.isInteger(number) && number > 0) this.current.set(name, number)
+    else this.current.delete(name)
+  }
+
+  /**
+   * One version's value. 'absent': no such secret or version (NOT_FOUND); 'unreadable': the
+   * version is disabled or destroyed (FAILED_PRECONDITION).
+   */
+  private async access(name: string, version: string, operation: string): Promise<{text: string; name?: string | null} | 'absent' | 'unreadable'> {
     const parent = await this.parent(operation)
     let payload: SecretPayload | null | undefined
+    let resource: string | null | undefined
     try {
-      const [version] = await this.client.accessSecretVersion({name: `${parent}/secrets/${name}/versions/latest`}, {retry: null})
-      payload = version.payload as SecretPayload | null | undefined
+      const [got] = await this.client.accessSecretVersion({name: `${parent}/secrets/${name}/versions/${version}`}, {retry: null})
+      payload = got.payload as SecretPayload | null | undefined
+      resource = got.name
     } catch (error) {
-      // NOT_FOUND: no such secret, or no version yet. FAILED_PRECONDITION: the latest version is
-      // disabled or destroyed. Either way there is no current value.
       const code = codeOf(error)
-      if (code === Code.NOT_FOUND || code === Code.FAILED_PRECONDITION) return undefined
+      if (code === Code.NOT_FOUND) return 'absent'
+      if (code === Code.FAILED_PRECONDITION) return 'unreadable'
       throw this.failure(error, operation, name)
     }
     const data = payload?.data ? Buffer.from(payload.data as Uint8Array) : Buffer.alloc(0)
     if (payload?.dataCrc32c !== undefined && payload.dataCrc32c !== null && Number(payload.dataCrc32c) !== crc32c(data)) {
       throw new EnvsyncError(`${SERVICE}: the value of ${name} arrived damaged (CRC32C mismatch)`, {code: 'DATA_CORRUPT', exitCode: 1, suggestion: 'run the command again; if it persists, check proxies between here and Google'})
     }
+    let text: string
     try {
       // ignoreBOM keeps a leading U+FEFF: the value round-trips byte for byte.
-      return new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(data)
+      text = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(data)
     } catch {
       throw new EnvsyncError(`${SERVICE}: the value of ${name} is not UTF-8 text (${data.length} bytes)`, {code: 'NOT_TEXT', exitCode: 1, suggestion: 'envsync stores text; write a text value to this secret (e.g. base64 of the binary)'})
+    }
+    registerSecret(text)
+    return {text, name: resource}
+  }
+
+  /**
+   * The access answer carries no date: one GetSecretVersion per name for its createTime. A
+   * policy without secretmanager.versions.get leaves the dates to the change history.
+   */
+  async dates(names: string[]): Promise<Map<string, Date>> {
+    const out = new Map<string, Date>()
+    const known = names.filter((n) => this.current.has(n))
+    if (known.length === 0) return out
+    const parent = await this.parent('read version dates')
+    await mapLimit(known, CONCURRENCY, async (name) => {
+      try {
+        const [version] = await this.client.getSecretVersion({name: `${parent}/secrets/${name}/versions/${this.current.get(name)}`}, {retry: null})
+        const t = version.createTime
+        const ms = t ? Number(String(t.seconds ?? 0)) * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6) : Number.NaN
+        if (Number.isFinite(ms)) out.set(name, new Date(ms))
+      } catch (error) {
+        const code = codeOf(error)
+        if (code === Code.NOT_FOUND || code === Code.PERMISSION_DENIED) return
+        throw this.failure(error, 'read the version date of', name)
+      }
+    })
+    return out
+  }
+
+  /** versions/N-1, N-2…: one access each; a disabled or destroyed one is skipped. */
+  async *older(name: string, limit: number): AsyncGenerator<string> {
+    const current = this.current.get(name)
+    if (current === undefined) return
+    for (let n = current - 1; n >= 1 && n >= current - limit; n--) {
+      const got = await this.access(name, String(n), 'read an older version of')
+      if (got === 'absent') return
+      if (got !== 'unreadable') yield got.text
     }
   }
 
@@ -441,7 +504,7 @@ class GcpBackend implements SecretManagerBackend {
         return new EnvsyncError(`${what}: access denied${server}`, {
           code: 'AUTH_DENIED',
           exitCode: 1,
-          suggestion: 'grant this identity roles/secretmanager.admin on the project (or secretmanager.secrets.list/create/delete and secretmanager.versions.add/access), and check that the Secret Manager API is enabled',
+          suggestion: 'grant this identity roles/secretmanager.admin on the project (or secretmanager.secrets.list/create/delete and secretmanager.versions.add/access/get), and check that the Secret Manager API is enabled',
         })
       case Code.NOT_FOUND:
         return new EnvsyncError(`${what}: not found${server}`, {code: 'NOT_FOUND', exitCode: 1, suggestion: 'check the project id'})

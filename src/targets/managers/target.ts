@@ -25,6 +25,11 @@ export interface ManagerConfig {
 
 /** Secrets read or written at once per destination: hides latency, stays under rate limits. */
 const CONCURRENCY = 8
+/**
+ * Older versions looked at for a key's previous value: in a JSON secret holding several keys,
+ * each other key's write is a version of its own (Vault keeps 10 by default).
+ */
+export const PREVIOUS_DEPTH = 10
 
 interface Read {
   /** Every JSON secret read: its fields as stored (other tools' fields kept on write). */
@@ -114,6 +119,71 @@ export class ManagerTarget implements Target<ManagerConfig> {
     }
     // Ownership from the platform only when it was listed; otherwise the engine's own record.
     return {exists: true, values, ...(listed ? {owned} : {})}
+  }
+
+  /**
+   * When each key's current value was written, for keys stored one per secret, from the last
+   * read. A field of a JSON secret has no date of its own: any other field's write re-dates the
+   * secret, so those keys are left to the change history.
+   */
+  async changedDates(dest: Destination<ManagerConfig>, keys: string[]): Promise<Map<string, Date>> {
+    const read = this.reads.get(dest.id)
+    const names = new Map<string, string>()
+    for (const key of keys) {
+      const p = dest.config.places.get(key)
+      if (p && p.field === undefined && read?.texts.has(p.secret)) names.set(p.secret, key)
+    }
+    if (names.size === 0) return new Map()
+    const dates = await (await this.backend(dest.config)).dates([...names.keys()])
+    return new Map([...dates].map(([name, date]) => [names.get(name)!, date]))
+  }
+
+  /**
+   * The value each key had before its current one, from the platform's version history (from
+   * the last read): the newest older version whose value (the key's field, in a JSON secret)
+   * differs from the current, so another key's write to the same JSON secret does not hide it.
+   * A version without the field ends the search: the key did not exist before. Each secret's
+   * versions are walked once, for all its keys, at most PREVIOUS_DEPTH deep.
+   */
+  async previousValues(dest: Destination<ManagerConfig>, keys: string[]): Promise<Map<string, Secret>> {
+    const read = this.reads.get(dest.id)
+    const backend = await this.backend(dest.config)
+    const bySecret = new Map<string, {key: string; field?: string; now: string}[]>()
+    for (const key of keys) {
+      const p = dest.config.places.get(key)
+      const text = p && read?.texts.get(p.secret)
+      if (!p || text === undefined) continue
+      const now = this.valueIn(text, p, backend)
+      if (now === undefined) continue
+      bySecret.set(p.secret, [...(bySecret.get(p.secret) ?? []), {key, field: p.field, now}])
+    }
+    const out = new Map<string, Secret>()
+    await mapLimit([...bySecret], CONCURRENCY, async ([name, wanted]) => {
+      let open = wanted
+      for await (const text of backend.older(name, PREVIOUS_DEPTH)) {
+        open = open.filter((w) => {
+          const before = this.valueIn(text, {secret: name, field: w.field}, backend, true)
+          if (before !== undefined && before !== w.now) out.set(w.key, new Secret(before))
+          return before === w.now
+        })
+        if (open.length === 0) break
+      }
+    })
+    return out
+  }
+
+  /** A key's value in a version's text: the JSON field, Vault's "value", or the text itself. `older`: another tool's text that is not JSON is no value. */
+  private valueIn(text: string, place: Place, backend: SecretManagerBackend, older = false): string | undefined {
+    const field = place.field ?? (backend.structured ? 'value' : undefined)
+    if (field === undefined) return text
+    let object: Record<string, unknown>
+    try {
+      object = parseObject(text, place.secret, backend.service)
+    } catch (error) {
+      if (older) return undefined
+      throw error
+    }
+    return field in object ? fieldText(object[field]) : undefined
   }
 
   async apply(dest: Destination<ManagerConfig>, input: ApplyInput): Promise<void> {

@@ -6,7 +6,7 @@ import {EnvsyncError} from '../../errors.js'
 import {mapLimit} from '../../pool.js'
 import {registerSecret} from '../../redact.js'
 import {credentialFrom, endpointFrom, HttpClient, type HttpResponse} from '../http.js'
-import {type CreateBackend, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
+import {type CreateBackend, knownDates, type Marker, markerOf, markerTags, type RemoteSecret, type SecretManagerBackend} from './backend.js'
 
 /**
  * HashiCorp Vault's KV version 2 engine over plain HTTP (there is no official Node client), through
@@ -81,6 +81,7 @@ type Json = Record<string, unknown>
 /** KV v2's version record in a data read's or a write's `metadata`. */
 interface VersionInfo {
   version?: number
+  created_time?: string
   deletion_time?: string
   destroyed?: boolean
 }
@@ -91,6 +92,8 @@ class VaultBackend implements SecretManagerBackend {
   readonly structured = true
   /** Per name, the current version seen by this backend (0: none): the check-and-set of the next write. */
   private readonly versions = new Map<string, number>()
+  /** When the current version read was written (its created_time). */
+  private readonly created = new Map<string, Date>()
   /** Names whose current version is (soft) deleted: a write puts a new version on top. */
   private readonly deleted = new Set<string>()
   /** custom_metadata seen by list(): kept when the marker is added over a deleted secret. */
@@ -170,9 +173,35 @@ class VaultBackend implements SecretManagerBackend {
       return undefined
     }
     this.deleted.delete(name)
+    const created = Date.parse(meta?.created_time ?? '')
+    if (Number.isNaN(created)) this.created.delete(name)
+    else this.created.set(name, new Date(created))
     for (const v of Object.values(fields)) if (typeof v === 'string') registerSecret(v)
     // Fields other tools wrote (numbers, objects) stay as they are: the layer above keeps them.
     return JSON.stringify(fields)
+  }
+
+  /** The current version's created_time, sent with its data: no request. */
+  async dates(names: string[]): Promise<Map<string, Date>> {
+    return knownDates(names, (name) => this.created.get(name))
+  }
+
+  /** data?version=N-1, N-2…: one GET each; a deleted or destroyed one is skipped. */
+  async *older(name: string, limit: number): AsyncGenerator<string> {
+    const current = this.versions.get(name) ?? 0
+    for (let n = current - 1; n >= 1 && n >= current - limit; n--) {
+      const res = await this.send('GET', 'data', name, {query: `?version=${n}`})
+      if (res.status === 404 && !noRoute(res)) {
+        // Deleted or destroyed: its metadata comes back. Without: pruned (max_versions), nothing older is kept.
+        if (isObject(dataOf(res)?.metadata)) continue
+        return
+      }
+      if (res.status !== 200) throw this.failure(res, 'read an older version of', name)
+      const fields = dataOf(res)?.data
+      if (!isObject(fields)) continue
+      for (const v of Object.values(fields)) if (typeof v === 'string') registerSecret(v)
+      yield JSON.stringify(fields)
+    }
   }
 
   // hint.exists is not needed: the one POST creates or updates, so there is no failed first attempt.
@@ -185,6 +214,7 @@ class VaultBackend implements SecretManagerBackend {
     let written = await this.put(name, fields, cas)
     if (written === undefined) written = await this.settleConflict(name, fields, cas)
     this.versions.set(name, written)
+    this.created.delete(name)
     if (created) await this.mark(name, marker, written)
     this.deleted.delete(name)
   }
@@ -288,6 +318,7 @@ class VaultBackend implements SecretManagerBackend {
 const CAPABILITY: Record<string, string> = {
   list: '"list"',
   read: '"read"',
+  'read an older version of': '"read"',
   'read metadata of': '"read"',
   write: '"create" and "update"',
   'write metadata of': '"create" and "update"',
