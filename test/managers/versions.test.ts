@@ -255,6 +255,7 @@ for (const kind of KINDS) {
       await writeStore(await read(), new Map([['API_KEY', a1]]), {action: 'set'})
       expect(d.versions(group)).to.equal(3)
       expect(Object.keys(d.fields(group)!).sort(), 'the previous key is no field of its own').to.deep.equal(['api', 'jwt'])
+      expect(d.names(), 'nor a secret of its own').to.not.include(name('JWT_SECRET_PREVIOUS'))
 
       const store = await read()
       const values = plain(store)
