@@ -30,6 +30,13 @@ const KINDS: ManagerKind[] = ['aws', 'vault', 'gcp', 'azure']
 const PREFIX: Record<ManagerKind, string> = {aws: 'shop/prod/', vault: 'shop/prod/', gcp: 'shop-prod-', azure: 'shop-prod-'}
 const KEBAB: Record<ManagerKind, boolean> = {aws: true, vault: false, gcp: false, azure: true}
 const HOUR = 3_600_000
+/** Requests a read in grace costs more than one after it: the previous version of a one-key secret, and of a JSON secret's field after another field's write. */
+const PREVIOUS_COST: Record<ManagerKind, {single: number; json: number}> = {
+  aws: {single: 1, json: 4}, // AWSPREVIOUS; then ListSecretVersionIds (3 versions: 2 pages of the fake's 2) and the version before
+  vault: {single: 1, json: 2}, // ?version=N-1, N-2
+  gcp: {single: 1, json: 2}, // versions/N-1, N-2
+  azure: {single: 3, json: 4}, // the versions list (3 versions: 2 pages of the fake's 2), then one GET per version
+}
 /** Small bounds: a retry costs milliseconds. */
 const FAST = {ENVSYNC_HTTP_TIMEOUT_MS: '3000', ENVSYNC_HTTP_BACKOFF_MS: '5'}
 const CREDENTIALS = ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'VAULT_ADDR', 'VAULT_NAMESPACE', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_TOKEN_CREDENTIALS', 'AZURE_USERNAME', 'MSI_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'IMDS_ENDPOINT', 'ENVSYNC_NOW']
@@ -223,12 +230,16 @@ for (const kind of KINDS) {
       expect(d.value(name('JWT_SECRET')) === fresh).to.equal(true)
       expect(store.values.get('JWT_SECRET_PREVIOUS')?.reveal() === old, 'the store as written').to.equal(true)
 
+      let before = d.requests()
       const again = plain(await read())
+      const inGrace = d.requests() - before
       expect(again.JWT_SECRET === fresh && again.JWT_SECRET_PREVIOUS === old, 'read back in grace').to.equal(true)
 
       // After the grace: no previous value, though the version is still on the platform.
       env.set({ENVSYNC_NOW: new Date(Date.now() + 2 * HOUR).toISOString()})
+      before = d.requests()
       expect((await read()).values.has('JWT_SECRET_PREVIOUS')).to.equal(false)
+      expect(inGrace - (d.requests() - before), 'requests for the previous value').to.equal(PREVIOUS_COST[kind].single)
     })
 
     it('a finish (the previous key removed) sends nothing to the platform and ends the grace', async () => {
@@ -257,9 +268,15 @@ for (const kind of KINDS) {
       expect(Object.keys(d.fields(group)!).sort(), 'the previous key is no field of its own').to.deep.equal(['api', 'jwt'])
       expect(d.names(), 'nor a secret of its own').to.not.include(name('JWT_SECRET_PREVIOUS'))
 
+      let before = d.requests()
       const store = await read()
+      const inGrace = d.requests() - before
       const values = plain(store)
       expect(values.JWT_SECRET === j1 && values.API_KEY === a1 && values.JWT_SECRET_PREVIOUS === j0, 'values in grace').to.equal(true)
+      env.set({ENVSYNC_NOW: new Date(Date.now() + 2 * HOUR).toISOString()})
+      before = d.requests()
+      expect((await read()).values.has('JWT_SECRET_PREVIOUS')).to.equal(false)
+      expect(inGrace - (d.requests() - before), 'requests for the previous value').to.equal(PREVIOUS_COST[kind].json)
       expect(store.changed?.has('JWT_SECRET') ?? false, 'a field has no date of its own').to.equal(false)
       expect(store.changed?.has('API_KEY') ?? false).to.equal(false)
     })
