@@ -6,10 +6,11 @@ import jsyaml from 'js-yaml'
 import {EnvsyncError} from '../errors.js'
 import {lock, makeDir, readFileNoFollow, refuseSymlinkedPath, removeStaleTemps, symlinkRefused, syncDir, writeFileAtomic, writeFileAtomicAsync} from '../files.js'
 import {mapLimit} from '../pool.js'
-import {displayPath} from '../paths.js'
+import {displayPath, shellWord} from '../paths.js'
 import {Secret} from '../secret.js'
 import {envValues, parseEnv, readsBack} from '../values/dotenv.js'
-import type {ApplyInput, Destination, LiveState, Target} from './target.js'
+import {USER_COMPOSE_FILES} from '../manifest/user-compose.js'
+import type {ApplyInput, Destination, LiveState, Redeploy, Target} from './target.js'
 
 /**
  * Docker: one directory per environment with a file per key delivered as a file (content
@@ -64,6 +65,20 @@ export class DockerTarget implements Target<DockerConfig> {
   async read(dest: Destination<DockerConfig>): Promise<LiveState> {
     this.requests++
     return readDir(dest.config)
+  }
+
+  /**
+   * No engine is driven: the command that recreates the services reading a changed key. Secret
+   * files are bind mounts, rewritten atomically (a new inode), and env files are read at
+   * creation: a running container keeps the old values until it is recreated.
+   */
+  async finish(applied: Destination<DockerConfig>[], keys?: ReadonlyMap<string, string[]>): Promise<Redeploy[]> {
+    return applied
+      .filter((d) => d.config.restart)
+      .map((d) => {
+        const services = readersOf(d, keys?.get(d.id) ?? [])
+        return {destination: d.id, label: d.label, what: `${services.length === 1 ? 'service' : 'services'} ${services.join(', ')} to recreate`, status: 'todo' as const, command: recreateCommand(d.config, services)}
+      })
   }
 
   async apply(dest: Destination<DockerConfig>, input: ApplyInput): Promise<void> {
@@ -419,6 +434,24 @@ const isFile = (file: string) => {
   } catch {
     return false
   }
+}
+
+/** The services that read the keys; a key gone from the manifest was read by any of them. */
+function readersOf(d: Destination<DockerConfig>, keys: string[]): string[] {
+  const c = d.config
+  const out = new Set<string>()
+  for (const k of keys) for (const s of c.secretKeys.get(k) ?? c.configKeys.get(k) ?? d.services) out.add(s)
+  return [...(out.size > 0 ? out : servicesOf(c))].sort()
+}
+
+/**
+ * `docker compose -f <the project's compose file> -f <override> up -d --force-recreate <services>`,
+ * from the project directory (the override alone defines no image: Compose needs both).
+ */
+export function recreateCommand(c: DockerConfig, services: string[]): string {
+  const user = USER_COMPOSE_FILES.map((name) => path.join(c.root, name)).find((file) => file !== c.composeFile && isFile(file))
+  const files = [user, c.composeFile].filter((f): f is string => f !== undefined).map((f) => path.relative(c.root, f).split(path.sep).join('/'))
+  return ['docker', 'compose', ...files.flatMap((f) => ['-f', f]), 'up', '-d', '--force-recreate', ...services].map(shellWord).join(' ')
 }
 
 /**

@@ -2,7 +2,7 @@ import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
 import {documents} from './railway-documents.js'
 import {credentialFrom, endpointFrom, HttpClient} from './http.js'
-import {WRITE_ONLY, type ApplyInput, type Destination, type LiveState, type Target} from './target.js'
+import {WRITE_ONLY, type ApplyInput, type Destination, type LiveState, type Redeploy, type Target} from './target.js'
 
 /**
  * Railway (GraphQL): one destination per mapped service, plus the environment's shared
@@ -83,25 +83,41 @@ export class RailwayTarget implements Target<RailwayConfig> {
 
   /**
    * One redeploy per changed service; a shared-variable change redeploys the services that
-   * receive shared keys — never the rest of the project (a database beside the app).
+   * receive shared keys — never the rest of the project (a database beside the app). Each deploy
+   * is reported for every destination whose values it delivers (the service's own, the shared).
    */
-  async finish(applied: Destination<RailwayConfig>[]): Promise<void> {
-    const byEnvironment = new Map<string, Set<string>>()
+  async finish(applied: Destination<RailwayConfig>[]): Promise<Redeploy[]> {
+    const services = new Map<string, {environmentId: string; serviceId: string; name: string; dests: Destination<RailwayConfig>[]}>()
     for (const d of applied.filter((x) => x.config.deploy)) {
       const ids = await this.where(d.config)
-      const services = byEnvironment.get(ids.environmentId) ?? new Set<string>()
-      if (ids.serviceId) services.add(ids.serviceId)
-      else for (const ref of d.config.linkedServices ?? []) services.add((await this.where({...d.config, service: ref})).serviceId!)
-      byEnvironment.set(ids.environmentId, services)
+      const refs = ids.serviceId ? [d.config.service!] : (d.config.linkedServices ?? [])
+      for (const ref of refs) {
+        const serviceId = ids.serviceId ?? (await this.where({...d.config, service: ref})).serviceId!
+        const key = `${ids.environmentId}/${serviceId}`
+        const entry = services.get(key) ?? {environmentId: ids.environmentId, serviceId, name: ref, dests: []}
+        entry.dests.push(d)
+        services.set(key, entry)
+      }
     }
     // A variableDelete's own deploy has the service's values (its upsert came first), but not
     // shared variables written at the same time by another destination: then redeploy anyway.
     const sharedChanged = applied.some((d) => d.config.service === undefined)
-    for (const [environmentId, services] of byEnvironment) {
-      for (const serviceId of services) {
-        if (sharedChanged || !this.deployedByDelete.has(serviceId)) await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
+    const out: Redeploy[] = []
+    for (const {environmentId, serviceId, name, dests} of services.values()) {
+      let outcome: Pick<Redeploy, 'what' | 'status' | 'error'>
+      if (!sharedChanged && this.deployedByDelete.has(serviceId)) {
+        outcome = {what: `service ${name} redeployed (by Railway, on the variable removal)`, status: 'applied'}
+      } else {
+        try {
+          await this.call(documents.REDEPLOY, {environmentId, serviceId}, false)
+          outcome = {what: `service ${name} redeployed`, status: 'applied'}
+        } catch (error) {
+          outcome = {what: `service ${name} redeploy`, status: 'failed', error: (error as Error).message}
+        }
       }
+      for (const d of dests) out.push({destination: d.id, label: d.label, ...outcome})
     }
+    return out
   }
 
   private async where(config: RailwayConfig): Promise<{projectId: string; environmentId: string; serviceId?: string}> {

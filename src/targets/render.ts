@@ -1,7 +1,7 @@
 import {EnvsyncError} from '../errors.js'
 import {Secret} from '../secret.js'
 import {credentialFrom, endpointFrom, HttpClient, type HttpResponse} from './http.js'
-import type {ApplyInput, Destination, LiveState, Target} from './target.js'
+import type {ApplyInput, Destination, LiveState, Redeploy, Target} from './target.js'
 
 /**
  * Render (REST): a destination per mapped service, plus an env group for shared keys.
@@ -121,23 +121,33 @@ export class RenderTarget implements Target<RenderConfig> {
     }
   }
 
-  /** One deploy per changed service; an env group change deploys every mapped service. */
-  async finish(applied: Destination<RenderConfig>[]): Promise<void> {
-    const services = new Set<string>()
-    for (const d of applied.filter((x) => x.config.deploy)) {
-      if (d.config.service) services.add(await this.serviceId(d.config.service))
-    }
+  /**
+   * One deploy per changed service; an env group change deploys every mapped service. Each
+   * deploy is reported for every destination whose values it delivers (the service's, the group).
+   */
+  async finish(applied: Destination<RenderConfig>[]): Promise<Redeploy[]> {
+    const services = new Map<string, {name: string; dests: Destination<RenderConfig>[]}>()
+    const add = (id: string, name: string, d: Destination<RenderConfig>) => services.set(id, {name, dests: [...(services.get(id)?.dests ?? []), d]})
+    const deploying = applied.filter((x) => x.config.deploy)
+    for (const d of deploying) if (d.config.service) add(await this.serviceId(d.config.service), d.config.service, d)
     // An env group change redeploys every service it feeds, including one that receives only
     // shared keys (it has no destination of its own). A service whose lookup fails is skipped:
     // it is reported failed already if it had a destination.
-    for (const g of applied.filter((x) => x.config.deploy && x.config.envGroup)) {
-      for (const ref of g.config.linkedServices ?? []) services.add(await this.serviceId(ref).catch(() => ''))
+    for (const g of deploying.filter((x) => x.config.envGroup)) {
+      for (const ref of g.config.linkedServices ?? []) {
+        const id = await this.serviceId(ref).catch(() => '')
+        if (id) add(id, ref, g)
+      }
     }
-    services.delete('')
-    for (const id of services) {
-      const res = await this.http.send({method: 'POST', url: this.url(`/services/${id}/deploys`), headers: this.headers(), body: {}, idempotent: false})
-      if (res.status !== 201 && res.status !== 202) throw this.failure(res, `/services/${id}/deploys`)
+    const out: Redeploy[] = []
+    for (const [id, {name, dests}] of services) {
+      const path = `/services/${id}/deploys`
+      const res = await this.http.send({method: 'POST', url: this.url(path), headers: this.headers(), body: {}, idempotent: false}).catch((error: Error) => error)
+      const failed = res instanceof Error ? res : res.status !== 201 && res.status !== 202 ? this.failure(res, path) : undefined
+      const outcome: Pick<Redeploy, 'what' | 'status' | 'error'> = failed ? {what: `service ${name} deploy`, status: 'failed', error: failed.message} : {what: `service ${name} deployed`, status: 'applied'}
+      for (const d of dests) out.push({destination: d.id, label: d.label, ...outcome})
     }
+    return out
   }
 
   /** Every env var or secret file of a service, following the cursor to the last page. */
