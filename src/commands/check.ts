@@ -18,6 +18,7 @@ export default class Check extends BaseCommand<typeof Check> {
     {description: 'Audit production before a release', command: '<%= config.bin %> check production'},
     {description: 'Fail CI on warnings too', command: '<%= config.bin %> check staging --strict'},
     {description: 'Machine-readable findings', command: '<%= config.bin %> check production --json'},
+    {description: 'What check will say on 1 March (rotation due dates)', command: 'ENVSYNC_NOW=2027-03-01 <%= config.bin %> check production'},
   ]
 
   static args = {
