@@ -31,7 +31,7 @@ export function renderScan(r: ScanResult): string[] {
   if (r.skipped.large.length > 0) skipped.push(`${plural(r.skipped.large.length, 'file')} over ${MAX_SCAN_BYTES >> 20} MB (${r.skipped.large.slice(0, 5).map(visible).join(', ')}${r.skipped.large.length > 5 ? ', …' : ''})`)
   if (r.skipped.largeBlobs) skipped.push(`${plural(r.skipped.largeBlobs, 'blob')} in the history over ${MAX_SCAN_BYTES >> 20} MB`)
   if (r.skipped.unreadable.length > 0) skipped.push(`${plural(r.skipped.unreadable.length, 'unreadable file')} (${r.skipped.unreadable.slice(0, 5).map(visible).join(', ')})`)
-  if (r.skipped.special > 0) skipped.push(`${plural(r.skipped.special, 'link or special file')}`)
+  if (r.skipped.special > 0) skipped.push(`${plural(r.skipped.special, 'special file')} (symbolic links, FIFOs, devices)`)
   if (skipped.length > 0) lines.push(style.dim(`skipped: ${skipped.join('; ')}`))
   if (r.short.length > 0) {
     lines.push(style.dim(`not looked for: ${plural(r.short.length, 'value')} shorter than ${MIN_VALUE_LENGTH} characters, which would match by chance (${r.short.map((o) => `${o.key} in ${o.environment}`).join(', ')})`))
