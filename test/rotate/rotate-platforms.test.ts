@@ -95,6 +95,8 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     expect(rotated.stdout).to.match(/✓ applied +railway shop\/production service api/)
     expect(rotated.stdout).to.match(/✓ applied +render service shop-api/)
     expect(rotated.stdout).to.match(/✓ applied +docker secrets\/production/)
+    // Docker: the command that makes the api container read the new files.
+    expect(rotated.stdout).to.include('docker compose -f docker-compose.production.secrets.yml up -d --force-recreate api')
     expect(rotated.stdout).to.include('envsync rotate production --finish')
     expect(r.storeWrites().at(-1)).to.equal('rotate JWT_SECRET,JWT_SECRET_PREVIOUS until 2027-03-01T13:00:00.000Z')
 
