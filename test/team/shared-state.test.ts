@@ -168,8 +168,11 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
 
     // B's history holds A's push and its own, with who pushed; no values.
     const history = readFileSync(path.join(b, '.envsync/history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(history.filter((h) => h.user === 'Ada <ada@example.com>').length).to.equal(4)
-    expect(history.filter((h) => h.user === 'Bob <bob@example.com>').map((h) => [h.destination, h.removed])).to.deep.equal([
+    const pushes = history.filter((h) => h.action === 'push')
+    expect(pushes.filter((h) => h.user === 'Ada <ada@example.com>').length).to.equal(4)
+    // Each redeployed service is in the history too, by whoever redeployed it.
+    expect(history.filter((h) => h.action === 'redeploy' && h.user === 'Bob <bob@example.com>').map((h) => h.destination).sort()).to.deep.equal([API, WEB].sort())
+    expect(pushes.filter((h) => h.user === 'Bob <bob@example.com>').map((h) => [h.destination, h.removed])).to.deep.equal([
       [API, ['OLD_TOKEN']],
       [WEB, ['OLD_TOKEN']],
     ])
