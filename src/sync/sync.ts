@@ -51,19 +51,19 @@ export async function push(manifest: Manifest, env: string, options: PushOptions
   const prepared = await prepare(manifest, env, {...options, store, exclude: await checkBeforePush(manifest, env, options.force === true, store)})
   // A redeploy that failed last time is made again, values in sync or not: a rerun converges.
   options = {...options, redeploy: options.redeploy ?? owedRedeploys(prepared.state.history(), env)}
-  const owes = (plan: SyncPlan) => plan.plans.some((p) => options.redeploy!.has(p.destination.id))
   // What would fail for certain stops the push before anything is written anywhere.
   if (!options.dryRun) await preflight(prepared)
+  const owed = (plan: SyncPlan) => Object.assign(plan, {redeploy: plan.plans.filter((p) => options.redeploy!.has(p.destination.id)).map((p) => p.destination.id)})
   if (!options.confirm && !options.dryRun) {
     const {plan, report} = await applyAsPlanned(prepared, env, options)
+    owed(plan)
     if (planTotals(plan.plans).changes > 0 || report.redeploys) return {plan, report}
     plan.warnings.push(...stateChangedWarnings(report.state))
     return {plan}
   }
-  const plan = await planPrepared(prepared, env)
-  plan.redeploy = plan.plans.filter((p) => options.redeploy!.has(p.destination.id)).map((p) => p.destination.id)
+  const plan = owed(await planPrepared(prepared, env))
   if (options.dryRun) return {plan}
-  if (planTotals(plan.plans).changes === 0 && !owes(plan)) {
+  if (planTotals(plan.plans).changes === 0 && plan.redeploy.length === 0) {
     // Nothing to write to any platform: an older layout of .envsync/ is still moved.
     if (plan.state.migrate()) plan.warnings.push(...stateChangedWarnings(plan.state.gitNote()))
     return {plan}
