@@ -36,7 +36,7 @@ export default class Push extends BaseCommand<typeof Push> {
     force: Flags.boolean({description: 'Push even when check reports errors (placeholders are still never pushed).', default: false}),
     'force-conflicts': Flags.boolean({description: 'Kubernetes: take over keys another field manager owns.', default: false}),
     'create-namespace': Flags.boolean({description: 'Kubernetes: create a missing namespace.', default: false}),
-    deploy: Flags.boolean({description: 'Railway and Render: redeploy each changed service once after all writes (as `deploy: true` in the manifest).', default: false}),
+    deploy: Flags.boolean({description: 'After all writes, redeploy what reads the changed values: each changed Railway and Render service once (as `deploy: true` in the manifest), a rollout restart of the Kubernetes workloads that use a changed Secret, and for Docker the compose command that recreates the services reading them. A redeploy that failed is made again by the next push.', default: false}),
   }
 
   async run(): Promise<void> {
