@@ -6,6 +6,7 @@ import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
 import type {Secret} from '../secret.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
+import {Targets} from '../targets/registry.js'
 import type {TargetKind} from '../targets/target.js'
 import {plural} from '../ui/style.js'
 import {applicableKey, fingerprintOf} from '../values/key.js'
@@ -135,6 +136,7 @@ async function prepareRotation(manifest: Manifest, env: string, request: RotateR
   const at = now()
   const specs = selectKeys(manifest, env, request, store, entries)
   if ('message' in specs) return specs
+  if (!request.dryRun) await refuseCertainFailure(manifest, env, store, request.kubernetes)
   const graces = graceStates(manifest, env, entries, at)
   const pending = await incomplete(manifest, env, specs, store, entries, graces, request.kubernetes)
 
@@ -296,6 +298,16 @@ const REDEPLOY: Partial<Record<TargetKind, string>> = {
   render: 'deploy of the service',
   kubernetes: 'rollout restart of the workloads using the Secret',
   docker: 'the compose command to run, printed',
+}
+
+/**
+ * What would stop the push for certain (a Kubernetes namespace it will not create) stops the
+ * rotation before the store is written — and before a provider-issued value is typed.
+ */
+async function refuseCertainFailure(manifest: Manifest, env: string, store: ValuesFile, kubernetes?: KubernetesOptions): Promise<void> {
+  const targets = new Targets(kubernetes)
+  const dests = resolveDestinations(manifest, env, store).map((r) => r.destination)
+  for (const kind of new Set(dests.map((d) => d.kind))) await (await targets.get(kind)).preflight?.(dests.filter((d) => d.kind === kind))
 }
 
 /** What check would say with the new values in place: an error stops the rotation before anything is written. */
