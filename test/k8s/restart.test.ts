@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
-import {RESTARTED_AT} from '../../src/targets/kubernetes-restart.js'
+import {readsSecret, restartReaders, RESTARTED_AT, type RestartClient} from '../../src/targets/kubernetes-restart.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
@@ -202,3 +202,46 @@ current-context: c
   )
   return file
 }
+
+describe('restartReaders (a scripted apps API)', () => {
+  const pod = (name: string) => ({metadata: {name}, spec: {template: {spec: {containers: [{name: 'c', envFrom: [{secretRef: {name: 'shop-api'}}]}]}}}})
+  const secrets = [{destination: 'kubernetes:/ns/shop-api', label: 'kubernetes secret ns/shop-api', secret: 'shop-api'}]
+  const problem = (error: unknown, what: string) => new Error(`${what}: ${(error as {code?: number}).code}`)
+
+  it('a workload deleted between the list and its patch is a failed restart; the others are restarted once each', async () => {
+    const patched: string[] = []
+    const apps = {
+      listNamespacedDeployment: async () => ({items: [pod('gone'), pod('api')]}),
+      listNamespacedStatefulSet: async () => ({items: []}),
+      listNamespacedDaemonSet: async () => ({items: []}),
+      patchNamespacedDeployment: async ({name, body}: {name: string; body: {spec: {template: {metadata: {annotations: Record<string, string>}}}}}) => {
+        if (name === 'gone') throw Object.assign(new Error('not found'), {code: 404})
+        patched.push(`${name} ${body.spec.template.metadata.annotations[RESTARTED_AT]}`)
+      },
+    }
+    const client = {apps, patchOptions: {}, fieldManager: 'envsync'} as unknown as RestartClient
+    const out = await restartReaders(client, 'ns', secrets, new Date('2027-03-01T12:00:00.123Z'), problem)
+    expect(out.map((r) => [r.status, r.what, r.error])).to.deep.equal([
+      ['failed', 'deployment/gone restart', 'deployment/gone in namespace ns: 404'],
+      ['applied', 'deployment/api restarted', undefined],
+    ])
+    expect(patched).to.deep.equal(['api 2027-03-01T12:00:00Z'])
+  })
+
+  it('reads the Secret: env secretKeyRef, envFrom, init containers, secret and projected volumes; not another Secret, not a ConfigMap of that name', () => {
+    const yes = [
+      {containers: [{name: 'c', env: [{name: 'A', valueFrom: {secretKeyRef: {name: 's', key: 'A'}}}]}]},
+      {containers: [{name: 'c', envFrom: [{secretRef: {name: 's'}}]}]},
+      {containers: [], initContainers: [{name: 'i', envFrom: [{secretRef: {name: 's'}}]}]},
+      {containers: [], volumes: [{name: 'v', secret: {secretName: 's'}}]},
+      {containers: [], volumes: [{name: 'v', projected: {sources: [{configMap: {name: 'x'}}, {secret: {name: 's'}}]}}]},
+    ]
+    const no = [
+      {containers: [{name: 'c', envFrom: [{secretRef: {name: 'other'}}, {configMapRef: {name: 's'}}]}]},
+      {containers: [{name: 'c', env: [{name: 'A', valueFrom: {configMapKeyRef: {name: 's', key: 'A'}}}]}]},
+      {containers: [], volumes: [{name: 'v', configMap: {name: 's'}}, {name: 'w', projected: {sources: [{configMap: {name: 's'}}]}}]},
+    ]
+    for (const spec of yes) expect(readsSecret(spec, 's'), JSON.stringify(spec)).to.equal(true)
+    for (const spec of no) expect(readsSecret(spec, 's'), JSON.stringify(spec)).to.equal(false)
+  })
+})
