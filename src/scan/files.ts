@@ -15,6 +15,8 @@ export interface FileList {
   byDesign: string[]
   /** Whether the list came from git (tracked and not ignored files). */
   git: boolean
+  /** Symbolic links, FIFOs, sockets and devices met under a PATH: not read. */
+  special: number
 }
 
 /**
@@ -27,16 +29,21 @@ export function listFiles(projectDir: string, paths: readonly string[], options:
   const inDesign = (file: string) => options.keep.some((k) => file === k || file.startsWith(k + path.sep))
   let all: string[]
   let git = false
+  let special = 0
   if (paths.length === 0 && gitOutput(projectDir, ['rev-parse', '--is-inside-work-tree'])?.toString().trim() === 'true') {
     git = true
     all = gitFiles(projectDir, options.ignored)
   } else {
     all = []
-    for (const p of paths.length === 0 ? [projectDir] : paths) all.push(...walk(path.resolve(p)))
+    for (const p of paths.length === 0 ? [projectDir] : paths) {
+      const found = walk(path.resolve(p))
+      all.push(...found.files)
+      special += found.special
+    }
   }
   const unique = [...new Set(all)]
   const byDesign = unique.filter(inDesign)
-  return {files: unique.filter((f) => !inDesign(f)), byDesign: byDesign.map((f) => displayPath(f)), git}
+  return {files: unique.filter((f) => !inDesign(f)), byDesign: byDesign.map((f) => displayPath(f)), git, special}
 }
 
 function gitFiles(dir: string, ignored: boolean): string[] {
@@ -47,15 +54,17 @@ function gitFiles(dir: string, ignored: boolean): string[] {
 }
 
 /** Every regular file under `root` (or root itself), without following links or entering .git/. */
-function walk(root: string): string[] {
+function walk(root: string): {files: string[]; special: number} {
   let st
   try {
     st = lstatSync(root)
   } catch {
     throw new EnvsyncError(`${displayPath(root)} does not exist`, {code: 'SCAN_PATH', suggestion: 'name files or directories that exist, or leave PATH out to scan the project'})
   }
-  if (!st.isDirectory()) return [root]
+  // A named file is read (or refused as special) by readScanFile.
+  if (!st.isDirectory()) return {files: [root], special: 0}
   const out: string[] = []
+  let special = 0
   const pending = [root]
   while (pending.length > 0) {
     const dir = pending.pop()!
@@ -70,9 +79,10 @@ function walk(root: string): string[] {
       if (e.isDirectory()) {
         if (e.name !== '.git') pending.push(full)
       } else if (e.isFile()) out.push(full)
+      else special++
     }
   }
-  return out.sort()
+  return {files: out.sort(), special}
 }
 
 export type ReadOutcome = {bytes: Buffer} | {skipped: 'large' | 'special' | 'unreadable'; size?: number}

@@ -101,6 +101,7 @@ export async function runScan(manifest: Manifest, options: ScanOptions): Promise
   const keep = manifest.environmentNames.flatMap((env) => [manifest.valuesFile(env), ...(manifest.environment(env).targets?.docker ? [dockerDir(manifest, env)] : [])])
   const list = listFiles(manifest.dir, options.paths, {ignored: options.ignored, keep})
   result.skipped.byDesign = list.byDesign
+  result.skipped.special = list.special
   for (const file of list.files) {
     const read = readScanFile(file)
     if ('skipped' in read) {

@@ -194,9 +194,12 @@ describe('envsync scan', function () {
     // Outside what is scanned (git-ignored), reachable through the link only.
     p.write('secrets/outside.txt', v.jwt)
     execFileSync('ln', ['-s', p.path('secrets/outside.txt'), p.path('src/link')])
-    const named = await runBin(['scan', 'src', 'src/pipe', 'src/link'], {cwd: p.dir})
+    const named = await runBin(['scan', 'src/pipe', 'src/link'], {cwd: p.dir})
     expect(named.exitCode, named.stdout + named.stderr).to.equal(0)
     expect(named.stdout).to.match(/2 special files \(symbolic links, FIFOs, devices\)/)
+    const under = await runBin(['scan', 'src'], {cwd: p.dir})
+    expect(under.exitCode, under.stdout + under.stderr).to.equal(0)
+    expect(under.stdout).to.match(/2 special files/)
     const project = await runBin(['scan'], {cwd: p.dir})
     expect(project.exitCode, project.stdout + project.stderr).to.equal(0)
   })
