@@ -218,15 +218,13 @@ async function prepareFinish(manifest: Manifest, env: string, request: RotateReq
   }
   const chosen = [...graces.values()].filter((g) => request.keys.length === 0 || request.keys.includes(g.key))
   const running = chosen.filter((g) => g.active)
-  if (running.length > 0 && !request.force && request.keys.length > 0) {
+  const ending = request.force ? chosen : chosen.filter((g) => !g.active)
+  // Named keys still in grace, or nothing ended while graces run: refused (the old value is still accepted).
+  if (!request.force && running.length > 0 && (request.keys.length > 0 || ending.length === 0)) {
     const g = running[0]
     throw new EnvsyncError(`the grace period of ${g.key} runs until ${g.until}: ${g.previous} is still accepted by apps that signed with it`, {code: 'IN_GRACE', suggestion: `run it again after ${g.until}, or pass --force to end it now`})
   }
-  const ending = request.force ? chosen : chosen.filter((g) => !g.active)
-  if (ending.length === 0) {
-    const later = running.map((g) => `${g.key} until ${g.until}`).join(', ')
-    return {message: later ? `no grace period of ${env} has ended yet (${later}); --force ends them now` : `no grace period of ${env} to finish`}
-  }
+  if (ending.length === 0) return {message: `no grace period of ${env} to finish`}
   const keys: KeyRotation[] = ending.map((g) => ({key: g.key, mode: 'finish', previous: g.previous, graceUntil: g.until}))
   // Where the previous keys were delivered until now: the destinations they are removed from.
   const delivered = new Set([...previousKeysInGrace(graces), ...ending.map((g) => g.previous)])

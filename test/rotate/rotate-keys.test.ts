@@ -129,6 +129,12 @@ describe('rotate: keys, typed values, --due and refusals', function () {
     expect(r.store().JWT_SECRET_PREVIOUS).to.equal(first.JWT_SECRET)
     expect(r.store().JWT_SECRET).to.not.equal(first.JWT_SECRET)
     expect(docker('JWT_SECRET_PREVIOUS')).to.equal(first.JWT_SECRET)
-    assertNoLeak([...Object.values(old), ...Object.values(first), ...Object.values(r.store())], ...r.everything())
+    // --finish --force ends the grace early: the previous value goes from the store and the destination.
+    const forced = r.store()
+    await r.expect(0, at(HOUR / 2), ['rotate', 'production', '--finish', '--force', '--yes'])
+    expect(r.store()).to.not.have.property('JWT_SECRET_PREVIOUS')
+    expect(() => docker('JWT_SECRET_PREVIOUS')).to.throw(/ENOENT/)
+    expect(r.storeWrites().at(-1)).to.equal('finish -JWT_SECRET_PREVIOUS')
+    assertNoLeak([...Object.values(old), ...Object.values(first), ...Object.values(forced)], ...r.everything())
   })
 })

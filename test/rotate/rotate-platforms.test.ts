@@ -131,8 +131,9 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
   it('rotate --finish after the grace removes the previous value from the store and every destination', async () => {
     await r.expect(0, T0, ['rotate', 'production', 'JWT_SECRET', '--yes'])
     const fresh = r.store().JWT_SECRET
-    const none = await r.expect(0, at(10 * MINUTE), ['rotate', 'production', '--finish', '--yes'])
-    expect(none.stdout).to.include('no grace period of production has ended yet (JWT_SECRET until 2027-03-01T13:00:00.000Z)')
+    const early = await r.expect(2, at(10 * MINUTE), ['rotate', 'production', '--finish', '--yes'])
+    expect(early.stderr).to.include('the grace period of JWT_SECRET runs until 2027-03-01T13:00:00.000Z')
+    expect(r.store().JWT_SECRET_PREVIOUS).to.equal(old.JWT_SECRET)
     const finished = await r.expect(0, at(61 * MINUTE), ['rotate', 'production', '--finish', '--yes', '--json'])
     const result = JSON.parse(finished.stdout).result
     expect(result.report.keys).to.deep.equal([{key: 'JWT_SECRET', mode: 'finish', previous: 'JWT_SECRET_PREVIOUS', graceUntil: '2027-03-01T13:00:00.000Z'}])
