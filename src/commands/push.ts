@@ -61,11 +61,12 @@ export default class Push extends BaseCommand<typeof Push> {
           },
     })
     const shown = () => renderPlan(plan, {verbose: this.flags.verbose})
+    const graces = ended.length > 0 ? {gracesEnded: ended.map(({key, previous, until}) => ({key, previous, until}))} : {}
     if (!report) {
-      await this.finish({plan: planJson(plan), applied: false}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
+      await this.finish({plan: planJson(plan), applied: false, ...graces}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
       return
     }
     const text = () => (planShown ? renderReport(report, plan) : [...shown(), '', ...renderReport(report, plan)])
-    await this.finish({plan: planJson(plan), applied: true, report: reportJson(report, plan)}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
+    await this.finish({plan: planJson(plan), applied: true, report: reportJson(report, plan), ...graces}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
   }
 }
