@@ -7,6 +7,7 @@ import {didYouMean} from '../manifest/suggest.js'
 import type {KubernetesOptions} from '../targets/kubernetes.js'
 import {Targets} from '../targets/registry.js'
 import type {Destination, Redeploy, TargetKind} from '../targets/target.js'
+import {redact} from '../redact.js'
 import {plural} from '../ui/style.js'
 import {fingerprintKeyOf, readStore, type ValuesFile} from '../values/store.js'
 import {plainValues} from './plain.js'
@@ -50,7 +51,11 @@ export async function push(manifest: Manifest, env: string, options: PushOptions
   const store = await readStore(manifest, env)
   const prepared = await prepare(manifest, env, {...options, store, exclude: await checkBeforePush(manifest, env, options.force === true, store)})
   // A redeploy that failed last time is made again, values in sync or not: a rerun converges.
-  options = {...options, redeploy: options.redeploy ?? owedRedeploys(prepared.state.history(), env)}
+  if (!options.redeploy) {
+    const owed = owedRedeploys(prepared.state.history(), env)
+    const ids = new Set(prepared.resolved.filter((r) => owed.has(r.destination.id) && redeploys(r.destination)).map((r) => r.destination.id))
+    options = {...options, redeploy: ids, redeployKeys: new Map([...ids].map((id) => [id, owed.get(id)!]))}
+  }
   // What would fail for certain stops the push before anything is written anywhere.
   if (!options.dryRun) await preflight(prepared)
   const owed = (plan: SyncPlan) => Object.assign(plan, {redeploy: plan.plans.filter((p) => options.redeploy!.has(p.destination.id)).map((p) => p.destination.id)})
@@ -87,10 +92,16 @@ export interface SyncPlan {
  * Destinations whose last redeploy in the change history failed (a restart refused, a deploy
  * that did not start): their values are in place, what reads them still has the old ones.
  */
-export function owedRedeploys(history: HistoryEntry[], env: string): Set<string> {
-  const last = new Map<string, string | undefined>()
-  for (const e of history) if (e.environment === env && e.action === 'redeploy' && e.destination) last.set(e.destination, e.status)
-  return new Set([...last].filter(([, status]) => status === 'failed').map(([id]) => id))
+export function owedRedeploys(history: HistoryEntry[], env: string): Map<string, string[]> {
+  const last = new Map<string, HistoryEntry>()
+  for (const e of history) if (e.environment === env && e.action === 'redeploy' && e.destination) last.set(e.destination, e)
+  return new Map([...last].filter(([, e]) => e.status === 'failed').map(([id, e]) => [id, e.keys ?? []]))
+}
+
+/** Whether a destination redeploys at all: Railway/Render `deploy`, Kubernetes/Docker `restart` (--deploy). */
+const redeploys = (d: Destination) => {
+  const c = d.config as {deploy?: boolean; restart?: boolean}
+  return c.deploy === true || c.restart === true
 }
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
@@ -271,8 +282,8 @@ export interface ApplyOptions {
    * redeploys at all (deploy / restart from the manifest or --deploy).
    */
   redeploy?: ReadonlySet<string>
-  /** The keys such a redeploy is for, recorded in the change history (rotate: the rotated keys). */
-  redeployKeys?: string[]
+  /** The keys such a redeploy is for, recorded in the change history (rotate: the rotated keys; or per destination id). */
+  redeployKeys?: string[] | ReadonlyMap<string, string[]>
 }
 
 /**
@@ -415,7 +426,8 @@ class ApplyRun {
         for (const p of chosen) this.redeployFailed(p.destination.id, error as Error)
       }
       for (const r of done.filter((x) => x.status === 'failed')) this.redeployFailed(r.destination, new EnvsyncError(`${r.what}: ${r.error ?? 'failed'}`, {code: 'REDEPLOY_FAILED'}))
-      out.push(...done)
+      // Errors are foreign text (a platform's answer): redacted like every other message.
+      out.push(...done.map((d) => (d.error ? {...d, error: redact(d.error)} : d)))
     }
     return out
   }
@@ -424,7 +436,9 @@ class ApplyRun {
   private keysOf(id: string): string[] {
     const r = this.reports.find((x) => x.id === id)!
     const changed = [...r.added, ...r.updated, ...r.removed]
-    return changed.length > 0 ? changed : [...(this.options.redeployKeys ?? [])]
+    if (changed.length > 0) return changed
+    const asked = this.options.redeployKeys
+    return [...((asked instanceof Map ? asked.get(id) : (asked as string[] | undefined)) ?? [])]
   }
 
   /** Once per destination: the values are in place, what reads them was not redeployed. */

@@ -124,7 +124,7 @@ describe('push --deploy: Railway and Render redeploy what reads the change', fun
     const railwayEntries = history().filter((e) => e.action === 'redeploy' && e.destination === 'railway:shop/production/api')
     expect(railwayEntries.map((e) => [e.status, e.keys])).to.deep.equal([
       ['failed', ['JWT_SECRET']],
-      ['applied', []],
+      ['applied', ['JWT_SECRET']],
     ])
     // The values were written the first time: its push entry is applied.
     expect(history().filter((e) => e.action === 'push' && e.destination === 'railway:shop/production/api').map((e) => e.status)).to.deep.equal(['applied', 'applied'])
