@@ -15,7 +15,7 @@ import {planSet} from '../values/set.js'
 import {readStore, writeStore, type ValuesFile} from '../values/store.js'
 import {graceMs, graceStates, NEW_VALUE_ACTIONS, previousKeysInGrace, rotationDates, type GraceInfo} from './rotation.js'
 import {SyncState, type HistoryEntry} from './state.js'
-import {owedRedeploys, planSync, push, type ApplyOptions, type DestinationReport, type SyncReport} from './sync.js'
+import {owedRedeploys, planSync, push, type ApplyOptions, type SyncReport} from './sync.js'
 
 /**
  * `envsync rotate`: a new value per key (its recipe, or typed for a provider-issued key), the old
@@ -377,11 +377,6 @@ export async function endExpiredGraces(manifest: Manifest, env: string, options:
   const store = await readStore(manifest, env)
   await writeStore(store, new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
   return ended
-}
-
-/** Destination reports of a rotation's push that failed, for the report's text. */
-export function failedDestinations(report: RotationReport): DestinationReport[] {
-  return (report.push?.destinations ?? []).filter((d) => d.status === 'failed')
 }
 
 function usage(message: string, suggestion = 'envsync rotate ENV KEY…, envsync rotate ENV --due, or envsync rotate ENV --finish'): EnvsyncError {

@@ -76,7 +76,7 @@ export class Rotation {
   }
 }
 
-/** A value drawn like a recipe's, known to the test: long and random. */
+/** A file's text, or undefined when it is not there (a key removed from a Docker directory). */
 export function readFileOr(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined
 }
