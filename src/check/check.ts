@@ -148,7 +148,8 @@ export async function runCheck(manifest: Manifest, env: string, store?: ValuesFi
   return {
     environment: env,
     file: store.display,
-    checked: specs.length,
+    // A previous key (held only during a grace) counts while it holds a value.
+    checked: specs.filter((s) => !s.previousOf || values.has(s.key)).length,
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
     findings,

@@ -5,6 +5,7 @@ import {ExitCode} from '../errors.js'
 import {endExpiredGraces} from '../sync/rotate.js'
 import {planTotals} from '../sync/plan.js'
 import {push} from '../sync/sync.js'
+import {minute} from '../check/rotation.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {planJson, reportJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
@@ -45,7 +46,7 @@ export default class Push extends BaseCommand<typeof Push> {
     let planShown = false
     // A grace period that ran out: its previous value leaves the store first, so this push removes it everywhere.
     const ended = await endExpiredGraces(manifest, env, {dryRun: this.flags['dry-run']})
-    for (const g of ended) this.note(`the grace period of ${g.key} ended ${g.until}: ${g.previous} ${this.flags['dry-run'] ? 'would be' : 'was'} removed from the store, and this push removes it from every destination`)
+    for (const g of ended) this.note(`the grace period of ${g.key} ended ${minute(g.until)}: ${g.previous} ${this.flags['dry-run'] ? 'would be' : 'was'} removed from the store, and this push removes it from every destination`)
     const {plan, report} = await push(manifest, env, {
       ...syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy}),
       kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},

@@ -1,4 +1,5 @@
 import {runCheck} from '../check/check.js'
+import {minute} from '../check/rotation.js'
 import type {Finding} from '../check/rules.js'
 import {now} from '../clock.js'
 import {EnvsyncError, ExitCode} from '../errors.js'
@@ -148,9 +149,9 @@ async function prepareRotation(manifest: Manifest, env: string, request: RotateR
     if (!request.force && left && left.length > 0) {
       keys.push({key: spec.key, mode: 'resume', pending: left, ...(grace?.active ? {previous: grace.previous, graceUntil: grace.until} : {})})
     } else if (!request.force && grace?.active) {
-      throw new EnvsyncError(`${spec.key} is in its grace period until ${grace.until} (rotated ${grace.since}): rotating it again now would drop the value apps still accept`, {
+      throw new EnvsyncError(`${spec.key} is in its grace period until ${minute(grace.until)} (rotated ${minute(grace.since)}): rotating it again now would drop the value apps still accept`, {
         code: 'IN_GRACE',
-        suggestion: `wait until ${grace.until} and run \`envsync rotate ${env} --finish\` first, or pass --force to rotate it anyway`,
+        suggestion: `wait until ${minute(grace.until)} and run \`envsync rotate ${env} --finish\` first, or pass --force to rotate it anyway`,
       })
     } else fresh.push(spec)
   }
@@ -222,7 +223,7 @@ async function prepareFinish(manifest: Manifest, env: string, request: RotateReq
   // Named keys still in grace, or nothing ended while graces run: refused (the old value is still accepted).
   if (!request.force && running.length > 0 && (request.keys.length > 0 || ending.length === 0)) {
     const g = running[0]
-    throw new EnvsyncError(`the grace period of ${g.key} runs until ${g.until}: ${g.previous} is still accepted by apps that signed with it`, {code: 'IN_GRACE', suggestion: `run it again after ${g.until}, or pass --force to end it now`})
+    throw new EnvsyncError(`the grace period of ${g.key} runs until ${minute(g.until)}: ${g.previous} is still accepted by apps that signed with it`, {code: 'IN_GRACE', suggestion: `run it again after ${minute(g.until)}, or pass --force to end it now`})
   }
   if (ending.length === 0) return {message: `no grace period of ${env} to finish`}
   const keys: KeyRotation[] = ending.map((g) => ({key: g.key, mode: 'finish', previous: g.previous, graceUntil: g.until}))
@@ -347,7 +348,7 @@ async function applyRotation(manifest: Manifest, env: string, prepared: Prepared
   const next: string[] = []
   if (pending.length > 0) next.push(resume)
   const graceEnds = plan.keys.filter((k) => k.mode !== 'finish' && k.graceUntil).map((k) => k.graceUntil!)
-  if (graceEnds.length > 0) next.push(`envsync rotate ${env} --finish   (after ${graceEnds.sort().at(-1)})`)
+  if (graceEnds.length > 0) next.push(`envsync rotate ${env} --finish   (after ${minute(graceEnds.sort().at(-1)!)})`)
   return {environment: env, keys: plan.keys, ...(report ? {push: report} : {}), pending, next}
 }
 

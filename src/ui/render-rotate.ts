@@ -1,3 +1,4 @@
+import {minute} from '../check/rotation.js'
 import type {KeyRotation, RotateOutcome, RotationPlan, RotationReport} from '../sync/rotate.js'
 import {renderReport} from './render-plan.js'
 import {renderFindings} from './render-values.js'
@@ -18,8 +19,8 @@ export function renderRotationPlan(plan: RotationPlan): string[] {
 }
 
 function keyWords(k: KeyRotation): string {
-  const grace = k.previous && k.graceUntil ? `; the old value stays as ${k.previous} until ${k.graceUntil}` : ''
-  if (k.mode === 'finish') return `grace ended ${k.graceUntil}: ${k.previous} is removed from the store and every destination`
+  const grace = k.previous && k.graceUntil ? `; the old value stays as ${k.previous} until ${minute(k.graceUntil)}` : ''
+  if (k.mode === 'finish') return `grace ended ${minute(k.graceUntil!)}: ${k.previous} is removed from the store and every destination`
   if (k.mode === 'resume') return `resumes its last rotation (no new value): ${k.pending?.join(', ')} still to bring up to date${grace}`
   const value = k.fingerprint ? `new value ${k.fingerprint} (${k.source === 'recipe' ? 'by its recipe' : 'typed'})` : 'new value to type or pipe in (no recipe)'
   return `${value}${grace}`

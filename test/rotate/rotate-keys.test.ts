@@ -64,7 +64,7 @@ describe('rotate: keys, typed values, --due and refusals', function () {
     expect(r.store()).to.deep.equal(afterT0)
     const stripe = long('SK')
     const due = await r.expect(0, at(85 * DAY), ['rotate', 'production', '--due', '--yes'], stripe)
-    expect(due.stdout).to.include('JWT_SECRET_PREVIOUS until 2027-05-25T13:00:00.000Z')
+    expect(due.stdout).to.include('JWT_SECRET_PREVIOUS until 2027-05-25 13:00 UTC')
     const now = r.store()
     expect(now.JWT_SECRET).to.not.equal(afterT0.JWT_SECRET)
     expect(now.JWT_SECRET_PREVIOUS).to.equal(afterT0.JWT_SECRET)
@@ -122,7 +122,7 @@ describe('rotate: keys, typed values, --due and refusals', function () {
     await r.expect(0, T0, ['rotate', 'production', 'JWT_SECRET', '--yes'])
     const first = r.store()
     const inGrace = await r.expect(2, at(HOUR / 2), ['rotate', 'production', 'JWT_SECRET', '--yes'])
-    expect(inGrace.stderr).to.include('in its grace period until 2027-03-01T13:00:00.000Z')
+    expect(inGrace.stderr).to.include('in its grace period until 2027-03-01 13:00 UTC')
     expect(r.store()).to.deep.equal(first)
     // --force: a new value, the one in place becomes the previous one.
     await r.expect(0, at(HOUR / 2), ['rotate', 'production', 'JWT_SECRET', '--yes', '--force'])

@@ -91,7 +91,7 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     expect(deploys()).to.deep.equal({...before, railwayApi: before.railwayApi + 1, renderApi: before.renderApi + 1})
     expect(railway.variables(scope('worker'))).to.not.have.property('JWT_SECRET')
     // The plan and report: fingerprints, the previous key and the grace's end, the next command.
-    expect(rotated.stdout).to.include('JWT_SECRET_PREVIOUS until 2027-03-01T13:00:00.000Z')
+    expect(rotated.stdout).to.include('JWT_SECRET_PREVIOUS until 2027-03-01 13:00 UTC')
     expect(rotated.stdout).to.match(/✓ applied +railway shop\/production service api/)
     expect(rotated.stdout).to.match(/✓ applied +render service shop-api/)
     expect(rotated.stdout).to.match(/✓ applied +docker secrets\/production/)
@@ -102,10 +102,10 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
 
     // In the grace: rotating again is refused, naming the grace's end; a push changes nothing.
     const again = await r.expect(2, at(30 * MINUTE), ['rotate', 'production', 'JWT_SECRET', '--yes'])
-    expect(again.stderr).to.include('JWT_SECRET is in its grace period until 2027-03-01T13:00:00.000Z')
+    expect(again.stderr).to.include('JWT_SECRET is in its grace period until 2027-03-01 13:00 UTC')
     expect(again.stderr).to.include('--force')
     const finishEarly = await r.expect(2, at(30 * MINUTE), ['rotate', 'production', '--finish', 'JWT_SECRET', '--yes'])
-    expect(finishEarly.stderr).to.include('runs until 2027-03-01T13:00:00.000Z')
+    expect(finishEarly.stderr).to.include('runs until 2027-03-01 13:00 UTC')
     const during = await r.expect(0, at(30 * MINUTE), ['push', 'production', '--yes'])
     expect(during.stderr).to.not.include('grace period of JWT_SECRET ended')
     expect(everywhere()).to.deep.equal(same(fresh, old.JWT_SECRET))
@@ -114,7 +114,7 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     // After the grace: the next push ends it (says so), the previous value leaves the store and every destination.
     const deployed = deploys()
     const after = await r.expect(0, at(2 * HOUR), ['push', 'production', '--yes'])
-    expect(after.stderr).to.include('the grace period of JWT_SECRET ended 2027-03-01T13:00:00.000Z: JWT_SECRET_PREVIOUS was removed from the store')
+    expect(after.stderr).to.include('the grace period of JWT_SECRET ended 2027-03-01 13:00 UTC: JWT_SECRET_PREVIOUS was removed from the store')
     expect(r.store()).to.deep.equal({JWT_SECRET: fresh, DB_PASSWORD: old.DB_PASSWORD})
     expect(everywhere()).to.deep.equal(same(fresh, undefined))
     expect(r.storeWrites().at(-1)).to.equal('finish -JWT_SECRET_PREVIOUS')
@@ -132,7 +132,7 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     await r.expect(0, T0, ['rotate', 'production', 'JWT_SECRET', '--yes'])
     const fresh = r.store().JWT_SECRET
     const early = await r.expect(2, at(10 * MINUTE), ['rotate', 'production', '--finish', '--yes'])
-    expect(early.stderr).to.include('the grace period of JWT_SECRET runs until 2027-03-01T13:00:00.000Z')
+    expect(early.stderr).to.include('the grace period of JWT_SECRET runs until 2027-03-01 13:00 UTC')
     expect(r.store().JWT_SECRET_PREVIOUS).to.equal(old.JWT_SECRET)
     const finished = await r.expect(0, at(61 * MINUTE), ['rotate', 'production', '--finish', '--yes', '--json'])
     const result = JSON.parse(finished.stdout).result
