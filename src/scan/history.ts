@@ -3,8 +3,8 @@ import {gitRequired, gitStream} from './git.js'
 
 export interface Blob {
   sha: string
-  /** A path the blob was seen at (rev-list's). */
-  path: string
+  /** A path the blob was seen at (rev-list's), as bytes. */
+  path: Buffer
   bytes: Buffer
 }
 
@@ -23,7 +23,7 @@ export interface HistoryStats {
 export async function eachBlob(repo: string, visit: (blob: Blob) => void): Promise<HistoryStats> {
   const stats: HistoryStats = {commits: Number(gitRequired(repo, ['rev-list', '--all', '--count']).toString().trim() || 0), blobs: 0, bytes: 0, large: 0}
   if (stats.commits === 0) return stats
-  const paths = new Map<string, string>()
+  const paths = new Map<string, Buffer>()
   const reader = batchReader((sha, bytes, size) => {
     stats.blobs++
     if (!bytes) {
@@ -31,22 +31,24 @@ export async function eachBlob(repo: string, visit: (blob: Blob) => void): Promi
       return
     }
     stats.bytes += size
-    visit({sha, path: paths.get(sha) ?? '', bytes})
+    visit({sha, path: paths.get(sha) ?? Buffer.alloc(0), bytes})
   })
   const cat = gitStream(repo, ['cat-file', '--batch', '--buffer'], reader, {stdin: true})
-  let rest = ''
+  let rest = Buffer.alloc(0)
   const list = gitStream(repo, ['rev-list', '--objects', '--all', '--filter=object:type=blob'], (chunk) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n')
-    rest = lines.pop()!
+    // Paths as bytes (not UTF-8 decoded): only the sha before the space is text.
+    const data = Buffer.concat([rest, chunk])
     let names = ''
-    for (const line of lines) {
-      const space = line.indexOf(' ')
+    let at = 0
+    for (let nl = data.indexOf(10, at); nl >= 0; at = nl + 1, nl = data.indexOf(10, at)) {
+      const space = data.indexOf(32, at)
       // Lines without a path are the commits the type filter keeps: not blobs.
-      if (space < 0) continue
-      const sha = line.slice(0, space)
-      paths.set(sha, line.slice(space + 1))
+      if (space < 0 || space > nl) continue
+      const sha = data.toString('latin1', at, space)
+      paths.set(sha, Buffer.from(data.subarray(space + 1, nl)))
       names += sha + '\n'
     }
+    rest = Buffer.from(data.subarray(at))
     if (names) cat.write(names)
   })
   try {
@@ -110,25 +112,30 @@ function batchReader(onObject: (sha: string, bytes: Buffer | undefined, size: nu
 
 /**
  * For each blob, the first commit (oldest first, across every ref) whose change put it at a
- * path, and that path: one walk of the history's raw diffs (merges against each parent).
+ * path, and that path (bytes): one walk of the history's raw diffs (merges against each parent),
+ * NUL-separated (-z), so that git does not C-quote a path ("sp ace\ttab.txt") or split one at a newline.
  */
-export async function introducingCommits(repo: string, blobs: ReadonlySet<string>): Promise<Map<string, {commit: string; path: string}>> {
-  const out = new Map<string, {commit: string; path: string}>()
+export async function introducingCommits(repo: string, blobs: ReadonlySet<string>): Promise<Map<string, {commit: string; path: Buffer}>> {
+  const out = new Map<string, {commit: string; path: Buffer}>()
   if (blobs.size === 0) return out
   let commit = ''
-  let rest = ''
-  const walk = gitStream(repo, ['log', '--all', '--reverse', '-m', '--raw', '--no-abbrev', '--no-renames', '--format=%x01%H'], (chunk) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n')
-    rest = lines.pop()!
-    for (const line of lines) {
-      if (line.startsWith('\u0001')) commit = line.slice(1)
-      else if (line.startsWith(':')) {
-        // ":100644 100644 <old> <new> M\t<path>"
-        const tab = line.indexOf('\t')
-        const sha = line.slice(0, tab).split(' ')[3]
-        if (blobs.has(sha) && !out.has(sha)) out.set(sha, {commit, path: line.slice(tab + 1)})
+  /** The blob of the ":<modes> <old> <new> <status>" field just read, whose path is the next field. */
+  let pathOf: string | undefined
+  let rest = Buffer.alloc(0)
+  const walk = gitStream(repo, ['log', '--all', '--reverse', '-m', '--raw', '--no-abbrev', '--no-renames', '-z', '--format=%x01%H'], (chunk) => {
+    const data = Buffer.concat([rest, chunk])
+    let at = 0
+    for (let end = data.indexOf(0, at); end >= 0; at = end + 1, end = data.indexOf(0, at)) {
+      if (pathOf !== undefined) {
+        if (blobs.has(pathOf) && !out.has(pathOf)) out.set(pathOf, {commit, path: Buffer.from(data.subarray(at, end))})
+        pathOf = undefined
+        continue
       }
+      const field = data.toString('latin1', at, end).replace(/^\n+/, '')
+      if (field.startsWith('\u0001')) commit = field.slice(1)
+      else if (field.startsWith(':')) pathOf = field.split(' ')[3]
     }
+    rest = Buffer.from(data.subarray(at))
   })
   await walk.done
   return out

@@ -1,9 +1,13 @@
-import {edgesHold, MIN_VALUE_LENGTH, type Needle} from './needles.js'
+import {edgesHold, type Form, MIN_VALUE_LENGTH, type Needle} from './needles.js'
 
 export interface Match {
   needle: Needle
   /** Byte offset of the needle in the buffer. */
   at: number
+  /** How the value appears when not as the needle says: found in a decoded view (views.ts). */
+  form?: Form
+  /** Offset after the occurrence when it is not at + the needle's length (a decoded view's). */
+  end?: number
 }
 
 /**

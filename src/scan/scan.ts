@@ -2,12 +2,15 @@ import {asEnvsyncError, EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {dockerDir} from '../manifest/resolve.js'
 import {displayPath} from '../paths.js'
+import {REDACTED, redactValue} from '../redact.js'
 import {readStore} from '../values/store.js'
 import {listFiles, readScanFile} from './files.js'
 import {gitOutput} from './git.js'
 import {eachBlob, introducingCommits} from './history.js'
 import {Matcher, type Match} from './match.js'
+import {decodeName, displayName} from './names.js'
 import {MIN_VALUE_LENGTH, needlesOf, type Form} from './needles.js'
+import {findAll} from './views.js'
 
 export interface ScanOptions {
   /** Files and directories to scan; none: the project. */
@@ -27,20 +30,25 @@ export interface Owner {
 }
 
 interface Place {
+  /** 0: the value is in the path (column: in the path as shown), not in the content. */
   line: number
   column: number
   /** How the value appears there: as is, base64, URL-encoded, JSON-escaped. */
   form: Form
   keys: Owner[]
+  /** The value is in the path, not in the content. */
+  inName?: true
 }
 
 export interface FileFinding extends Place {
+  /** The path, redacted, control characters as they are (the renderer escapes them). */
   file: string
 }
 
 export interface HistoryFinding extends Place {
   /** The short id of a commit that introduced the content. */
   commit: string
+  /** Redacted, as FileFinding's file. */
   path: string
 }
 
@@ -100,36 +108,47 @@ export async function runScan(manifest: Manifest, options: ScanOptions): Promise
   let started = performance.now()
   const keep = manifest.environmentNames.flatMap((env) => [manifest.valuesFile(env), ...(manifest.environment(env).targets?.docker ? [dockerDir(manifest, env)] : [])])
   const list = listFiles(manifest.dir, options.paths, {ignored: options.ignored, keep})
-  result.skipped.byDesign = list.byDesign
+  /** A path as output shows it: a value in it (a log named after a token) is a finding and [redacted]. */
+  const shown = (display: string): {text: string; places: Place[]} => {
+    const bytes = Buffer.from(display)
+    const matches = values.length === 0 ? [] : findAll(matcher, bytes)
+    return {text: redactValue(masked(bytes, matches)), places: record.places(bytes, matches)}
+  }
+  result.skipped.byDesign = list.byDesign.map((f) => shown(f).text)
   result.skipped.special = list.special
   for (const file of list.files) {
+    const name = shown(displayName(file))
+    for (const place of name.places) result.files.push({file: name.text, ...place, line: 0, inName: true})
     const read = readScanFile(file)
     if ('skipped' in read) {
-      if (read.skipped === 'large') result.skipped.large.push(displayPath(file))
-      else if (read.skipped === 'unreadable') result.skipped.unreadable.push(displayPath(file))
+      if (read.skipped === 'large') result.skipped.large.push(name.text)
+      else if (read.skipped === 'unreadable') result.skipped.unreadable.push(name.text)
       else result.skipped.special++
       continue
     }
     result.scanned.files++
     result.scanned.bytes += read.bytes.length
     if (values.length === 0) continue
-    const display = displayPath(file)
-    for (const place of record.places(read.bytes, matcher.find(read.bytes))) result.files.push({file: display, ...place})
+    for (const place of record.places(read.bytes, findAll(matcher, read.bytes))) result.files.push({file: name.text, ...place})
   }
   result.scanned.ms = Math.round(performance.now() - started)
 
   if (options.history) {
     started = performance.now()
-    const found: {sha: string; path: string; places: Place[]}[] = []
+    const found: {sha: string; path: Buffer; places: Place[]}[] = []
     const stats = await eachBlob(manifest.dir, (blob) => {
       if (values.length === 0) return
-      const matches = matcher.find(blob.bytes)
+      const matches = findAll(matcher, blob.bytes)
       if (matches.length > 0) found.push({sha: blob.sha, path: blob.path, places: record.places(blob.bytes, matches)})
+      const inName = findAll(matcher, blob.path)
+      if (inName.length > 0) found.push({sha: blob.sha, path: blob.path, places: record.places(blob.path, inName).map((place) => ({...place, line: 0, inName: true}))})
     })
     const commits = await introducingCommits(manifest.dir, new Set(found.map((f) => f.sha)))
     result.history = found.flatMap((f) => {
       const at = commits.get(f.sha)
-      return f.places.map((place) => ({commit: at ? at.commit.slice(0, 12) : f.sha.slice(0, 12), path: at?.path ?? f.path, ...place}))
+      // A value in a committed path is a finding too; the path is shown redacted.
+      const name = shown(decodeName(at?.path ?? f.path))
+      return f.places.map((place) => ({commit: at ? at.commit.slice(0, 12) : f.sha.slice(0, 12), path: name.text, ...place}))
     })
     result.history.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line)
     Object.assign(result.scanned, {commits: stats.commits, blobs: stats.blobs, historyBytes: stats.bytes, historyMs: Math.round(performance.now() - started)})
@@ -161,7 +180,8 @@ async function valuesOf(manifest: Manifest, environments: string[], named: boole
     try {
       store = await readStore(manifest, env)
     } catch (error) {
-      if (named || !(error instanceof EnvsyncError)) throw error
+      // Only a store this machine cannot open is a note; a damaged one is bad input (not an all-clear).
+      if (named || !(error instanceof EnvsyncError) || !unreadableHere(error)) throw error
       const e = asEnvsyncError(error)
       notScanned.push({environment: env, reason: unreadableReason(e), ...(e.suggestion ? {suggestion: e.suggestion} : {})})
       continue
@@ -180,6 +200,23 @@ async function valuesOf(manifest: Manifest, environments: string[], named: boole
     }
   }
   return {values: [...byValue.keys()], owners: [...byValue.values()], notScanned, short}
+}
+
+/** No key for an encrypted store, no credentials for a secret manager: readable elsewhere, not broken. */
+const unreadableHere = (e: EnvsyncError) => e.code === 'STORE_LOCKED' || e.code.startsWith('AUTH_')
+
+/** The path's text with the matched byte ranges as [redacted] (overlapping ones merged). */
+function masked(bytes: Buffer, matches: Match[]): string {
+  if (matches.length === 0) return bytes.toString('utf8')
+  const ranges = matches.map((m) => [m.at, m.end ?? m.at + m.needle.bytes.length]).sort((a, b) => a[0] - b[0])
+  let out = ''
+  let at = 0
+  for (const [start, end] of ranges) {
+    if (end <= at) continue
+    if (start >= at) out += bytes.toString('utf8', at, start) + REDACTED
+    at = end
+  }
+  return out + bytes.toString('utf8', at)
 }
 
 function unreadableReason(e: EnvsyncError): string {
@@ -210,7 +247,7 @@ class Findings {
       seen.add(id)
       const keys = this.owners[m.needle.value]
       for (const k of keys) this.foundKeys.set(`${k.environment}\0${k.key}`, k)
-      out.push({line, column: buf.subarray(lineStart, m.at).toString('utf8').length + 1, form: m.needle.form, keys})
+      out.push({line, column: buf.subarray(lineStart, m.at).toString('utf8').length + 1, form: m.form ?? m.needle.form, keys})
     }
     return out
   }
