@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {ExitCode} from '../errors.js'
-import {endExpiredGraces} from '../sync/rotate.js'
+import {expiredGraces, finishExpiredGraces} from '../sync/rotate.js'
 import {planTotals} from '../sync/plan.js'
 import {push} from '../sync/sync.js'
 import {minute} from '../check/rotation.js'
@@ -44,14 +44,15 @@ export default class Push extends BaseCommand<typeof Push> {
     const manifest = this.loadManifest()
     const env = this.args.environment
     let planShown = false
-    // A grace period that ran out: its previous value leaves the store first, so this push removes it everywhere.
-    const ended = await endExpiredGraces(manifest, env, {dryRun: this.flags['dry-run']})
-    for (const g of ended) this.note(`the grace period of ${g.key} ended ${minute(g.until)}: ${g.previous} ${this.flags['dry-run'] ? 'would be' : 'was'} removed from the store, and this push removes it from every destination`)
-    const {plan, report} = await push(manifest, env, {
-      ...syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy}),
+    const dryRun = this.flags['dry-run']
+    // A grace period that ran out: its previous key is no longer delivered, so this push removes it where it writes.
+    const ended = expiredGraces(manifest, env)
+    const options = syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy})
+    const pushed = await push(manifest, env, {
+      ...options,
       kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
       force: this.flags.force,
-      dryRun: this.flags['dry-run'],
+      dryRun,
       onProgress: this.json ? undefined : progress(process.stderr),
       confirm: this.flags.yes
         ? undefined
@@ -61,8 +62,13 @@ export default class Push extends BaseCommand<typeof Push> {
             await confirmPush(env, manifest.isProtected(env), planTotals(p.plans), {interactive: !this.json})
           },
     })
+    const {plan, report} = pushed
+    // The store lets a previous value go only after a push of every destination and key that failed nowhere.
+    const complete = !options.only?.length && !options.services?.length && !options.targets?.length
+    const removed = !dryRun && (await finishExpiredGraces(manifest, env, ended, pushed, complete))
+    for (const g of ended) this.note(`the grace period of ${g.key} ended ${minute(g.until)}: ${graceWords(g.previous, env, {dryRun, complete, removed})}`)
     const shown = () => renderPlan(plan, {verbose: this.flags.verbose})
-    const graces = ended.length > 0 ? {gracesEnded: ended.map(({key, previous, until}) => ({key, previous, until}))} : {}
+    const graces = ended.length > 0 ? {gracesEnded: ended.map(({key, previous, until}) => ({key, previous, until, removedFromStore: removed}))} : {}
     if (!report) {
       await this.finish({plan: planJson(plan), applied: false, ...graces}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
       return
@@ -70,4 +76,12 @@ export default class Push extends BaseCommand<typeof Push> {
     const text = () => (planShown ? renderReport(report, plan) : [...shown(), '', ...renderReport(report, plan)])
     await this.finish({plan: planJson(plan), applied: true, report: reportJson(report, plan), ...graces}, text, report.failed > 0 ? ExitCode.failed : ExitCode.ok)
   }
+}
+
+/** What became of an ended grace's previous key: removed everywhere, or still in the store (and why). */
+function graceWords(previous: string, env: string, {dryRun, complete, removed}: {dryRun: boolean; complete: boolean; removed: boolean}): string {
+  if (removed) return `${previous} was removed from every destination, then from the store`
+  if (!complete) return `this push covers only part of ${env}: ${previous} stays in the store (and where this push does not write) until a push of every destination and key, or \`envsync rotate ${env} --finish\``
+  if (dryRun) return `this push would remove ${previous} from every destination, then from the store`
+  return `${previous} stays in the store until every destination is brought up to date: push again, or run \`envsync rotate ${env} --finish\``
 }

@@ -39,6 +39,10 @@ export interface KeyRotation {
   graceUntil?: string
   /** resume: destinations still holding the old value, or whose redeploy is pending. */
   pending?: string[]
+  /** resume: the grace starts again from now, so the destinations brought up to date get new + previous for a full grace. */
+  rearm?: boolean
+  /** resume under --force: the incomplete rotation is finished first, no second value drawn (it would drop the one still in use). */
+  forced?: boolean
 }
 
 export interface RotationDestination {
@@ -146,9 +150,9 @@ async function prepareRotation(manifest: Manifest, env: string, request: RotateR
   for (const spec of specs) {
     const grace = graces.get(spec.key)
     const left = pending.get(spec.key)
-    if (!request.force && left && left.length > 0) {
-      keys.push({key: spec.key, mode: 'resume', pending: left, ...(grace?.active ? {previous: grace.previous, graceUntil: grace.until} : {})})
-    } else if (!request.force && grace?.active) {
+    // An incomplete rotation is always resumed, --force or not: a second value would drop the one some destination still runs on.
+    if (left && left.length > 0) keys.push(resumeOf(spec, left, store, grace, at, request.force))
+    else if (!request.force && grace?.active) {
       throw new EnvsyncError(`${spec.key} is in its grace period until ${minute(grace.until)} (rotated ${minute(grace.since)}): rotating it again now would drop the value apps still accept`, {
         code: 'IN_GRACE',
         suggestion: `wait until ${minute(grace.until)} and run \`envsync rotate ${env} --finish\` first, or pass --force to rotate it anyway`,
@@ -207,30 +211,59 @@ async function prepareRotation(manifest: Manifest, env: string, request: RotateR
   return {plan, store, writes}
 }
 
-/** `--finish`: the keys whose grace ended lose their previous value, in the store and then everywhere. */
+/**
+ * A rotation resumed: the value in the store pushed again. While the old value is still in the
+ * store, its grace starts again from now — the grace fixed at the store write may have ended
+ * before the destinations left behind got the new value and the previous one.
+ */
+function resumeOf(spec: SecretDef, pending: string[], store: ValuesFile, grace: GraceInfo | undefined, at: Date, force: boolean): KeyRotation {
+  const old = spec.previous ? store.values.get(spec.previous) : undefined
+  const rearm = spec.grace !== undefined && old !== undefined && !old.isEmpty
+  const kept = rearm ? {previous: spec.previous, graceUntil: new Date(at.getTime() + graceMs(spec.grace!)).toISOString(), rearm: true} : grace?.active ? {previous: grace.previous, graceUntil: grace.until} : {}
+  return {key: spec.key, mode: 'resume', pending, ...kept, ...(force ? {forced: true} : {})}
+}
+
+/**
+ * `--finish`: the previous values whose grace ended leave every destination, then the store. Ended:
+ * the grace ran out (or --force ends it now), or none runs and the previous value is still in the
+ * store or at a destination (a push that did not cover every destination and key left it there).
+ */
 async function prepareFinish(manifest: Manifest, env: string, request: RotateRequest): Promise<Prepared | {message: string}> {
   if (request.due) throw usage('--finish ends grace periods: it takes keys, not --due')
   const store = await readStore(manifest, env)
   const entries = new SyncState(manifest.dir).history()
   const graces = graceStates(manifest, env, entries, now())
+  const withPrevious = manifest.secretsFor(env).filter((s) => s.previous && !s.previousOf)
   for (const key of request.keys) {
     const spec = applicableKey(manifest, env, key)
-    if (!spec.previous) throw new EnvsyncError(`${key} has no previous: key, so it has no grace period to finish`, {code: 'NO_GRACE', suggestion: `keys with a grace period: ${[...graces.keys()].join(', ') || 'none'}`})
+    if (!spec.previous) throw new EnvsyncError(`${key} has no previous: key, so it has no grace period to finish`, {code: 'NO_GRACE', suggestion: `keys with a grace period: ${withPrevious.map((s) => s.key).join(', ') || 'none'}`})
   }
-  const chosen = [...graces.values()].filter((g) => request.keys.length === 0 || request.keys.includes(g.key))
+  const named = (key: string) => request.keys.length === 0 || request.keys.includes(key)
+  const chosen = [...graces.values()].filter((g) => named(g.key))
   const running = chosen.filter((g) => g.active)
-  const ending = request.force ? chosen : chosen.filter((g) => !g.active)
+  const left = await leftBehind(manifest, env, store, withPrevious.filter((s) => named(s.key) && !graces.has(s.key)), graces, request.kubernetes)
+  const ending: KeyRotation[] = [...(request.force ? chosen : chosen.filter((g) => !g.active)).map((g) => ({key: g.key, mode: 'finish' as const, previous: g.previous, graceUntil: g.until})), ...left]
   // Named keys still in grace, or nothing ended while graces run: refused (the old value is still accepted).
   if (!request.force && running.length > 0 && (request.keys.length > 0 || ending.length === 0)) {
     const g = running[0]
     throw new EnvsyncError(`the grace period of ${g.key} runs until ${minute(g.until)}: ${g.previous} is still accepted by apps that signed with it`, {code: 'IN_GRACE', suggestion: `run it again after ${minute(g.until)}, or pass --force to end it now`})
   }
   if (ending.length === 0) return {message: `no grace period of ${env} to finish`}
-  const keys: KeyRotation[] = ending.map((g) => ({key: g.key, mode: 'finish', previous: g.previous, graceUntil: g.until}))
   // Where the previous keys were delivered until now: the destinations they are removed from.
-  const delivered = new Set([...previousKeysInGrace(graces), ...ending.map((g) => g.previous)])
-  const plan: RotationPlan = {environment: env, keys, destinations: destinationsOf(manifest, env, store, keys, delivered), findings: []}
-  return {plan, store, writes: new Map([['', new Map(ending.map((g) => [g.previous, null]))]])}
+  const delivered = new Set([...previousKeysInGrace(graces), ...ending.map((k) => k.previous!)])
+  const plan: RotationPlan = {environment: env, keys: ending, destinations: destinationsOf(manifest, env, store, ending, delivered), findings: []}
+  return {plan, store, writes: new Map([['', new Map(ending.map((k) => [k.previous!, null]))]])}
+}
+
+/** Keys with no grace recorded whose previous value is still in the store, or at a destination (read to know). */
+async function leftBehind(manifest: Manifest, env: string, store: ValuesFile, specs: SecretDef[], graces: Map<string, GraceInfo>, kubernetes?: KubernetesOptions): Promise<KeyRotation[]> {
+  const inStore = (s: SecretDef) => store.values.get(s.previous!)?.isEmpty === false
+  let atDestinations = new Set<string>()
+  if (specs.some((s) => !inStore(s))) {
+    const plan = await planSync(manifest, env, {store, grace: previousKeysInGrace(graces), kubernetes})
+    atDestinations = new Set(plan.plans.flatMap((p) => p.changes.filter((c) => c.action === 'remove').map((c) => c.key)))
+  }
+  return specs.filter((s) => inStore(s) || atDestinations.has(s.previous!)).map((s) => ({key: s.key, mode: 'finish', previous: s.previous}))
 }
 
 /**
@@ -322,62 +355,107 @@ async function refuseCheckErrors(manifest: Manifest, env: string, store: ValuesF
   })
 }
 
-/** Store write(s), then one push of the rotated keys with deploys; the report says what is left. */
+/**
+ * A rotation: store write(s), then one push of the rotated keys with deploys. A finish: the push
+ * first, and the store lets the previous values go only once no destination holds them. The
+ * report says what is left.
+ */
 async function applyRotation(manifest: Manifest, env: string, prepared: Prepared, request: RotateRequest, io: RotateIO): Promise<RotationReport> {
   const {plan, store, writes} = prepared
-  const action = request.finish ? 'finish' : 'rotate'
-  for (const [graceUntil, write] of writes) {
-    if (write.size === 0) continue
-    await writeStore(store, new Map([...write].map(([k, v]) => [k, v === null ? null : v.reveal()])), {action, ...(graceUntil ? {graceUntil} : {})})
+  if (!request.finish) {
+    await writeAll(store, writes, 'rotate')
+    rearmGraces(manifest, env, plan.keys)
   }
   const keys = plan.keys.map((k) => k.key)
-  const resume = `envsync rotate ${env}${request.finish ? ' --finish' : ''} ${keys.join(' ')}`
-  let report: SyncReport | undefined
+  const resume = `envsync rotate ${env}${request.finish ? ' --finish' : ''}${request.finish && request.force ? ' --force' : ''} ${keys.join(' ')}`
+  let pushed: Pushed | undefined
   try {
-    report = await pushRotated(manifest, env, request, io, prepared)
+    pushed = await pushRotated(manifest, env, request, io, prepared)
   } catch (error) {
     const e = error instanceof EnvsyncError ? error : new EnvsyncError(String((error as Error)?.message ?? error), {code: 'PUSH_FAILED'})
-    const what = request.finish ? 'no longer holds the previous values' : 'holds the new values'
-    throw new EnvsyncError(`the store ${what}, but nothing was pushed: ${e.message}. Until a push, ${plan.destinations.map((d) => d.label).join(', ') || 'every destination'} still hold${plan.destinations.length === 1 ? 's' : ''} the old values`, {
+    const where = `${plan.destinations.map((d) => d.label).join(', ') || 'every destination'} still hold${plan.destinations.length === 1 ? 's' : ''}`
+    const message = request.finish
+      ? `nothing was finished: ${e.message}. The store and ${where} the previous values`
+      : `the store holds the new values, but nothing was pushed: ${e.message}. Until a push, ${where} the old values`
+    throw new EnvsyncError(message, {
       code: e.code,
       exitCode: ExitCode.failed,
-      suggestion: `${e.suggestion ? e.suggestion + '; then ' : ''}run \`${resume}\` to push them (no new value is drawn)`,
+      suggestion: `${e.suggestion ? e.suggestion + '; then ' : ''}run \`${resume}\` ${request.finish ? 'again' : 'to push them (no new value is drawn)'}`,
     })
   }
-  const pending = (report?.destinations ?? []).filter((d) => d.status === 'failed').map((d) => d.label)
+  const pending = pushed ? failedDestinations(pushed) : []
+  if (request.finish && pending.length === 0) await writeAll(store, writes, 'finish')
   const next: string[] = []
   if (pending.length > 0) next.push(resume)
   const graceEnds = plan.keys.filter((k) => k.mode !== 'finish' && k.graceUntil).map((k) => k.graceUntil!)
   if (graceEnds.length > 0) next.push(`envsync rotate ${env} --finish   (after ${minute(graceEnds.sort().at(-1)!)})`)
-  return {environment: env, keys: plan.keys, ...(report ? {push: report} : {}), pending, next}
+  return {environment: env, keys: plan.keys, ...(pushed?.report ? {push: pushed.report} : {}), pending, next}
 }
 
-/** The push of a rotation: only its keys (a finish: everything, so the previous keys go), with deploys. */
-async function pushRotated(manifest: Manifest, env: string, request: RotateRequest, io: RotateIO, prepared: Prepared): Promise<SyncReport | undefined> {
-  const store = await readStore(manifest, env)
-  let only: string[] | undefined
-  if (!request.finish) {
-    const inGrace = previousKeysInGrace(graceStates(manifest, env, new SyncState(manifest.dir).history(), now()))
-    const delivered = deliveredKeys(manifest, env, store, inGrace)
-    only = rotatedKeys(prepared.plan.keys.map((k) => k.key), manifest, inGrace).filter((k) => delivered.has(k))
-    if (only.length === 0) return undefined
+/** The store writes, one per grace end. */
+async function writeAll(store: ValuesFile, writes: Prepared['writes'], action: 'rotate' | 'finish'): Promise<void> {
+  for (const [graceUntil, write] of writes) {
+    if (write.size === 0) continue
+    await writeStore(store, new Map([...write].map(([k, v]) => [k, v === null ? null : v.reveal()])), {action, ...(graceUntil ? {graceUntil} : {})})
   }
-  // push makes the redeploys still owed (from the history) itself, recorded for the rotated keys.
-  const {report} = await push(manifest, env, {only, deploy: true, force: request.force, kubernetes: request.kubernetes, onProgress: io.onProgress, redeployKeys: prepared.plan.keys.map((k) => k.key)})
-  return report
+}
+
+/** A resumed rotation's new grace, in the history (no value changes): the push that follows delivers the previous keys again. */
+function rearmGraces(manifest: Manifest, env: string, keys: KeyRotation[]): void {
+  const byEnd = new Map<string, string[]>()
+  for (const k of keys) if (k.rearm) byEnd.set(k.graceUntil!, [...(byEnd.get(k.graceUntil!) ?? []), k.key])
+  const time = now().toISOString()
+  new SyncState(manifest.dir).recordHistory([...byEnd].map(([graceUntil, keys]) => ({time, environment: env, action: 'rotate' as const, keys, graceUntil})))
+}
+
+type Pushed = Awaited<ReturnType<typeof push>>
+
+/** Destinations a push did not bring up to date: failed, or not even read (labels). */
+function failedDestinations({plan, report}: Pushed): string[] {
+  const failed = [...plan.plans.filter((p) => p.error).map((p) => p.destination.label), ...(report?.destinations ?? []).filter((d) => d.status === 'failed').map((d) => d.label)]
+  return [...new Set(failed)].sort()
 }
 
 /**
- * Before a push: the grace periods that ended lose their previous value in the store (a finish),
- * so the push removes it from every destination. Returns the graces ended (dry run: that would be).
+ * The push of a rotation: only its keys, with deploys (a finish: everything, without the previous
+ * keys that end, a grace --force ends early too). The redeploys still owed (from the history) are
+ * made again; a resume prints Docker's compose command again, its directory in sync or not.
  */
-export async function endExpiredGraces(manifest: Manifest, env: string, options: {dryRun: boolean}): Promise<GraceInfo[]> {
-  const entries = new SyncState(manifest.dir).history()
-  const ended = [...graceStates(manifest, env, entries, now()).values()].filter((g) => !g.active)
-  if (ended.length === 0 || options.dryRun) return ended
+async function pushRotated(manifest: Manifest, env: string, request: RotateRequest, io: RotateIO, prepared: Prepared): Promise<Pushed | undefined> {
   const store = await readStore(manifest, env)
-  await writeStore(store, new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
-  return ended
+  const entries = new SyncState(manifest.dir).history()
+  const inGrace = previousKeysInGrace(graceStates(manifest, env, entries, now()))
+  const {keys, destinations} = prepared.plan
+  const rotated = keys.map((k) => k.key)
+  let only: string[] | undefined
+  let grace = inGrace
+  if (request.finish) {
+    const ending = new Set(keys.map((k) => k.previous))
+    grace = new Set([...inGrace].filter((k) => !ending.has(k)))
+  } else {
+    const delivered = deliveredKeys(manifest, env, store, inGrace)
+    only = rotatedKeys(rotated, manifest, inGrace).filter((k) => delivered.has(k))
+    if (only.length === 0) return undefined
+  }
+  const docker = keys.some((k) => k.mode === 'resume') ? destinations.filter((d) => d.kind === 'docker').map((d) => d.id) : []
+  const redeployKeys = new Map([...owedRedeploys(entries, env), ...docker.map((id) => [id, rotated] as const)])
+  return push(manifest, env, {only, grace, deploy: true, force: request.force, kubernetes: request.kubernetes, onProgress: io.onProgress, redeploy: new Set(redeployKeys.keys()), redeployKeys})
+}
+
+/** The grace periods that ran out: their previous key is no longer delivered, so a push removes it where it writes. */
+export function expiredGraces(manifest: Manifest, env: string): GraceInfo[] {
+  return [...graceStates(manifest, env, new SyncState(manifest.dir).history(), now()).values()].filter((g) => !g.active)
+}
+
+/**
+ * After a push: the previous values of the graces that ran out leave the store (a finish), but
+ * only once the push covered every destination and key and none failed — never while a
+ * destination may still hold one. Returns whether they left.
+ */
+export async function finishExpiredGraces(manifest: Manifest, env: string, ended: GraceInfo[], pushed: Pushed, complete: boolean): Promise<boolean> {
+  if (ended.length === 0 || !complete || failedDestinations(pushed).length > 0) return false
+  await writeStore(await readStore(manifest, env), new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
+  return true
 }
 
 function usage(message: string, suggestion = 'envsync rotate ENV KEY…, envsync rotate ENV --due, or envsync rotate ENV --finish'): EnvsyncError {

@@ -19,9 +19,12 @@ export function renderRotationPlan(plan: RotationPlan): string[] {
 }
 
 function keyWords(k: KeyRotation): string {
-  const grace = k.previous && k.graceUntil ? `; the old value stays as ${k.previous} until ${minute(k.graceUntil)}` : ''
-  if (k.mode === 'finish') return `grace ended ${minute(k.graceUntil!)}: ${k.previous} is removed from the store and every destination`
-  if (k.mode === 'resume') return `resumes its last rotation (no new value): ${k.pending?.join(', ')} still to bring up to date${grace}`
+  const grace = k.previous && k.graceUntil ? `; ${k.rearm ? 'its grace starts again: ' : ''}the old value stays as ${k.previous} until ${minute(k.graceUntil)}` : ''
+  if (k.mode === 'finish') return `${k.graceUntil ? `grace ended ${minute(k.graceUntil)}` : 'no grace runs'}: ${k.previous} is removed from every destination, then from the store`
+  if (k.mode === 'resume') {
+    const forced = k.forced ? ' (--force draws no new value while a rotation is incomplete: that would drop the one still in use)' : ''
+    return `resumes its last rotation (no new value)${forced}: ${k.pending?.join(', ')} still to bring up to date${grace}`
+  }
   const value = k.fingerprint ? `new value ${k.fingerprint} (${k.source === 'recipe' ? 'by its recipe' : 'typed'})` : 'new value to type or pipe in (no recipe)'
   return `${value}${grace}`
 }
@@ -29,7 +32,8 @@ function keyWords(k: KeyRotation): string {
 /** After the run: the push's report, what is still pending and the commands to run next. */
 export function renderRotationReport(r: RotationReport): string[] {
   const out = r.push ? renderReport(r.push) : ['No destination receives these keys: only the store changed.']
-  if (r.pending.length > 0) out.push('', style.red(`Still holding the old value (or not redeployed): ${r.pending.join(', ')}`))
+  const finish = r.keys.some((k) => k.mode === 'finish')
+  if (r.pending.length > 0) out.push('', style.red(`${finish ? 'Still holding the previous value (the store keeps it until none does)' : 'Still holding the old value (or not redeployed)'}: ${r.pending.join(', ')}`))
   if (r.next.length > 0) out.push('', 'Next:', ...r.next.map((n) => `  ${n}`))
   return out
 }

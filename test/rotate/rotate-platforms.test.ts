@@ -114,7 +114,7 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     // After the grace: the next push ends it (says so), the previous value leaves the store and every destination.
     const deployed = deploys()
     const after = await r.expect(0, at(2 * HOUR), ['push', 'production', '--yes'])
-    expect(after.stderr).to.include('the grace period of JWT_SECRET ended 2027-03-01 13:00 UTC: JWT_SECRET_PREVIOUS was removed from the store')
+    expect(after.stderr).to.include('the grace period of JWT_SECRET ended 2027-03-01 13:00 UTC: JWT_SECRET_PREVIOUS was removed from every destination, then from the store')
     expect(r.store()).to.deep.equal({JWT_SECRET: fresh, DB_PASSWORD: old.DB_PASSWORD})
     expect(everywhere()).to.deep.equal(same(fresh, undefined))
     expect(r.storeWrites().at(-1)).to.equal('finish -JWT_SECRET_PREVIOUS')
@@ -171,7 +171,11 @@ describe('rotate: a JWT secret with a grace period across Docker, Railway and Re
     expect(resumed.stdout).to.include('resumes its last rotation (no new value): render service shop-api')
     expect(r.store()).to.deep.equal({JWT_SECRET: fresh, DB_PASSWORD: old.DB_PASSWORD, JWT_SECRET_PREVIOUS: old.JWT_SECRET})
     expect(everywhere()).to.deep.equal(same(fresh, old.JWT_SECRET))
-    expect(r.storeWrites().filter((w) => w.startsWith('rotate'))).to.have.length(1)
+    // The grace starts again from the resume, recorded with no value change: Render gets both values for a full hour.
+    expect(resumed.stdout).to.include('its grace starts again: the old value stays as JWT_SECRET_PREVIOUS until 2027-03-01 13:02 UTC')
+    expect(r.storeWrites().filter((w) => w.startsWith('rotate'))).to.deep.equal(['rotate JWT_SECRET,JWT_SECRET_PREVIOUS until 2027-03-01T13:00:00.000Z', 'rotate JWT_SECRET until 2027-03-01T13:02:00.000Z'])
+    // Docker was in sync: the plan promised its compose command, the report prints it again.
+    expect(resumed.stdout).to.include('docker compose -f docker-compose.production.secrets.yml up -d --force-recreate api')
     expect(deploys()).to.deep.equal({...before, railwayApi: before.railwayApi + 1, renderApi: before.renderApi + 1})
     // Converged: a third run is a refusal (grace running, nothing left to do), not a new value.
     await r.expect(2, at(3 * MINUTE), ['rotate', 'production', 'JWT_SECRET', '--yes'])
