@@ -1,6 +1,6 @@
 import {asEnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
-import {graceStates, rotationDates, type GraceInfo, type RotationInfo} from '../sync/rotation.js'
+import {futureEntries, graceStates, rotationDates, type GraceInfo, type RotationInfo} from '../sync/rotation.js'
 import {SyncState, type HistoryEntry} from '../sync/state.js'
 import type {ValuesFile} from '../values/store.js'
 import type {Finding} from './rules.js'
@@ -35,7 +35,8 @@ const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`
  * environment is protected and a warning elsewhere; due within the warning window a warning; a
  * key never recorded is only a note — a project adopting envsync would otherwise fail CI on day
  * one for secrets that may be fresh. A previous value kept after its grace is a warning: apps still
- * accept the old secret.
+ * accept the old secret. An entry dated in the future (forged, or a clock set wrong) is a warning,
+ * and not counted.
  */
 export function auditRotation(manifest: Manifest, env: string, store: ValuesFile, at: Date, history?: readonly HistoryEntry[]): RotationAudit {
   const findings: Finding[] = []
@@ -47,6 +48,16 @@ export function auditRotation(manifest: Manifest, env: string, store: ValuesFile
     const e = asEnvsyncError(error)
     findings.push({severity: 'warning', rule: 'rotation', message: `due dates unknown: ${e.message}`, hint: e.suggestion ?? 'restore .envsync/history.jsonl from git'})
     entries = []
+  }
+  const future = futureEntries(entries, at).filter((e) => e.environment === env)
+  if (future.length > 0) {
+    const last = future.at(-1)!
+    findings.push({
+      severity: 'warning',
+      rule: 'rotation',
+      message: `the change history has ${future.length === 1 ? 'an entry' : `${future.length} entries`} of ${env} dated after now (${future.length === 1 ? '' : 'the latest '}${minute(last.time)}): not counted for due dates or grace periods`,
+      hint: 'a forged line, or a clock set wrong where it was written: see who added it with `git log -p .envsync/history.jsonl`',
+    })
   }
   const rotation = rotationDates(manifest, env, store, entries, at)
   const graces = [...graceStates(manifest, env, entries, at).values()]

@@ -9,6 +9,9 @@ import {didYouMean} from './suggest.js'
 
 type Path = (string | number)[]
 
+/** What YAML makes of an unquoted NULL, TRUE or FALSE (or ~): never a key name someone meant. */
+const YAML_WORDS = ['null', 'true', 'false']
+
 /**
  * What the schema cannot say: names that must refer to something, and settings that contradict
  * each other (a rule that can never hold, a default on a secret, a recipe shorter than minLength).
@@ -32,10 +35,27 @@ export function validateReferences(m: Manifest): Problem[] {
     if (s.previous === undefined) return problem(at('grace'), `${s.key}: grace needs previous, the key that holds the old value meanwhile`, `add \`previous: ${s.key}_PREVIOUS\` beside it (read by apps that accept both values), or remove grace`)
     if (s.grace === undefined) return problem(at('previous'), `${s.key}: previous needs grace, how long the old value stays after a rotation`, 'add e.g. `grace: 1h`: at least the lifetime of the tokens or sessions the old value signed')
     if (s.previous === s.key) return problem(at('previous'), `${s.key}: previous must name another key`, `e.g. \`previous: ${s.key}_PREVIOUS\``)
+    // The names refused for a declared key (protoKeyProblems, the YAML check below) are refused here too: rotate would write them to the store.
+    if (s.previous === '__proto__') return problem(at('previous'), PROTO_MESSAGE, `rename it (e.g. ${s.key}_PREVIOUS)`)
+    if (YAML_WORDS.includes(s.previous)) return problem(at('previous'), `previous key "${s.previous}" is what YAML makes of an unquoted NULL, TRUE or FALSE (or ~)`, `name another key, e.g. ${s.key}_PREVIOUS`)
     if (Object.hasOwn(m.data.secrets, s.previous)) return problem(at('previous'), `${s.key}: previous key ${s.previous} is also declared under secrets:`, `the previous key is envsync's own (delivered where ${s.key} goes): remove ${s.previous} from secrets:, or name another key`)
     const other = m.secrets.find((o) => o.key !== s.key && o.previousOf === undefined && o.previous === s.previous)
     if (other) problem(at('previous'), `${s.key} and ${other.key} both keep their previous value in ${s.previous}`, 'give each its own previous key')
+    const clash = dockerClash(s)
+    if (clash) problem(at('previous'), `${s.key}: previous key ${s.previous} and ${clash} would be the same Docker secret "${composeSecretName(s.previous)}"`, 'name another previous key: Docker secret names are lowercase and the files would collide on case-insensitive disks')
     if (s.sensitive === false) problem(at('previous'), `${s.key} is plain config (sensitive: false): only secrets rotate with a grace period`, 'remove previous and grace')
+  }
+
+  // The key whose Docker secret file a previous key would share (resolve refuses that at push time, in the middle of a rotation).
+  const dockerClash = (s: SecretDef): string | undefined => {
+    const def = m.previousOf(s.key)
+    if (!def) return undefined
+    for (const env of envs) {
+      if (!m.data.environments[env].targets?.docker || !m.appliesTo(def, env) || dockerDelivery(m, env, def).how !== 'files') continue
+      const other = m.secrets.find((o) => o !== def && composeSecretName(o.key) === composeSecretName(def.key) && m.appliesTo(o, env) && dockerDelivery(m, env, o).how === 'files')
+      if (other) return other.key
+    }
+    return undefined
   }
 
   // A value that cannot be in its key's format; a regex that ran too long on it is named too.
@@ -50,7 +70,8 @@ export function validateReferences(m: Manifest): Problem[] {
   for (const s of m.secrets) {
     const at = (...rest: Path): Path => ['secrets', s.key, ...rest]
     // YAML reads an unquoted NULL/TRUE/FALSE key as null/true/false: the key silently changes.
-    if (['null', 'true', 'false'].includes(s.key)) {
+    // (A previous key's name is judged by previousProblems, at its `previous:`.)
+    if (YAML_WORDS.includes(s.key) && s.previousOf === undefined) {
       problem(at(), `secret key "${s.key}" is what YAML makes of an unquoted NULL, TRUE or FALSE (or ~)`, `quote the key, e.g. "NULL":`, true)
     }
     s.services.forEach((svc, i) => refer(at('services', i), svc, services, 'service'))
@@ -180,6 +201,8 @@ function dockerProblems(m: Manifest, env: string, problem: (path: Path, message:
   }
 }
 
+const PROTO_MESSAGE = '"__proto__" cannot be a name: dotenv and JavaScript objects drop a key called so, so it would silently vanish'
+
 /**
  * `__proto__` keys anywhere in the parsed YAML. A JavaScript object cannot hold a key of that
  * name (zod and dotenv drop it, an assignment replaces the object's prototype), so a secret,
@@ -194,7 +217,7 @@ export function protoKeyProblems(data: unknown, locate: (path: Path) => Problem[
       problems.push({
         path,
         location: locate(path),
-        message: '"__proto__" cannot be a name: dotenv and JavaScript objects drop a key called so, so it would silently vanish',
+        message: PROTO_MESSAGE,
         suggestion: 'rename it (e.g. PROTO)',
       })
     }

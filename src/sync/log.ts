@@ -1,11 +1,12 @@
-import {now} from '../clock.js'
+import {now, parseIsoDate} from '../clock.js'
 import {EnvsyncError} from '../errors.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {storePlace} from '../manifest/resolve-managers.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {displayPath} from '../paths.js'
+import {redactValue} from '../redact.js'
 import {graceMs} from './rotation.js'
-import {HISTORY_ACTIONS, SyncState, type HistoryAction, type HistoryEntry} from './state.js'
+import {SyncState, type HistoryAction, type HistoryEntry} from './state.js'
 
 /**
  * `envsync log`: the shared change history (.envsync/history.jsonl), newest first, filtered by
@@ -31,13 +32,13 @@ export interface LogResult {
   matched: number
   /** Entries recorded in all. */
   recorded: number
-  /** Per environment, where its store writes land (the store file or secret manager place), for entries without a destination. */
+  /** Per environment, where its store writes land (the store file or secret manager place), for entries without a destination. No prototype: read with Object.hasOwn. */
   stores: Record<string, string>
 }
 
 /** The change log of a project: entries matching the query, newest first. */
 export function changeLog(manifest: Manifest, query: LogQuery = {}): LogResult {
-  const all = new SyncState(manifest.dir).history().map(normalize).filter((e): e is LogEntry => e !== undefined)
+  const all = new SyncState(manifest.dir).history().map(normalize)
   const since = query.since === undefined ? undefined : sinceDate(query.since)
   if (query.environment !== undefined) checkEnvironment(manifest, all, query.environment)
   for (const k of query.keys ?? []) checkKey(manifest, all, k)
@@ -61,36 +62,19 @@ export function touched(e: HistoryEntry): string[] {
   return [...new Set([...(e.keys ?? []), ...(e.added ?? []), ...(e.updated ?? []), ...(e.removed ?? [])])]
 }
 
-/** HistoryEntry's fields in the order every entry is given in: what each holds. */
-const FIELDS: [keyof HistoryEntry, 'string' | 'list' | 'status'][] = [
-  ['time', 'string'], ['user', 'string'], ['ci', 'string'], ['environment', 'string'], ['action', 'string'], ['destination', 'string'], ['status', 'status'],
-  ['keys', 'list'], ['added', 'list'], ['updated', 'list'], ['removed', 'list'], ['graceUntil', 'string'], ['error', 'string'],
-]
-const fits = (v: unknown, kind: 'string' | 'list' | 'status') =>
-  kind === 'string' ? typeof v === 'string' : kind === 'status' ? v === 'applied' || v === 'failed' : Array.isArray(v) && v.every((k) => typeof k === 'string')
-
-/**
- * One field order whatever wrote the line (older versions, a hand edit, a merge), fields of the
- * wrong type or unknown dropped, an entry without action a push (what older versions wrote). A
- * line whose time is not a date, or whose action this version does not know, is skipped as a torn one is.
- */
-function normalize(e: HistoryEntry): LogEntry | undefined {
-  const action = e.action ?? 'push'
-  if (Number.isNaN(Date.parse(e.time)) || !(HISTORY_ACTIONS as readonly string[]).includes(action)) return undefined
-  const raw: Record<string, unknown> = {...e, action, user: typeof e.user === 'string' ? e.user : 'unknown'}
-  const out: Record<string, unknown> = {}
-  for (const [f, kind] of FIELDS) if (fits(raw[f], kind)) out[f] = raw[f]
-  return out as unknown as LogEntry
+/** An entry as the log gives it: who and the error through the redaction point (a platform's message may quote a credential). */
+function normalize(e: HistoryEntry): LogEntry {
+  return {...e, action: e.action ?? 'push', user: redactValue(e.user), ...(e.error === undefined ? {} : {error: redactValue(e.error)})}
 }
+
+const SINCE_FORMS = 'a date such as 2026-11-01 (or 2026-11-01T09:00:00Z), or a span back from now: 30m, 12h, 7d, 2w'
 
 /** --since: an ISO date (or date and time), or a span back from now. */
 function sinceDate(since: string): Date {
-  if (/^\d+[mhdw]$/.test(since)) return new Date(now().getTime() - graceMs(since))
-  const t = Date.parse(since)
-  if (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(t)) {
-    throw new EnvsyncError(`--since "${since.slice(0, 40)}" is not a date or a span`, {code: 'USAGE', suggestion: 'a date such as 2026-11-01 (or 2026-11-01T09:00:00Z), or a span back from now: 30m, 12h, 7d, 2w'})
-  }
-  return new Date(t)
+  const date = /^\d+[mhdw]$/.test(since) ? new Date(now().getTime() - graceMs(since)) : parseIsoDate(since)
+  // A span longer than dates go (±273,790 years) is no date either.
+  if (!date || Number.isNaN(date.getTime())) throw new EnvsyncError(`--since "${since.slice(0, 40)}" is not a date or a span`, {code: 'USAGE', suggestion: SINCE_FORMS})
+  return date
 }
 
 /** An environment of the manifest, or one the history still names (removed from the manifest since). */
@@ -111,7 +95,8 @@ function checkKey(manifest: Manifest, all: readonly LogEntry[], key: string): vo
 
 /** Where each environment's store writes went, as its name today: the values file, or the secret manager place. */
 function storeLabels(manifest: Manifest, entries: readonly LogEntry[]): Record<string, string> {
-  const out: Record<string, string> = {}
+  // No prototype: entries name environments (`__proto__`, `constructor`) that must not meet Object's members.
+  const out = Object.create(null) as Record<string, string>
   for (const env of new Set(entries.filter((e) => !e.destination).map((e) => e.environment))) {
     if (!manifest.environmentNames.includes(env)) continue
     out[env] = storePlace(manifest, env)?.destination.id ?? displayPath(manifest.valuesFile(env))

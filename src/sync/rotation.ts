@@ -59,13 +59,30 @@ export interface RotationInfo {
   days?: number
 }
 
+/**
+ * How far ahead of the clock an entry may be and still count: another machine's clock a few
+ * minutes fast. Later than that, an entry is forged or its clock wrong, and counting it would
+ * let one line hide an overdue secret for centuries (or start a grace that never ends).
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000
+
+const ahead = (e: HistoryEntry, at: Date) => Date.parse(e.time) > at.getTime() + CLOCK_SKEW_MS
+
+/** Entries dated after `at` beyond the clock skew: never counted for due dates or grace periods. */
+export function futureEntries(entries: readonly HistoryEntry[], at: Date): HistoryEntry[] {
+  return entries.filter((e) => ahead(e, at))
+}
+
+const countable = (entries: readonly HistoryEntry[], at: Date) => entries.filter((e) => !ahead(e, at))
+
 /** The last time the history says a key of an environment got a new value. */
 export function lastChanged(entries: readonly HistoryEntry[], env: string, key: string): Date | undefined {
-  let last: string | undefined
+  let last: number | undefined
   for (const e of entries) {
     if (e.environment !== env || !NEW_VALUE_ACTIONS.has(e.action ?? 'push') || e.status === 'failed') continue
     if (!e.keys?.includes(key)) continue
-    if (last === undefined || e.time > last) last = e.time
+    const t = Date.parse(e.time)
+    if (last === undefined || t > last) last = t
   }
   return last === undefined ? undefined : new Date(last)
 }
@@ -73,10 +90,11 @@ export function lastChanged(entries: readonly HistoryEntry[], env: string, key: 
 /**
  * Every key of the environment with a rotation period and a value: when it changed and when it is
  * due. The later of the history's date and the store's own (a secret manager's version date: a
- * value changed in its console counts too).
+ * value changed in its console counts too). Entries dated in the future are not counted.
  */
-export function rotationDates(manifest: Manifest, env: string, store: ValuesFile, entries: readonly HistoryEntry[], at: Date): RotationInfo[] {
+export function rotationDates(manifest: Manifest, env: string, store: ValuesFile, all: readonly HistoryEntry[], at: Date): RotationInfo[] {
   const out: RotationInfo[] = []
+  const entries = countable(all, at)
   for (const spec of manifest.secretsFor(env)) {
     if (!spec.rotate || spec.previousOf || store.values.get(spec.key)?.isEmpty !== false) continue
     const fromHistory = lastChanged(entries, env, spec.key)
@@ -108,10 +126,11 @@ export interface GraceInfo {
 /**
  * The grace period of each key with a `previous:` key, from its last rotation: running until the
  * time the rotation recorded, unless a later `finish` (or a rotation without grace) ended it.
- * Keys never rotated with a grace have none.
+ * Keys never rotated with a grace have none; entries dated in the future are not counted.
  */
-export function graceStates(manifest: Manifest, env: string, entries: readonly HistoryEntry[], at: Date): Map<string, GraceInfo> {
+export function graceStates(manifest: Manifest, env: string, all: readonly HistoryEntry[], at: Date): Map<string, GraceInfo> {
   const out = new Map<string, GraceInfo>()
+  const entries = countable(all, at)
   for (const spec of manifest.secretsFor(env)) {
     if (!spec.previous || spec.previousOf) continue
     let info: GraceInfo | undefined

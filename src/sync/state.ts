@@ -4,6 +4,7 @@ import {constants, closeSync, openSync, renameSync, unlinkSync, writeSync} from 
 import os from 'node:os'
 import path from 'node:path'
 
+import {parseIsoDate} from '../clock.js'
 import {EnvsyncError} from '../errors.js'
 import {appendFileNoFollow, lockSync, makeDir, readFileNoFollow, refuseSymlink, removeStaleTemps, symlinkRefused, writeFileAtomic} from '../files.js'
 import {displayPath, projectPath} from '../paths.js'
@@ -259,12 +260,15 @@ export class SyncState {
     for (const line of text.split('\n')) {
       if (seen.has(line)) continue
       seen.add(line)
+      let parsed: unknown
       try {
-        const e = JSON.parse(line) as HistoryEntry
-        if (isObject(e) && typeof e.time === 'string' && typeof e.environment === 'string' && (typeof e.destination === 'string' || typeof e.action === 'string')) out.push(e)
+        parsed = JSON.parse(line)
       } catch {
         // a torn or foreign line (or a conflict marker: history is never refused for one)
+        continue
       }
+      const e = historyEntry(parsed)
+      if (e) out.push(e)
     }
     return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
   }
@@ -342,6 +346,39 @@ export interface HistoryEntry {
   /** rotate: when the previous values may go (ISO). */
   graceUntil?: string
   error?: string
+}
+
+/** HistoryEntry's fields in the order every entry is given in, and what each must hold. */
+const HISTORY_FIELDS: [keyof HistoryEntry, 'string' | 'time' | 'list' | 'action'][] = [
+  ['time', 'time'], ['user', 'string'], ['ci', 'string'], ['environment', 'string'], ['action', 'action'], ['destination', 'string'], ['status', 'string'],
+  ['keys', 'list'], ['added', 'list'], ['updated', 'list'], ['removed', 'list'], ['graceUntil', 'time'], ['error', 'string'],
+]
+
+/**
+ * A line of the history as an entry, or undefined for one that is not (skipped like a torn
+ * line): every field of its type — times real dates (a forged "zzz" or 2026-02-30 would reach
+ * date arithmetic), normalized to ISO in UTC so they sort and compare as text; lists of names;
+ * actions this version knows. Unknown fields are dropped; a missing user is "unknown" and a
+ * missing action a push, as older versions wrote them (an entry needs a time, an environment and
+ * an action or destination).
+ */
+function historyEntry(v: unknown): HistoryEntry | undefined {
+  if (!isObject(v)) return undefined
+  const raw: Record<string, unknown> = {user: 'unknown', ...v}
+  const out: Record<string, unknown> = {}
+  for (const [field, kind] of HISTORY_FIELDS) {
+    const x = field === 'action' ? (raw.action ?? (raw.destination === undefined ? undefined : 'push')) : raw[field]
+    if (x === undefined) continue
+    if (kind === 'list' ? !Array.isArray(x) || !x.every((k) => typeof k === 'string') : typeof x !== 'string') return undefined
+    if (kind === 'action' && !(HISTORY_ACTIONS as readonly string[]).includes(x as string)) return undefined
+    if (kind === 'time') {
+      const t = parseIsoDate(x as string)
+      if (!t) return undefined
+      out[field] = t.toISOString()
+    } else out[field] = x
+  }
+  if (out.time === undefined || out.environment === undefined || (out.destination === undefined && out.action === undefined)) return undefined
+  return out as unknown as HistoryEntry
 }
 
 /** What a push says about .envsync/ afterwards (see gitNote). */

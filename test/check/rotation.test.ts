@@ -244,6 +244,44 @@ describe('check: rotation due dates', () => {
     }
   })
 
+  it('a history line whose time is no date (torn, forged, 2026-02-30) is skipped: check and status still judge by the others', async () => {
+    const p = await setAtT0()
+    appendHistory(p, {time: 'zzz', environment: 'production', action: 'rotate', keys: ['SESSION_SECRET']})
+    appendHistory(p, {time: '2027-02-30T00:00:00Z', environment: 'production', action: 'rotate', keys: ['SESSION_SECRET']})
+    appendHistory(p, {time: '2027-04-11T00:00:00Z', environment: 'production', action: 'rotate', keys: 'SESSION_SECRET'})
+    const r = await check(p, '2027-04-12T09:00:00Z', 'production')
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(1)
+    expect(r.stdout).to.include('SESSION_SECRET is overdue for rotation: due 2027-04-10, rotated every 90d, changed 2027-01-10')
+    expect(r.stderr).to.equal('')
+    const status = await runBin(['status', 'production'], {cwd: p.dir, env: {ENVSYNC_NOW: '2027-04-12T09:00:00Z'}})
+    expect(status.stderr).not.to.match(/Invalid time value|internal error/i)
+    expect(status.exitCode, status.stdout + status.stderr).to.equal(0)
+    expect(status.stdout).to.match(/overdue/)
+  })
+
+  it('an entry dated in the future (forged or a clock set wrong) does not hide an overdue secret: not counted, and a warning names its time', async () => {
+    const p = await setAtT0()
+    appendHistory(p, {time: '2999-01-01T10:00:00Z', environment: 'production', action: 'rotate', keys: ['SESSION_SECRET']})
+    const r = await check(p, '2027-04-12T09:00:00Z', 'production')
+    expect(r.exitCode, r.stdout).to.equal(1)
+    expect(r.stdout).to.match(/error +SESSION_SECRET +rotation +SESSION_SECRET is overdue for rotation: due 2027-04-10/)
+    expect(r.stdout).to.include('the change history has an entry of production dated after now (2999-01-01 10:00 UTC): not counted for due dates or grace periods')
+    expect(r.stdout).to.include('git log -p .envsync/history.jsonl')
+    // Another machine's clock a minute fast is no forgery: its rotation counts, and nothing is said.
+    const p2 = await setAtT0()
+    appendHistory(p2, {time: '2027-04-12T09:01:00Z', environment: 'production', action: 'rotate', keys: ['SESSION_SECRET']})
+    const skewed = resultOf(await check(p2, '2027-04-12T09:00:00Z', 'production', '--json'))
+    expect(skewed.rotation[0]).to.include({state: 'ok', changed: '2027-04-12T09:01:00.000Z'})
+    expect(skewed.findings.map((f) => f.message).join('\n')).not.to.include('dated after now')
+  })
+
+  it('ENVSYNC_NOW must be a real date: 2026-02-30 is refused (exit 2), not read as March 2', async () => {
+    const p = await setAtT0()
+    const r = await check(p, '2027-02-30', 'production')
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(2)
+    expect(r.stderr).to.include('ENVSYNC_NOW="2027-02-30" is not a date')
+  })
+
   describe('grace periods', () => {
     const current = canary('JWTNEW')
     const previous = canary('JWTOLD')
@@ -276,6 +314,17 @@ describe('check: rotation due dates', () => {
       expect(r.stdout).to.include('→ run `envsync rotate production --finish`')
       expect((await check(p, '2027-02-01T12:00:00Z', 'production', '--strict')).exitCode).to.equal(1)
       assertNoLeak([current, previous], r.stdout, r.stderr)
+    })
+
+    it('a rotation dated in the future starts no grace: the previous value kept is still a warning', async () => {
+      const p = project(GRACE_MANIFEST, {'.env.production': {JWT_SECRET: current, JWT_SECRET_PREVIOUS: previous}})
+      appendHistory(p, {time: '2999-01-01T10:00:00Z', environment: 'production', action: 'rotate', keys: ['JWT_SECRET', 'JWT_SECRET_PREVIOUS'], graceUntil: '2999-01-01T11:00:00Z'})
+      const json = resultOf(await check(p, '2027-02-01T12:00:00Z', 'production', '--json'))
+      expect(json.graces).to.deep.equal([])
+      expect(rotationFindings(json).map((f) => [f.severity, f.key ?? '-', f.message.slice(0, 48)])).to.deep.equal([
+        ['warning', '-', 'the change history has an entry of production da'],
+        ['warning', 'JWT_SECRET_PREVIOUS', 'JWT_SECRET_PREVIOUS (the previous JWT_SECRET) is'],
+      ])
     })
 
     it('a finish ends the grace; a previous value with no grace at all is a warning too', async () => {
