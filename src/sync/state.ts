@@ -337,7 +337,11 @@ export interface HistoryEntry {
   action?: HistoryAction
   /** The destination written (push) or restarted (redeploy). */
   destination?: string
-  status?: 'applied' | 'failed'
+  /**
+   * 'pending': a redeploy recorded as started before it is attempted (an entry after it says how
+   * it went); last of its destination, the run died during it and the redeploy is still owed.
+   */
+  status?: 'applied' | 'failed' | 'pending'
   /** Store writes (and rotate, finish, redeploy): the keys given a value or acted on. */
   keys?: string[]
   added?: string[]

@@ -90,18 +90,22 @@ export interface SyncPlan {
 
 /**
  * Destinations whose last redeploy in the change history failed (a restart refused, a deploy
- * that did not start): their values are in place, what reads them still has the old ones.
+ * that did not start) or never finished (pending: the run died during it): their values are in
+ * place, what reads them may still have the old ones.
  */
 export function owedRedeploys(history: HistoryEntry[], env: string): Map<string, string[]> {
   const last = new Map<string, HistoryEntry>()
   for (const e of history) if (e.environment === env && e.action === 'redeploy' && e.destination) last.set(e.destination, e)
-  return new Map([...last].filter(([, e]) => e.status === 'failed').map(([id, e]) => [id, e.keys ?? []]))
+  return new Map([...last].filter(([, e]) => e.status === 'failed' || e.status === 'pending').map(([id, e]) => [id, e.keys ?? []]))
 }
 
-/** Whether a destination redeploys at all: Railway/Render `deploy`, Kubernetes/Docker `restart` (--deploy). */
+/**
+ * Whether envsync redeploys a destination itself: Railway/Render `deploy`, Kubernetes `restart`
+ * (--deploy). Docker's is a command for the user to run: nothing started, nothing owed.
+ */
 const redeploys = (d: Destination) => {
   const c = d.config as {deploy?: boolean; restart?: boolean}
-  return c.deploy === true || c.restart === true
+  return d.kind !== 'docker' && (c.deploy === true || c.restart === true)
 }
 
 /** Manifest + local values + what is live → a plan per destination. Reads, never writes. */
@@ -288,8 +292,8 @@ export interface ApplyOptions {
 
 /**
  * Applies every plan with bounded concurrency. A failing destination does not stop the others;
- * each reports applied / unchanged / failed. Ownership is recorded per destination as its
- * writes land, the change history after all of them (keys only, never values).
+ * each reports applied / unchanged / failed. Ownership and the change history (keys only, never
+ * values) are recorded per destination as its writes land; each redeploy before and after it.
  */
 export async function applySync(plan: SyncPlan, options: ApplyOptions = {}): Promise<SyncReport> {
   const run = new ApplyRun(plan, options)
@@ -302,6 +306,8 @@ type OwnershipUpdate = {keys: Set<string>; pushed: Map<string, string>}
 /** One push's writes: each destination applied once, then the follow-up work and the records. */
 class ApplyRun {
   private readonly reports: DestinationReport[] = []
+  /** Plans whose writes landed: redeployed, whatever a record after them says. */
+  private readonly written = new Set<number>()
 
   constructor(
     private readonly plan: SyncPlan,
@@ -327,6 +333,7 @@ class ApplyRun {
         const target = await this.plan.targets.get(d.kind)
         await target.apply(d, {changes: p.changes, desired: p.desired, owned: p.owned, live: p.live})
         report.status = 'applied'
+        this.written.add(index)
       } catch (error) {
         report.status = 'failed'
         report.error = errorInfo(error as Error)
@@ -339,7 +346,29 @@ class ApplyRun {
 
   private done(index: number): void {
     const p = this.plan.plans[index]
-    this.options.onProgress?.({type: 'done', report: this.reports[index], label: p.destination.label, index, total: this.plan.plans.length})
+    const r = this.reports[index]
+    // In the history as soon as the writes landed (or failed): a redeploy may follow much later, or never.
+    if (r.status !== 'unchanged') {
+      this.log([r], [{time: now().toISOString(), environment: this.plan.environment, action: 'push', destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})}])
+    }
+    this.options.onProgress?.({type: 'done', report: r, label: p.destination.label, index, total: this.plan.plans.length})
+  }
+
+  /**
+   * Appends to the change history. One that cannot be written does not end the run: the
+   * destinations it was for are reported failed, naming it (their values are where they are).
+   */
+  private log(reports: DestinationReport[], entries: Omit<HistoryEntry, 'user' | 'ci'>[]): void {
+    try {
+      this.plan.state.recordHistory(entries)
+    } catch (error) {
+      const info = errorInfo(error as Error)!
+      for (const r of reports) {
+        if (r.status === 'failed') continue
+        r.error = {...info, message: `${r.status === 'applied' ? 'values written' : 'values in sync'}, but the change history was not: ${info.message}`}
+        r.status = 'failed'
+      }
+    }
   }
 
   /**
@@ -364,21 +393,10 @@ class ApplyRun {
     }
   }
 
-  /** After every write: follow-up work per platform, then the change history. */
+  /** After every write: follow-up work per platform, then what git should hear of .envsync/. */
   async settle(): Promise<SyncReport> {
     const {plan, reports} = this
     const redeploys = await this.redeploy()
-    try {
-      recordHistory(plan, reports, redeploys, this.keysOf.bind(this))
-    } catch (error) {
-      // The writes happened: the report still says which, and names what could not be logged.
-      const info = errorInfo(error as Error)!
-      for (const r of reports) {
-        if (r.status !== 'applied') continue
-        r.status = 'failed'
-        r.error = {...info, message: `values written, but the change history was not: ${info.message}`}
-      }
-    }
     const written = reports.some((r) => r.status !== 'unchanged')
     // Any push moves an older layout of .envsync/, one with nothing to change too.
     let moved = false
@@ -406,16 +424,29 @@ class ApplyRun {
    * restart of what reads a Secret, the compose command to run. For the destinations written now
    * and those asked for (ApplyOptions.redeploy: values already in sync, the redeploy still owed).
    * A redeploy that failed fails its destination's report: the values are there, not yet read.
+   * Each is in the history as pending before it is attempted, applied or failed after: a run that
+   * dies during it leaves it owed, and the next push or rotate makes it.
    */
   private async redeploy(): Promise<Redeploy[]> {
     const {plan, reports} = this
     const asked = this.options.redeploy ?? new Set<string>()
     const out: Redeploy[] = []
     for (const kind of new Set(plan.plans.map((p) => p.destination.kind))) {
-      const chosen = plan.plans.filter((p, i) => p.destination.kind === kind && (reports[i].status === 'applied' || (reports[i].status === 'unchanged' && asked.has(p.destination.id))))
+      const chosen = plan.plans.filter((p, i) => p.destination.kind === kind && (this.written.has(i) || (reports[i].status === 'unchanged' && asked.has(p.destination.id))))
       const target = await plan.targets.get(kind)
       if (chosen.length === 0 || !target.finish) continue
       const keys = new Map(chosen.map((p) => [p.destination.id, this.keysOf(p.destination.id)]))
+      const owing = chosen.filter((p) => redeploys(p.destination)).map((p) => p.destination.id)
+      const record = (statusOf: (id: string) => 'pending' | 'applied' | 'failed') =>
+        this.log(
+          reports.filter((r) => owing.includes(r.id)),
+          owing.map((destination) => {
+            const status = statusOf(destination)
+            return {time: now().toISOString(), environment: plan.environment, action: 'redeploy' as const, destination, keys: keys.get(destination)!, status, ...(status === 'failed' ? {error: 'REDEPLOY_FAILED'} : {})}
+          }),
+        )
+      // Recorded as started before it is attempted: a run killed during it leaves it owed.
+      record(() => 'pending')
       let done: Redeploy[]
       try {
         done = (await target.finish(chosen.map((p) => p.destination), keys)) ?? []
@@ -426,6 +457,9 @@ class ApplyRun {
         for (const p of chosen) this.redeployFailed(p.destination.id, error as Error)
       }
       for (const r of done.filter((x) => x.status === 'failed')) this.redeployFailed(r.destination, new EnvsyncError(`${r.what}: ${r.error ?? 'failed'}`, {code: 'REDEPLOY_FAILED'}))
+      // Each pending entry closed; a destination with no deploy to make (nothing reads it) is done too.
+      const failed = new Set(done.filter((x) => x.status === 'failed').map((x) => x.destination))
+      record((id) => (failed.has(id) ? 'failed' : 'applied'))
       // Errors are foreign text (a platform's answer): redacted like every other message.
       out.push(...done.map((d) => (d.error ? {...d, error: redact(d.error)} : d)))
     }
@@ -511,23 +545,4 @@ function ownershipAfter(p: DestinationPlan, status: DestinationStatus, state: Sy
 function errorInfo(error: Error): DestinationReport['error'] {
   const {code, message, suggestion} = asEnvsyncError(error).toJSON()
   return {code, message, suggestion}
-}
-
-/**
- * One history entry per destination written, and one per destination redeployed: when, which
- * keys — never values or fingerprints (the state adds who). A redeploy only to do (Docker's
- * command) is not one done.
- */
-function recordHistory(plan: SyncPlan, reports: DestinationReport[], redeploys: Redeploy[], keysOf: (id: string) => string[]): void {
-  const time = now().toISOString()
-  // A destination failed only by its redeploy was written: its push is applied, the redeploy's entry says the rest.
-  const pushes = reports
-    .map((r) => (r.error?.code === 'REDEPLOY_FAILED' ? {...r, status: r.added.length + r.updated.length + r.removed.length > 0 ? ('applied' as const) : ('unchanged' as const), error: undefined} : r))
-    .filter((r): r is DestinationReport & {status: 'applied' | 'failed'} => r.status === 'applied' || r.status === 'failed')
-    .map((r) => ({time, environment: plan.environment, action: 'push' as const, destination: r.id, status: r.status, added: r.added, updated: r.updated, removed: r.removed, ...(r.error ? {error: r.error.code} : {})}))
-  const restarted = [...new Set(redeploys.filter((d) => d.status !== 'todo').map((d) => d.destination))].map((destination) => {
-    const failed = redeploys.some((d) => d.destination === destination && d.status === 'failed')
-    return {time, environment: plan.environment, action: 'redeploy' as const, destination, keys: keysOf(destination), status: failed ? ('failed' as const) : ('applied' as const), ...(failed ? {error: 'REDEPLOY_FAILED'} : {})}
-  })
-  plan.state.recordHistory([...pushes, ...restarted])
 }
