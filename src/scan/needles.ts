@@ -57,6 +57,11 @@ function formsOf(value: string, index: number): Needle[] {
   const needles: Needle[] = [{bytes, value: index, form: 'value'}]
   const url = encodeURIComponent(value)
   if (url !== value) needles.push({bytes: Buffer.from(url), value: index, form: 'url-encoded'})
+  // Form encoding: '+' for a space (a line with %XX escapes is also decoded whole: views.ts).
+  if (value.includes(' ')) {
+    needles.push({bytes: Buffer.from(value.replace(/ /g, '+')), value: index, form: 'url-encoded'})
+    needles.push({bytes: Buffer.from(url.replace(/%20/g, '+')), value: index, form: 'url-encoded'})
+  }
   const json = JSON.stringify(value).slice(1, -1)
   if (json !== value) needles.push({bytes: Buffer.from(json), value: index, form: 'json-escaped'})
   for (const alignment of [0, 1, 2]) {
