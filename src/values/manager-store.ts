@@ -12,6 +12,8 @@ export interface RemoteStore {
   live: LiveState
   /** The previous keys (`previous:`): their values live in the platform's version history. */
   previous: Set<string>
+  /** What the read could not look at (a previous value past a bound), for a warning; no values. */
+  notes: string[]
 }
 
 export interface ManagerReadOptions {
@@ -41,7 +43,7 @@ export async function readManagerStore(place: ManagerPlace, options: ManagerRead
   const dated = place.keys.filter((s) => s.rotate && values.has(s.key)).map((s) => s.key)
   const changed = dated.length > 0 ? await target.changedDates(dest, dated) : new Map<string, Date>()
   const display = dest.label
-  return {file: dest.id, display, exists: true, doc: parseEnv('', display), values, duplicates: [], remote: {target, destination: dest, live, previous}, ...(changed.size > 0 ? {changed} : {})}
+  return {file: dest.id, display, exists: true, doc: parseEnv('', display), values, duplicates: [], remote: {target, destination: dest, live, previous, notes: target.notes}, ...(changed.size > 0 ? {changed} : {})}
 }
 
 /**

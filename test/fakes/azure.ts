@@ -267,8 +267,8 @@ export interface AzureFake {
   isDeleted(name: string): boolean
   /** Seeds a secret version directly (no request). */
   put(name: string, value: string, tags?: Record<string, string>): void
-  /** Disables the current version, as `az keyvault secret set-attributes --enabled false` would. */
-  disable(name: string): void
+  /** Disables the current version (or the `nth`, 1 the oldest), as `az keyvault secret set-attributes --enabled false` would. */
+  disable(name: string, nth?: number): void
   /** Soft-deletes directly, as another tool or the portal would. */
   softDelete(name: string): void
   purge(name: string): void
@@ -584,8 +584,8 @@ export async function startAzure(options: AzureFakeOptions = {}): Promise<AzureF
     put(name, value, tags) {
       addVersion(name, value, tags)
     },
-    disable(name) {
-      const v = live(name)?.versions.at(-1)
+    disable(name, nth) {
+      const v = live(name)?.versions.at(nth === undefined ? -1 : nth - 1)
       if (v) v.enabled = false
     },
     softDelete(name) {

@@ -195,6 +195,11 @@ export interface VaultFakeOptions {
   namespace?: string
   /** Versions kept per secret (Vault's default 10). */
   maxVersions?: number
+  /**
+   * The mount's delete_version_after in ms (0: off): every new version carries a deletion_time
+   * that far ahead, is served until then and counts as deleted once it has passed.
+   */
+  deleteVersionAfterMs?: number
 }
 
 export interface VaultFake {
@@ -254,6 +259,10 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
   let inFlight = 0
   let maxInFlight = 0
   const now = () => new Date().toISOString()
+  const deleteAfterMs = options.deleteVersionAfterMs ?? 0
+  // A deletion_time is a date, not a flag: with delete_version_after every live version has a
+  // future one, and it counts as deleted only once that moment has passed (on Vault's clock).
+  const gone = (v: VersionState) => v.destroyed || (v.deletion_time !== '' && Date.parse(v.deletion_time) <= Date.now())
 
   const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     const text = body === undefined ? '' : JSON.stringify(body)
@@ -285,7 +294,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
   const addVersion = (name: string, data: Json): VersionState => {
     const s = secrets.get(name) ?? newSecret()
     secrets.set(name, s)
-    const v: VersionState = {version: s.current_version + 1, data: structuredClone(data), created_time: now(), deletion_time: '', destroyed: false}
+    const v: VersionState = {version: s.current_version + 1, data: structuredClone(data), created_time: now(), deletion_time: deleteAfterMs > 0 ? new Date(Date.now() + deleteAfterMs).toISOString() : '', destroyed: false}
     s.versions.set(v.version, v)
     s.current_version = v.version
     s.updated_time = v.created_time
@@ -324,7 +333,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
         const v = version === 0 ? current(path) : s?.versions.get(version)
         if (!s || !v) return {status: 404, errors: []}
         // A deleted or destroyed latest version: 404 carrying its metadata, data null.
-        if (v.deletion_time || v.destroyed) return {status: 404, data: {data: null, metadata: versionMeta(s, v)}}
+        if (gone(v)) return {status: 404, data: {data: null, metadata: versionMeta(s, v)}}
         return {status: 200, data: {data: sorted(v.data), metadata: versionMeta(s, v)}}
       }
       case 'kv-v2-write': {
@@ -337,7 +346,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
       }
       case 'kv-v2-delete': {
         const v = current(path)
-        if (v && !v.deletion_time && !v.destroyed) v.deletion_time = now()
+        if (v && !gone(v)) v.deletion_time = now()
         return {status: 204}
       }
       case 'kv-v2-read-metadata': {
@@ -349,7 +358,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
             created_time: s.created_time,
             current_version: s.current_version,
             custom_metadata: s.custom_metadata === null ? null : sorted(s.custom_metadata),
-            delete_version_after: '0s',
+            delete_version_after: `${Math.round(deleteAfterMs / 1000)}s`,
             max_versions: 0,
             oldest_version: s.oldest_version,
             updated_time: s.updated_time,
@@ -530,7 +539,7 @@ export async function startVault(options: VaultFakeOptions = {}): Promise<VaultF
     secret: (name) => secrets.get(name),
     value(name) {
       const v = current(name)
-      return v && !v.deletion_time && !v.destroyed ? structuredClone(v.data) : undefined
+      return v && !gone(v) ? structuredClone(v.data) : undefined
     },
     versionCount: (name) => secrets.get(name)?.versions.size ?? 0,
     put(name, data, customMetadata) {

@@ -60,6 +60,8 @@ interface Driver {
   requests(): number
   /** Every read of an older version refused from now on (the current one still served). */
   refuseOlder(): void
+  /** Version `n` (1 the first) made unreadable as after a leak: GCP destroyed, Vault deleted, Azure disabled; AWS has no such thing (undefined). */
+  withdraw?: (name: string, n: number) => void
   violations(): unknown[]
   close(): Promise<void>
 }
@@ -102,6 +104,7 @@ async function startDriver(kind: ManagerKind): Promise<Driver> {
       names: () => f.names(),
       requests: () => f.requests,
       refuseOlder: () => f.faults.always({kind: 'status', status: 403, body: JSON.stringify({errors: ['1 error occurred:\n\t* permission denied\n\n']})}, {match: (r) => r.operation === 'kv-v2-read' && r.version !== undefined}),
+      withdraw: (name, n) => void (f.secret(name)!.versions.get(n)!.deletion_time = new Date(Date.now() - 1000).toISOString()),
       violations: () => f.violations,
       close: () => f.close(),
     }
@@ -123,6 +126,7 @@ async function startDriver(kind: ManagerKind): Promise<Driver> {
       requests: () => f.requests,
       refuseOlder: () =>
         f.faults.always({kind: 'status', status: 403, body: JSON.stringify({error: {code: 403, message: 'Permission denied on resource', status: 'PERMISSION_DENIED'}})}, {match: (r) => /\/versions\/\d+:access$/.test(r.path)}),
+      withdraw: (name, n) => f.setVersionState(name, n, 'DESTROYED'),
       violations: () => f.violations,
       close: () => f.close(),
     }
@@ -140,6 +144,7 @@ async function startDriver(kind: ManagerKind): Promise<Driver> {
     names: () => f.names(),
     requests: () => f.requests,
     refuseOlder: () => f.faults.always({kind: 'status', status: 403, body: JSON.stringify({error: {code: 'Forbidden', message: 'The user does not have secrets list permission'}})}, {match: {operation: 'GetSecretVersions'}}),
+    withdraw: (name, n) => f.disable(name, n),
     violations: () => f.violations,
     close: () => f.close(),
   }
@@ -290,6 +295,33 @@ for (const kind of KINDS) {
       expect(store.values.get('JWT_SECRET')?.reveal() === fresh).to.equal(true)
       expect(store.values.has('JWT_SECRET_PREVIOUS')).to.equal(false)
     })
+
+    if (kind !== 'aws') {
+      it('the version the rotation replaced, withdrawn after a leak, leaves no previous value: an older one never stands in', async () => {
+        const [ancient, old, fresh] = [value('ANCIENT'), value('OLD'), value('NEW')]
+        d.seed(name('JWT_SECRET'), [ancient, old])
+        writeManifest({})
+        await rotate(await read(), fresh, old)
+        expect((await read()).values.get('JWT_SECRET_PREVIOUS')?.reveal() === old, 'before the withdrawal').to.equal(true)
+        d.withdraw!(name('JWT_SECRET'), 2)
+        const store = await read()
+        expect(store.values.get('JWT_SECRET')?.reveal() === fresh).to.equal(true)
+        expect(store.values.has('JWT_SECRET_PREVIOUS'), 'no previous value').to.equal(false)
+      })
+
+      it('in a JSON group, a withdrawn version ends the walk for the previous value', async () => {
+        const [jz, j0, j1, a0, a1] = [value('JZ'), value('J0'), value('J1'), value('A0'), value('A1')]
+        d.seedJson(group, [{jwt: jz, api: a0}, {jwt: j0, api: a0}])
+        writeManifest({groups: {[group]: {JWT_SECRET: 'jwt', API_KEY: 'api'}}})
+        await rotate(await read(), j1, j0)
+        await writeStore(await read(), new Map([['API_KEY', a1]]), {action: 'set'})
+        // 4 versions: 3 and 4 hold the new jwt, 2 the one it replaced (withdrawn), 1 an even older one.
+        d.withdraw!(group, 2)
+        const store = await read()
+        expect(store.values.get('API_KEY')?.reveal() === a1).to.equal(true)
+        expect(store.values.has('JWT_SECRET_PREVIOUS'), 'no previous value past a withdrawn version').to.equal(false)
+      })
+    }
 
     it('a refused read of the older version is a clear error naming the secret, no value in it', async () => {
       const [old, fresh] = [value('OLD'), value('NEW')]

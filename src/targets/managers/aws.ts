@@ -195,19 +195,23 @@ class AwsBackend implements SecretManagerBackend {
 
   /**
    * AWSPREVIOUS first (the version the last write replaced: one request); further back, the
-   * versions without a stage, which AWS keeps for a while (ListSecretVersionIds, newest first).
+   * versions listed older than it (ListSecretVersionIds, newest first), never one newer: a
+   * rotation Lambda's AWSPENDING version is newer than AWSCURRENT and no previous value.
    */
   async *older(name: string, limit: number): AsyncGenerator<string> {
     if (limit < 1) return
     const previous = await this.version(name, {VersionStage: 'AWSPREVIOUS'})
-    if (!previous) return
-    if (previous.text !== undefined) yield previous.text
+    if (previous?.text === undefined) return
+    yield previous.text
     if (limit < 2) return
-    const skip = new Set([this.current.get(name)?.id, previous.id])
-    const ids = (await this.versionIds(name)).filter((id) => !skip.has(id)).slice(0, limit - 1)
-    for (const id of ids) {
+    const ids = await this.versionIds(name)
+    const at = ids.indexOf(previous.id!)
+    // Not listed: where the older ones start is not known, so none is taken.
+    if (at < 0) return
+    for (const id of ids.slice(at + 1, at + limit)) {
       const v = await this.version(name, {VersionId: id})
-      if (v?.text !== undefined) yield v.text
+      if (v?.text === undefined) return
+      yield v.text
     }
   }
 
@@ -223,14 +227,16 @@ class AwsBackend implements SecretManagerBackend {
     }
   }
 
-  /** Every version id of a secret, deprecated ones included, newest first. */
+  /** Every version id of a secret, deprecated ones included, newest first; AWSCURRENT's and AWSPENDING's (a same-second tie) are left out. */
   private async versionIds(name: string): Promise<string[]> {
     const versions: {id: string; created: number}[] = []
     let NextToken: string | undefined
     const seen = new Set<string>()
     do {
       const page = await this.call<ListSecretVersionIdsCommandOutput>('list the versions of', name, () => new this.sdk.ListSecretVersionIdsCommand({SecretId: name, IncludeDeprecated: true, MaxResults: PAGE, NextToken}))
-      for (const v of page.Versions ?? []) if (v.VersionId) versions.push({id: v.VersionId, created: v.CreatedDate?.getTime() ?? 0})
+      for (const v of page.Versions ?? []) {
+        if (v.VersionId && !v.VersionStages?.some((stage) => stage === 'AWSCURRENT' || stage === 'AWSPENDING')) versions.push({id: v.VersionId, created: v.CreatedDate?.getTime() ?? 0})
+      }
       NextToken = nextToken(page.NextToken, seen, 'list versions')
     } while (NextToken)
     return versions.sort((a, b) => b.created - a.created).map((v) => v.id)

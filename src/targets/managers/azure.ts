@@ -23,6 +23,8 @@ const SERVICE = 'Azure Key Vault'
 export const MAX_VALUE_BYTES = 25 * 1024
 /** The largest page Key Vault serves. */
 const PAGE_SIZE = 25
+/** Pages of a secret's versions looked through for its previous value (100 versions); one more page read shows there are more. */
+const VERSION_PAGES = 4
 const CONCURRENCY = 8
 /** Polls of a recovery (each after a backoff) before it is reported as still running. */
 const RECOVER_POLLS = 10
@@ -146,6 +148,7 @@ class AzureBackend implements SecretManagerBackend {
   readonly kind = 'azure' as const
   readonly service = SERVICE
   readonly structured = false
+  readonly notes: string[] = []
   /** Tags of each secret's current version as last seen (undefined: seen absent). */
   private readonly tags = new Map<string, Tags | undefined>()
   /** Each secret's current version as read: its id and when it was created. */
@@ -250,31 +253,41 @@ class AzureBackend implements SecretManagerBackend {
   }
 
   /**
-   * Key Vault lists a secret's versions in no stated order: every page of them, newest first by
-   * createdOn (whole seconds: a tie goes to the one listed later), then one GET per version.
+   * Key Vault lists a secret's versions in no stated order: the pages of them, newest first by
+   * createdOn (whole seconds: a tie goes to the one listed later), then one GET per version. At
+   * most VERSION_PAGES + 1 pages are read (a read in a grace runs on every command): a secret with
+   * more versions gets no previous value and a note, since the one before the current may be on
+   * a page not read. A disabled version ends the walk, as backend.ts says.
    */
   async *older(name: string, limit: number): AsyncGenerator<string> {
     const current = this.current.get(name)?.version
-    const versions: {version: string; created: number; at: number}[] = []
+    const versions: {version: string; enabled: boolean; created: number; at: number}[] = []
     try {
+      let pages = 0
       for await (const page of this.client.listPropertiesOfSecretVersions(name).byPage({maxPageSize: PAGE_SIZE})) {
-        for (const v of page) if (v.version && v.version !== current && v.enabled !== false) versions.push({version: v.version, created: v.createdOn?.getTime() ?? 0, at: versions.length})
+        // The client's pages carry no continuation token: a page past the bound is how more shows.
+        if (pages++ === VERSION_PAGES) {
+          this.notes.push(`${SERVICE}: ${name} has more versions than envsync looks through (${VERSION_PAGES} pages) for the one before the current, so it gives no previous value`)
+          return
+        }
+        for (const v of page) if (v.version && v.version !== current) versions.push({version: v.version, enabled: v.enabled !== false, created: v.createdOn?.getTime() ?? 0, at: versions.length})
       }
     } catch (error) {
       if (statusOf(error) === 404) return
       throw this.failure(error, 'list the versions of', name)
     }
     versions.sort((a, b) => b.created - a.created || b.at - a.at)
-    for (const {version} of versions.slice(0, limit)) {
+    for (const {version, enabled} of versions.slice(0, limit)) {
+      if (!enabled) return
       let value: string | undefined
       try {
         value = (await this.client.getSecret(name, {version})).value
       } catch (error) {
         // Deleted or disabled since it was listed.
-        if (statusOf(error) === 404 || statusOf(error) === 403) continue
+        if (statusOf(error) === 404 || statusOf(error) === 403) return
         throw this.failure(error, 'read an older version of', name)
       }
-      if (value === undefined) continue
+      if (value === undefined) return
       registerSecret(value)
       yield value
     }

@@ -96,11 +96,15 @@ export interface SecretManagerBackend {
    */
   dates(names: string[]): Promise<Map<string, Date>>
   /**
-   * The texts of a secret's older versions, newest first, starting below the current one read()
-   * saw; versions that cannot be read (deleted, disabled, destroyed) are skipped. Lazy, and at
-   * most `limit` versions are looked at: the caller stops once it has what it needs.
+   * The texts of a secret's older versions, newest first, starting with the one the current
+   * version read() saw replaced (never a newer one, such as AWSPENDING). A version that cannot be
+   * read (deleted, disabled, destroyed) ends the walk: destroying it is how a leaked value is
+   * withdrawn, so no older value may take its place. Lazy, and at most `limit` versions are
+   * looked at: the caller stops once it has what it needs.
    */
   older(name: string, limit: number): AsyncGenerator<string>
+  /** What a user should know that is no error: a previous value not looked for (a bound reached). No value in them. */
+  readonly notes?: string[]
 }
 
 /** The dates a backend already holds for these names, read with their values: no request. */

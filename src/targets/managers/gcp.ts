@@ -403,14 +403,14 @@ class GcpBackend implements SecretManagerBackend {
     return out
   }
 
-  /** versions/N-1, N-2…: one access each; a disabled or destroyed one is skipped. */
+  /** versions/N-1, N-2…: one access each; a disabled or destroyed one ends the walk (no older value stands in for it). */
   async *older(name: string, limit: number): AsyncGenerator<string> {
     const current = this.current.get(name)
     if (current === undefined) return
     for (let n = current - 1; n >= 1 && n >= current - limit; n--) {
       const got = await this.access(name, String(n), 'read an older version of')
-      if (got === 'absent') return
-      if (got !== 'unreadable') yield got.text
+      if (typeof got === 'string') return
+      yield got.text
     }
   }
 

@@ -53,6 +53,11 @@ export class ManagerTarget implements Target<ManagerConfig> {
     return this.opened.reduce((n, b) => n + b.requests, 0)
   }
 
+  /** The backends' notes so far (see SecretManagerBackend.notes). */
+  get notes(): string[] {
+    return this.opened.flatMap((b) => b.notes ?? [])
+  }
+
   /** One client per platform location (region, address, project, vault). */
   backend(config: ManagerConfig): Promise<SecretManagerBackend> {
     const at = JSON.stringify(config.options)
@@ -142,7 +147,8 @@ export class ManagerTarget implements Target<ManagerConfig> {
    * The value each key had before its current one, from the platform's version history (from
    * the last read): the newest older version whose value (the key's field, in a JSON secret)
    * differs from the current, so another key's write to the same JSON secret does not hide it.
-   * A version without the field ends the search: the key did not exist before. Each secret's
+   * A version without the field ends the search: the key did not exist before; so does one that
+   * cannot be read (the backend's walk ends there), never skipped for an older value. Each secret's
    * versions are walked once, for all its keys, at most PREVIOUS_DEPTH deep.
    */
   async previousValues(dest: Destination<ManagerConfig>, keys: string[]): Promise<Map<string, Secret>> {

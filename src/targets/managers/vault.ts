@@ -137,7 +137,7 @@ class VaultBackend implements SecretManagerBackend {
     this.metadata.set(name, custom)
     this.versions.set(name, current)
     const info = ((meta.versions ?? {}) as Record<string, VersionInfo>)[String(current)]
-    if (current === 0 || !info || info.destroyed || info.deletion_time) {
+    if (current === 0 || !info || isGone(info)) {
       this.deleted.add(name)
       return undefined
     }
@@ -186,19 +186,18 @@ class VaultBackend implements SecretManagerBackend {
     return knownDates(names, (name) => this.created.get(name))
   }
 
-  /** data?version=N-1, N-2…: one GET each; a deleted or destroyed one is skipped. */
+  /**
+   * data?version=N-1, N-2…: one GET each. A deleted or destroyed one (404 with its metadata) ends
+   * the walk, as a pruned one (404 without) does: an older value must not stand in for it.
+   */
   async *older(name: string, limit: number): AsyncGenerator<string> {
     const current = this.versions.get(name) ?? 0
     for (let n = current - 1; n >= 1 && n >= current - limit; n--) {
       const res = await this.send('GET', 'data', name, {query: `?version=${n}`})
-      if (res.status === 404 && !noRoute(res)) {
-        // Deleted or destroyed: its metadata comes back. Without: pruned (max_versions), nothing older is kept.
-        if (isObject(dataOf(res)?.metadata)) continue
-        return
-      }
+      if (res.status === 404 && !noRoute(res)) return
       if (res.status !== 200) throw this.failure(res, 'read an older version of', name)
       const fields = dataOf(res)?.data
-      if (!isObject(fields)) continue
+      if (!isObject(fields)) return
       for (const v of Object.values(fields)) if (typeof v === 'string') registerSecret(v)
       yield JSON.stringify(fields)
     }
@@ -323,6 +322,15 @@ const CAPABILITY: Record<string, string> = {
   write: '"create" and "update"',
   'write metadata of': '"create" and "update"',
   delete: '"delete"',
+}
+
+/**
+ * Deleted or destroyed. A deletion_time alone is not: with delete_version_after every live version
+ * carries a future one, and Vault serves it until that moment (judged on the wall clock, as the
+ * server does: ENVSYNC_NOW is envsync's own calendar, not Vault's).
+ */
+function isGone(info: VersionInfo): boolean {
+  return info.destroyed === true || (Boolean(info.deletion_time) && Date.parse(info.deletion_time!) <= Date.now())
 }
 
 /** A 404 for a mount that does not exist (or is not KV), not for a secret that does not. */
