@@ -40,6 +40,10 @@ describe('scan: encodings a fixed needle set misses', () => {
     }
   })
 
+  it('finds a form-encoded value with no escape at all (+ for each space)', () => {
+    expect(found(['correct horse battery'], 'q=correct+horse+battery&x=1')).to.deep.equal([{value: 0, form: 'url-encoded', at: 2}])
+  })
+
   it('finds base64 wrapped at 64 and 76 columns with the value across a line break, also indented', () => {
     const value = canary('WRAP')
     for (const width of [64, 76]) {
