@@ -70,7 +70,8 @@ export async function restartReaders(client: RestartClient, namespace: string, s
   for (const s of secrets) {
     const readers = workloads.filter((w) => readsSecret(w.spec, s.secret))
     if (readers.length === 0 && !out.some((r) => r.destination === s.destination)) {
-      out.push({destination: s.destination, label: s.label, what: `no workload in namespace ${namespace} reads secret ${s.secret}: nothing to restart`, status: 'applied'})
+      // Only these kinds are listed: a Job, CronJob or bare Pod may read the Secret all the same.
+      out.push({destination: s.destination, label: s.label, what: `no Deployment, StatefulSet or DaemonSet in namespace ${namespace} reads secret ${s.secret}: nothing restarted (Jobs, CronJobs and bare Pods read it when they next start; envsync does not restart them)`, status: 'applied'})
     }
     for (const w of readers) {
       const id = `${w.kind.name}/${w.name}`

@@ -1,10 +1,14 @@
+import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
+import http, {type IncomingMessage} from 'node:http'
+import https from 'node:https'
+import type {AddressInfo} from 'node:net'
 
 import {expect} from 'chai'
 
 import {readsSecret, restartReaders, RESTARTED_AT, type RestartClient} from '../../src/targets/kubernetes-restart.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
-import {runBin} from '../helpers/cli.js'
+import {BIN, runBin} from '../helpers/cli.js'
 import {TempProject} from '../helpers/project.js'
 import {describeK8s, kubectlBinary, type Cluster} from './harness.js'
 
@@ -109,7 +113,10 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
       expect(after.get(ref)!.metadata.generation, ref).to.equal(before.get(ref)!.metadata.generation)
     }
     const redeploys = history(c).filter((e) => e.action === 'redeploy')
-    expect(redeploys.map((e) => [e.destination, e.status, e.keys])).to.deep.equal([[`kubernetes:/${c.namespace}/shop-api`, 'applied', ['JWT_SECRET']]])
+    expect(redeploys.map((e) => [e.destination, e.status, e.keys])).to.deep.equal([
+      [`kubernetes:/${c.namespace}/shop-api`, 'pending', ['JWT_SECRET']],
+      [`kubernetes:/${c.namespace}/shop-api`, 'applied', ['JWT_SECRET']],
+    ])
 
     const again = await push(c.cluster.kubeconfig, '--deploy')
     expect(again.exitCode, again.stderr + again.stdout).to.equal(0)
@@ -119,9 +126,18 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
     assertNoLeak([jwt, db], r.stdout, r.stderr, again.stdout, again.stderr, readFileSync(c.p.path('.envsync/history.jsonl'), 'utf8'))
   })
 
-  it('without --deploy nothing restarts; a Secret nothing reads is said to have nothing to restart', async function () {
+  it('without --deploy nothing restarts; a Secret only a bare Pod and a Job read: nothing restarted, and they read it when they next start', async function () {
     this.timeout(60_000)
     await c.cluster.kubectl(['delete', 'daemonset/worker', '-n', c.namespace])
+    const reader = container({envFrom: [{secretRef: {name: 'shop-worker'}}]})
+    const others = [
+      {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'one-off'}, spec: {automountServiceAccountToken: false, containers: [reader]}},
+      {apiVersion: 'batch/v1', kind: 'Job', metadata: {name: 'migrate'}, spec: {template: {spec: {restartPolicy: 'Never', containers: [reader]}}}},
+    ]
+    // No controller manager here makes the default service account a Pod is admitted with (no token: none mounted).
+    await c.cluster.kubectl(['create', 'serviceaccount', 'default', '-n', c.namespace])
+    const created = await c.cluster.kubectl(['apply', '-n', c.namespace, '-f', '-'], JSON.stringify({apiVersion: 'v1', kind: 'List', items: others}))
+    expect(created.code, created.stderr).to.equal(0)
     writeValues(c, {JWT_SECRET: secret('JWT3'), DB_PASSWORD: secret('DB3')})
     const plain = await push(c.cluster.kubeconfig)
     expect(plain.exitCode, plain.stderr + plain.stdout).to.equal(0)
@@ -130,7 +146,7 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
     writeValues(c, {JWT_SECRET: secret('JWT4'), DB_PASSWORD: secret('DB4')})
     const r = await push(c.cluster.kubeconfig, '--deploy')
     expect(r.exitCode, r.stderr + r.stdout).to.equal(0)
-    expect(r.stdout).to.include(`no workload in namespace ${c.namespace} reads secret shop-worker: nothing to restart`)
+    expect(r.stdout).to.include(`no Deployment, StatefulSet or DaemonSet in namespace ${c.namespace} reads secret shop-worker: nothing restarted (Jobs, CronJobs and bare Pods read it when they next start; envsync does not restart them)`)
     expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal('2027-03-01T12:00:00Z')
   })
 
@@ -144,6 +160,36 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
     expect(annotations[RESTARTED_AT]).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/)
   })
 
+  it('a run killed during the restart (after the Secret was written) leaves the restart owed: the next push --deploy makes it', async function () {
+    this.timeout(90_000)
+    const later = '2027-03-01T12:05:00.000Z'
+    const proxy = await holdingProxy(c, (req) => req.method === 'PATCH' && (req.url ?? '').startsWith(`/apis/apps/v1/namespaces/${c.namespace}/`))
+    const jwt = secret('JWT6')
+    const db = readFileSync(c.p.path('.env.staging'), 'utf8').match(/DB_PASSWORD='([^']+)'/)![1]
+    writeValues(c, {JWT_SECRET: jwt, DB_PASSWORD: db})
+    try {
+      const child = spawn(process.execPath, [BIN, 'push', 'staging', '--yes', '--deploy'], {cwd: c.p.dir, env: {...process.env, KUBECONFIG: proxy.kubeconfig, HOME: c.p.dir, ENVSYNC_NOW: NOW, NO_COLOR: '1'}, stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      await proxy.held
+      child.kill('SIGKILL')
+      await exited
+    } finally {
+      await proxy.close()
+    }
+    const written = await c.cluster.kubectl(['get', 'secret/shop-api', '-n', c.namespace, '-o', 'jsonpath={.data.JWT_SECRET}'])
+    expect(Buffer.from(written.stdout, 'base64').toString('utf8'), 'the Secret was written before the kill').to.equal(jwt)
+    expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal(undefined)
+    const entries = history(c).filter((e) => e.destination === `kubernetes:/${c.namespace}/shop-api`)
+    expect(entries.slice(-2).map((e) => `${e.action} ${e.status}`)).to.deep.equal(['push applied', 'redeploy pending'])
+
+    const rerun = await runBin(['push', 'staging', '--yes', '--deploy'], {cwd: c.p.dir, env: {KUBECONFIG: c.cluster.kubeconfig, HOME: c.p.dir, ENVSYNC_NOW: later}})
+    expect(rerun.exitCode, rerun.stderr + rerun.stdout).to.equal(0)
+    for (const ref of REFS.slice(0, 4)) expect(restartedAt(await workload(c, ref)), ref).to.equal('2027-03-01T12:05:00Z')
+    expect(restartedAt(await workload(c, 'daemonset/worker')), 'shop-worker did not change').to.equal(undefined)
+    expect(history(c).filter((e) => e.action === 'redeploy').slice(-1).map((e) => `${e.status} ${e.destination}`)).to.deep.equal([`applied kubernetes:/${c.namespace}/shop-api`])
+    assertNoLeak([jwt, db], rerun.stdout, rerun.stderr, readFileSync(c.p.path('.envsync/history.jsonl'), 'utf8'))
+  })
+
   it('a restart RBAC refuses fails the destination naming the verbs; once granted, a rerun with nothing to change makes the restart owed', async function () {
     this.timeout(90_000)
     const kubeconfig = await limitedUser(c)
@@ -155,7 +201,8 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
     expect(r.stdout).to.match(/values written, but the redeploy failed/)
     expect(r.stdout).to.include('list and patch on deployments, statefulsets and daemonsets')
     expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal(undefined)
-    expect(history(c).filter((e) => e.action === 'redeploy').map((e) => e.status)).to.deep.equal(['failed', 'failed'])
+    const statuses = () => history(c).filter((e) => e.action === 'redeploy').map((e) => e.status)
+    expect(statuses()).to.deep.equal(['pending', 'pending', 'failed', 'failed'])
 
     const grant = await c.cluster.kubectl(['create', 'role', 'restart', '-n', c.namespace, '--verb=list,patch', '--resource=deployments.apps,statefulsets.apps,daemonsets.apps'])
     expect(grant.code, grant.stderr).to.equal(0)
@@ -164,13 +211,52 @@ describeK8s('push --deploy: rollout restart of what reads the Secret (real kube-
     expect(rerun.exitCode, rerun.stderr + rerun.stdout).to.equal(0)
     expect(restartedAt(await workload(c, 'deployment/by-key'))).to.equal('2027-03-01T12:00:00Z')
     expect(restartedAt(await workload(c, 'daemonset/worker'))).to.equal('2027-03-01T12:00:00Z')
-    expect(history(c).filter((e) => e.action === 'redeploy').map((e) => e.status)).to.deep.equal(['failed', 'failed', 'applied', 'applied'])
+    expect(statuses()).to.deep.equal(['pending', 'pending', 'failed', 'failed', 'pending', 'pending', 'applied', 'applied'])
     // Converged: nothing owed any more.
     const third = await push(kubeconfig, '--deploy')
     expect(third.exitCode, third.stderr + third.stdout).to.equal(0)
-    expect(history(c).filter((e) => e.action === 'redeploy')).to.have.length(4)
+    expect(statuses()).to.have.length(8)
   })
 })
+
+/**
+ * A plain-http door to the API server (a kubeconfig pointing at it) that forwards every request
+ * but those `hold` picks: those it never answers, and `held` resolves when the first arrives.
+ */
+async function holdingProxy(c: Ctx, hold: (req: IncomingMessage) => boolean): Promise<{kubeconfig: string; held: Promise<void>; close(): Promise<void>}> {
+  const upstream = new URL(c.cluster.server)
+  const ca = readFileSync(c.cluster.caFile)
+  let arrived!: () => void
+  const held = new Promise<void>((resolve) => (arrived = resolve))
+  const server = http.createServer((req, res) => {
+    if (hold(req)) return arrived()
+    const out = https.request({host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: {...req.headers, host: upstream.host}, ca}, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    out.on('error', () => res.destroy())
+    req.pipe(out)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const kubeconfig = c.p.path('held.kubeconfig')
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: "${c.cluster.token}"}}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: ${c.namespace}}}]
+current-context: c
+`,
+    {mode: 0o600},
+  )
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  return {kubeconfig, held, close}
+}
 
 /** A service account that may read and write Secrets (push) but not touch workloads, and its kubeconfig. */
 async function limitedUser(c: Ctx): Promise<string> {

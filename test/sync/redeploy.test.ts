@@ -84,8 +84,11 @@ describe('push --deploy: Railway and Render redeploy what reads the change', fun
     expect(r.stdout).to.match(/↻ redeploy +railway shop\/production service api +service api redeployed/)
     expect(r.stdout).to.match(/↻ redeploy +render service shop-api +service shop-api deployed/)
     const entries = history().filter((e) => e.action === 'redeploy')
+    // Each recorded as started before it is attempted, then as done.
     expect(entries.map((e) => [e.destination, e.status, e.keys])).to.have.deep.members([
+      ['railway:shop/production/api', 'pending', ['JWT_SECRET']],
       ['railway:shop/production/api', 'applied', ['JWT_SECRET']],
+      ['render:service/shop-api', 'pending', ['JWT_SECRET']],
       ['render:service/shop-api', 'applied', ['JWT_SECRET']],
     ])
 
@@ -123,7 +126,9 @@ describe('push --deploy: Railway and Render redeploy what reads the change', fun
     expect(deploys(), 'only the owed deploy').to.deep.equal([1, 0, 1, 0])
     const railwayEntries = history().filter((e) => e.action === 'redeploy' && e.destination === 'railway:shop/production/api')
     expect(railwayEntries.map((e) => [e.status, e.keys])).to.deep.equal([
+      ['pending', ['JWT_SECRET']],
       ['failed', ['JWT_SECRET']],
+      ['pending', ['JWT_SECRET']],
       ['applied', ['JWT_SECRET']],
     ])
     // The values were written the first time: its push entry is applied.
@@ -148,7 +153,7 @@ describe('push --deploy: Railway and Render redeploy what reads the change', fun
       expect(report.failed, JSON.stringify(report.destinations)).to.equal(0)
       expect(report.redeploys!.map((d: {what: string}) => d.what).sort()).to.deep.equal(['service shop-worker deployed', 'service worker redeployed'])
       expect(deploys()).to.deep.equal([0, 1, 0, 1])
-      expect(history().filter((e) => e.action === 'redeploy').map((e) => [e.destination, e.keys])).to.have.deep.members([
+      expect(history().filter((e) => e.action === 'redeploy' && e.status === 'applied').map((e) => [e.destination, e.keys])).to.have.deep.members([
         ['render:service/shop-worker', ['DB_PASSWORD']],
         ['railway:shop/production/worker', ['DB_PASSWORD']],
       ])
