@@ -14,9 +14,9 @@ export default class Rotate extends BaseCommand<typeof Rotate> {
   static summary = 'Rotate secrets: new values, the old one kept for a grace period, pushed and redeployed everywhere.'
   static description = `Draws a new value for each key by its generate recipe (a key without one — a provider-issued API key — is typed at a hidden prompt, twice, or piped on stdin for one key), checks it like \`set\`, shows the plan (fingerprints, never values), asks in protected environments, writes the store once, then pushes the keys to every destination and redeploys what reads them: Railway and Render services are deployed, Kubernetes workloads using the Secret restarted, and for Docker the compose command to run is printed.
 
-A key with \`previous:\` and \`grace:\` keeps its old value under the previous key until the grace ends, so apps that accept both log no one out; after it, \`envsync rotate ENV --finish\` (or the next push) removes it from the store and every destination. A key in its grace period is not rotated again without --force.
+A key with \`previous:\` and \`grace:\` keeps its old value under the previous key until the grace ends, so apps that accept both log no one out; after it, \`envsync rotate ENV --finish\` (or the next push of every destination and key) removes it from every destination, then from the store — which keeps it while any destination fails. A key in its grace period is not rotated again without --force.
 
-A rotation that did not reach every destination (a platform down, a deploy failed) is resumed by running the same command again: the value already in the store is pushed and redeployed, no new one is drawn.`
+A rotation that did not reach every destination (a platform down, a deploy failed) is resumed by running the same command again: the value already in the store is pushed and redeployed, no new one is drawn (not even with --force), and the grace starts again from the rerun so that every destination keeps the previous value for a full grace.`
 
   static examples = [
     {description: 'Rotate the JWT secret; the old one stays for its grace period', command: '<%= config.bin %> rotate production JWT_SECRET'},
@@ -33,7 +33,7 @@ A rotation that did not reach every destination (a platform down, a deploy faile
   static flags = {
     due: Flags.boolean({description: 'Rotate the secrets that are overdue or due soon (their `rotate:` period).', default: false}),
     finish: Flags.boolean({description: 'End the grace periods that ran out: remove the previous values from the store and every destination.', default: false}),
-    force: Flags.boolean({description: 'Rotate a key in its grace period, end a grace early, or write a value check finds errors in.', default: false}),
+    force: Flags.boolean({description: 'Rotate a key in its grace period, end a grace early, or write a value check finds errors in. A rotation that did not reach every destination is resumed all the same.', default: false}),
     'dry-run': Flags.boolean({char: 'n', description: 'Show the plan and stop.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation in a protected environment.', default: false}),
     context: contextFlag,

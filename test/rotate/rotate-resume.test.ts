@@ -2,6 +2,7 @@ import {appendFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
+import type {FaultRequest} from '../fakes/faults.js'
 import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
 import {TempProject} from '../helpers/project.js'
@@ -28,7 +29,7 @@ secrets:
 
 const long = (label: string) => `${canary(label)}${canary('Y').slice(2)}`
 const railwayDown = {kind: 'status' as const, status: 500, body: '{"errors":[{"message":"down"}]}'}
-const upserts = {match: (q: {fields?: string[]}) => (q.fields ?? []).includes('variableCollectionUpsert')}
+const upserts = {match: (q: FaultRequest) => ((q.fields as string[] | undefined) ?? []).includes('variableCollectionUpsert')}
 
 describe('rotate: resumed after a failure, and the previous value kept until no destination holds it', function () {
   this.timeout(120_000)
@@ -133,7 +134,7 @@ describe('rotate: resumed after a failure, and the previous value kept until no 
   it('rotate --finish: destinations first, the store last (kept while one fails); a previous value left at a destination is found', async () => {
     await r.expect(0, T0, ['rotate', 'production', 'JWT_SECRET', '--yes'])
     const fresh = r.store().JWT_SECRET
-    railway.faults.always(railwayDown, {match: (q: {write?: boolean}) => q.write === true})
+    railway.faults.always(railwayDown, {match: (q: FaultRequest) => q.write === true})
     const failed = await r.expect(1, at(2 * HOUR), ['rotate', 'production', '--finish', '--yes'])
     expect(failed.stdout).to.include('Still holding the previous value (the store keeps it until none does): railway shop/production service api')
     expect(failed.stdout).to.include('envsync rotate production --finish JWT_SECRET')
