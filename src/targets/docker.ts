@@ -444,13 +444,18 @@ function readersOf(d: Destination<DockerConfig>, keys: string[]): string[] {
   return [...(out.size > 0 ? out : servicesOf(c))].sort()
 }
 
+/** The override files Compose loads beside its default file when no -f is given, in its order of preference. */
+const USER_OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml']
+
 /**
- * `docker compose -f <the project's compose file> -f <override> up -d --force-recreate <services>`,
- * from the project directory (the override alone defines no image: Compose needs both).
+ * `docker compose -f <the project's compose file> [-f <its override file>] -f <envsync's override>
+ * up -d --force-recreate <services>`, from the project directory: the files Compose loads by
+ * default (with -f it loads no other, so the project's override would be lost), then envsync's.
  */
 export function recreateCommand(c: DockerConfig, services: string[]): string {
-  const user = USER_COMPOSE_FILES.map((name) => path.join(c.root, name)).find((file) => file !== c.composeFile && isFile(file))
-  const files = [user, c.composeFile].filter((f): f is string => f !== undefined).map((f) => path.relative(c.root, f).split(path.sep).join('/'))
+  const first = (names: string[]) => names.map((name) => path.join(c.root, name)).find((file) => file !== c.composeFile && isFile(file))
+  const user = first(USER_COMPOSE_FILES)
+  const files = [user, user && first(USER_OVERRIDE_FILES), c.composeFile].filter((f): f is string => f !== undefined).map((f) => path.relative(c.root, f).split(path.sep).join('/'))
   return ['docker', 'compose', ...files.flatMap((f) => ['-f', f]), 'up', '-d', '--force-recreate', ...services].map(shellWord).join(' ')
 }
 
