@@ -171,8 +171,9 @@ describe('team: state any clone sees (.envsync/ committed)', function () {
     const pushes = history.filter((h) => h.action === 'push')
     expect(pushes.filter((h) => h.user === 'Ada <ada@example.com>').length).to.equal(4)
     // Each redeployed service is in the history too, by whoever redeployed it.
-    expect(history.filter((h) => h.action === 'redeploy' && h.user === 'Bob <bob@example.com>').map((h) => h.destination).sort()).to.deep.equal([API, WEB].sort())
-    expect(pushes.filter((h) => h.user === 'Bob <bob@example.com>').map((h) => [h.destination, h.removed])).to.deep.equal([
+    expect(history.filter((h) => h.action === 'redeploy' && h.status === 'applied' && h.user === 'Bob <bob@example.com>').map((h) => h.destination).sort()).to.deep.equal([API, WEB].sort())
+    // Each destination's entry is written as its writes land: in the order they finish.
+    expect(pushes.filter((h) => h.user === 'Bob <bob@example.com>').map((h) => [h.destination, h.removed])).to.have.deep.members([
       [API, ['OLD_TOKEN']],
       [WEB, ['OLD_TOKEN']],
     ])
