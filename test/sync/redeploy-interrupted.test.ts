@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {expect} from 'chai'
 
-import {latency, type FaultInjector} from '../fakes/faults.js'
+import {latency, type FaultInjector, type FaultMatch} from '../fakes/faults.js'
 import {start as startRailway, type RailwayFake} from '../fakes/railway.js'
 import {DEFAULT_API_KEY, startRenderFake, type RenderFake} from '../fakes/render.js'
 import {assertNoLeak, canary} from '../helpers/canary.js'
@@ -52,7 +52,7 @@ describe('a run killed during its redeploy leaves the redeploy owed; the rerun m
    * Runs envsync, holds the platform's deploy request when it arrives, and kills the run there.
    * A minute after T0: an entry identical to an earlier line (same time, same keys) counts once.
    */
-  async function killDuringDeploy(faults: FaultInjector, match: object, args: string[]): Promise<void> {
+  async function killDuringDeploy(faults: FaultInjector, match: FaultMatch, args: string[]): Promise<void> {
     faults.always(latency(60_000), {match})
     const child = spawn(process.execPath, [BIN, ...args], {cwd: p.dir, env: {...process.env, HOME: p.dir, ENVSYNC_NOW: at(MINUTE), NO_COLOR: '1', ...env()} as NodeJS.ProcessEnv, stdio: 'ignore'})
     const exited = new Promise((resolve) => child.on('exit', resolve))
