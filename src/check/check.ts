@@ -155,7 +155,7 @@ export async function runCheck(manifest: Manifest, env: string, store?: ValuesFi
     findings,
     todo,
     todoHint: todo.length > 0 ? fillHint(manifest, env, todo.map((t) => t.key), store.display) : undefined,
-    notes: [...notes, ...dockerDeliveryNotes(manifest, env)],
+    notes: [...notes, ...dockerDeliveryNotes(manifest, env, options.at)],
     ...(dates ? {rotation: dates.rotation, graces: dates.graces} : {}),
   }
 }

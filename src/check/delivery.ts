@@ -1,8 +1,11 @@
 import path from 'node:path'
 
+import {now} from '../clock.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {composeFile, dockerDelivery, dockerDir, dockerServices} from '../manifest/resolve.js'
 import {userComposeServices} from '../manifest/user-compose.js'
+import {graceStates, previousKeysInGrace} from '../sync/rotation.js'
+import {SyncState} from '../sync/state.js'
 import {composeSecretName} from '../targets/docker.js'
 import {table} from '../ui/style.js'
 
@@ -10,14 +13,16 @@ import {table} from '../ui/style.js'
  * What each service gets from the Docker target, for `check`: the secret files it mounts (with
  * the variable naming each) and the keys it gets as plain environment; services left out of the
  * project's compose file are named. Keys and paths only, never values. No docker target: nothing.
+ * A previous key is named only while its grace runs (push delivers it only then).
  */
-export function dockerDeliveryNotes(manifest: Manifest, env: string): string[] {
+export function dockerDeliveryNotes(manifest: Manifest, env: string, at: Date = now()): string[] {
   const target = manifest.environment(env).targets?.docker
   if (!target) return []
   const services = dockerServices(manifest, env)
   const user = target.services ? undefined : userComposeServices(manifest.dir, composeFile(manifest, env))
   const shown = (file: string) => path.relative(manifest.dir, file) || '.'
-  const keys = manifest.secretsFor(env)
+  const inGrace = previousKeysInGrace(graceStates(manifest, env, new SyncState(manifest.dir).history(), at))
+  const keys = manifest.secretsFor(env).filter((s) => !s.previousOf || inGrace.has(s.key))
   const rows: string[][] = []
   for (const service of services) {
     const mine = keys.filter((s) => s.services.includes(service))

@@ -59,7 +59,7 @@ export default class Push extends BaseCommand<typeof Push> {
         : async (p) => {
             if (!this.json) process.stdout.write(renderPlan(p, {verbose: this.flags.verbose}).join('\n') + '\n\n')
             planShown = true
-            await confirmPush(env, manifest.isProtected(env), planTotals(p.plans), {interactive: !this.json})
+            await confirmPush(env, manifest.isProtected(env), {...planTotals(p.plans), redeploys: p.redeploy?.length ?? 0}, {interactive: !this.json})
           },
     })
     const {plan, report} = pushed

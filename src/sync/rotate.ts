@@ -14,7 +14,7 @@ import {applicableKey, fingerprintOf} from '../values/key.js'
 import {generate} from '../values/recipes.js'
 import {planSet} from '../values/set.js'
 import {readStore, writeStore, type ValuesFile} from '../values/store.js'
-import {graceMs, graceStates, NEW_VALUE_ACTIONS, previousKeysInGrace, rotationDates, type GraceInfo} from './rotation.js'
+import {graceMs, graceStates, lastRotation, previousKeysInGrace, rotationDates, type GraceInfo} from './rotation.js'
 import {SyncState, type HistoryEntry} from './state.js'
 import {owedRedeploys, planSync, push, type ApplyOptions, type SyncReport} from './sync.js'
 
@@ -291,16 +291,6 @@ async function incomplete(manifest: Manifest, env: string, specs: SecretDef[], s
     if (left.length > 0) out.set(spec.key, left.sort())
   }
   return out
-}
-
-/** The key's last store write, when it was a rotation. */
-function lastRotation(entries: readonly HistoryEntry[], env: string, key: string): HistoryEntry | undefined {
-  let last: HistoryEntry | undefined
-  for (const e of entries) {
-    if (e.environment !== env || e.destination || e.status === 'failed' || !NEW_VALUE_ACTIONS.has(e.action ?? '')) continue
-    if (e.keys?.includes(key)) last = e
-  }
-  return last?.action === 'rotate' ? last : undefined
 }
 
 /** The keys a rotation pushes: each key and, while its grace runs, its previous key. */

@@ -146,6 +146,16 @@ export function graceStates(manifest: Manifest, env: string, all: readonly Histo
   return out
 }
 
+/** The key's last store write, when it was a rotation. */
+export function lastRotation(entries: readonly HistoryEntry[], env: string, key: string): HistoryEntry | undefined {
+  let last: HistoryEntry | undefined
+  for (const e of entries) {
+    if (e.environment !== env || e.destination || e.status === 'failed' || !NEW_VALUE_ACTIONS.has(e.action ?? '')) continue
+    if (e.keys?.includes(key)) last = e
+  }
+  return last?.action === 'rotate' ? last : undefined
+}
+
 /** The previous keys whose value is delivered now: those of keys in a running grace period. */
 export function previousKeysInGrace(graces: Map<string, GraceInfo>): Set<string> {
   return new Set([...graces.values()].filter((g) => g.active).map((g) => g.previous))

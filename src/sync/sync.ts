@@ -15,7 +15,7 @@ import {planDestination, planTotals, type DestinationPlan} from './plan.js'
 import {mapLimitPerGroup} from '../pool.js'
 import {graceStates, previousKeysInGrace} from './rotation.js'
 import {SyncState, type HistoryEntry, type StateNote} from './state.js'
-import {dockerWarnings, stateChangedWarnings, stateWarnings, type PlaceWarning} from './warnings.js'
+import {dockerWarnings, rotationGapWarnings, stateChangedWarnings, stateWarnings, type PlaceWarning} from './warnings.js'
 
 /** Destinations of one platform read or written at once: enough to hide latency, few enough to be polite. */
 export const CONCURRENCY = 4
@@ -113,9 +113,9 @@ export async function planSync(manifest: Manifest, env: string, options: SyncOpt
   return planPrepared(await prepare(manifest, env, options), env)
 }
 
-async function planPrepared({resolved, planOne, targets, state, warnings}: Prepared, env: string): Promise<SyncPlan> {
+async function planPrepared({resolved, planOne, targets, state, warnings, gapWarnings}: Prepared, env: string): Promise<SyncPlan> {
   const plans = await mapLimitPerGroup(resolved, byKind, CONCURRENCY, planOne)
-  return {environment: env, plans, targets, state, warnings: [...warnings, ...fingerprintWarnings(new Set(plans.flatMap((p) => foreignKeys(state, p))))]}
+  return {environment: env, plans, targets, state, warnings: [...warnings, ...gapWarnings(plans), ...fingerprintWarnings(new Set(plans.flatMap((p) => foreignKeys(state, p))))]}
 }
 
 /**
@@ -127,7 +127,7 @@ export async function planAndApply(manifest: Manifest, env: string, options: Syn
   return applyAsPlanned(await prepare(manifest, env, options), env, options)
 }
 
-async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
+async function applyAsPlanned({resolved, planOne, targets, state, warnings, gapWarnings}: Prepared, env: string, options: ApplyOptions): Promise<{plan: SyncPlan; report: SyncReport}> {
   const plan: SyncPlan = {environment: env, plans: new Array<DestinationPlan>(resolved.length), targets, state, warnings: [...warnings]}
   const run = new ApplyRun(plan, options)
   // Before each destination's apply records its fingerprints under this run's key.
@@ -137,7 +137,7 @@ async function applyAsPlanned({resolved, planOne, targets, state, warnings}: Pre
     for (const k of foreignKeys(state, plan.plans[index])) foreign.add(k)
     return run.apply(index)
   })
-  plan.warnings.push(...fingerprintWarnings(foreign))
+  plan.warnings.push(...gapWarnings(plan.plans), ...fingerprintWarnings(foreign))
   return {plan, report: await run.settle()}
 }
 
@@ -156,7 +156,9 @@ async function prepare(manifest: Manifest, env: string, options: SyncOptions) {
   const store = options.store ?? (await readStore(manifest, env))
   const state = new SyncState(manifest.dir)
   const key = state.fingerprintKey(fingerprintKeyOf(store))
-  const grace = options.grace ?? previousKeysInGrace(graceStates(manifest, env, state.history(), now()))
+  const history = state.history()
+  const graces = graceStates(manifest, env, history, now())
+  const grace = options.grace ?? previousKeysInGrace(graces)
   const resolved = resolveDestinations(manifest, env, store, {...options, grace}).filter((r) => !r.optional || state.ownership(r.destination.id).keys.size > 0)
   // Placeholders never leave the machine: push holds them back, and diff shows what push will do.
   const exclude = options.exclude ?? placeholderKeys(manifest, env, store)
@@ -214,7 +216,8 @@ async function prepare(manifest: Manifest, env: string, options: SyncOptions) {
     ...(resolved.some((r) => r.destination.kind === 'docker') ? dockerWarnings(manifest, env) : []),
     ...(resolved.some((r) => r.destination.kind === 'railway' || r.destination.kind === 'render') ? stateWarnings(state) : []),
   ]
-  return {resolved, planOne, targets, state, warnings}
+  const gapWarnings = (plans: DestinationPlan[]) => rotationGapWarnings(manifest, env, history, graces, plans)
+  return {resolved, planOne, targets, state, warnings, gapWarnings}
 }
 
 /** A destination plan's write-only values whose last pushed fingerprints only other keys made (a clone with its own machine key). */

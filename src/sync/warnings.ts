@@ -1,13 +1,16 @@
 import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 
+import {minute} from '../check/rotation.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {dockerDir} from '../manifest/resolve.js'
-import type {StateNote, SyncState} from './state.js'
+import type {DestinationPlan} from './plan.js'
+import {lastRotation, type GraceInfo} from './rotation.js'
+import type {HistoryEntry, StateNote, SyncState} from './state.js'
 
 /** A warning about where values will land: shown by check and by diff/push, never blocking. */
 export interface PlaceWarning {
-  rule: 'git-ignore' | 'file-mode' | 'fingerprint-key' | 'state-ignored' | 'state-changed'
+  rule: 'git-ignore' | 'file-mode' | 'fingerprint-key' | 'state-ignored' | 'state-changed' | 'rotation-gap'
   message: string
   hint: string
 }
@@ -64,4 +67,26 @@ export function stateWarnings(state: SyncState): PlaceWarning[] {
 /** A push with nothing to change has no report: what it changed in .envsync/ (an older layout moved) goes with the plan. */
 export function stateChangedWarnings(note: StateNote | undefined): PlaceWarning[] {
   return note ? [{rule: 'state-changed', message: note.message, hint: 'git add .envsync && git commit'}] : []
+}
+
+/**
+ * Destinations that missed a key's last rotation, which this plan updates after its grace: they
+ * go from the old value to the new one with no previous value (their apps log everyone out).
+ * `rotate` again resumes the rotation with a fresh grace instead.
+ */
+export function rotationGapWarnings(manifest: Manifest, env: string, history: readonly HistoryEntry[], graces: Map<string, GraceInfo>, plans: DestinationPlan[]): PlaceWarning[] {
+  const out: PlaceWarning[] = []
+  for (const spec of manifest.secretsFor(env)) {
+    if (!spec.previous || spec.previousOf || graces.get(spec.key)?.active) continue
+    const rotation = lastRotation(history, env, spec.key)
+    if (!rotation) continue
+    const missed = plans.filter((p) => p.changes.some((c) => c.action === 'update' && c.key === spec.key)).map((p) => p.destination.label)
+    if (missed.length === 0) continue
+    out.push({
+      rule: 'rotation-gap',
+      message: `${missed.sort().join(', ')} still hold${missed.length === 1 ? 's' : ''} ${spec.key} from before its rotation on ${minute(rotation.time)}: this push switches it with no grace`,
+      hint: `run \`envsync rotate ${env} ${spec.key}\` instead (it resumes the rotation with a fresh grace)`,
+    })
+  }
+  return out
 }

@@ -73,12 +73,18 @@ export async function confirmProtected(env: string, action: string, options: {ye
  * Before a push (--yes never asks): in a protected environment the user types its name;
  * elsewhere a y/N question. Without a terminal: an error naming --yes.
  */
-export async function confirmPush(env: string, isProtected: boolean, totals: {changes: number; changed: number}, options: {interactive: boolean}): Promise<void> {
-  const action = `Push ${plural(totals.changes, 'change')} to ${plural(totals.changed, 'destination')}`
+export async function confirmPush(env: string, isProtected: boolean, totals: {changes: number; changed: number; redeploys?: number}, options: {interactive: boolean}): Promise<void> {
+  const action = pushAction(totals)
   if (isProtected) return confirmProtected(env, action, {yes: false, interactive: options.interactive})
   await askOrRefuse(options.interactive, `${action} in ${env} needs confirmation`, 'pass --yes to confirm non-interactively (or --dry-run to only see the plan)', (p) =>
     p.confirm({message: `${action} in ${env}?`, default: false}),
   )
+}
+
+/** What the push will do, in words: with no value to change, only the redeploys it still owes. */
+function pushAction({changes, changed, redeploys = 0}: {changes: number; changed: number; redeploys?: number}): string {
+  if (changes === 0 && redeploys > 0) return `Redeploy ${plural(redeploys, 'destination')} (${redeploys === 1 ? 'its' : 'their'} last redeploy did not finish)`
+  return `Push ${plural(changes, 'change')} to ${plural(changed, 'destination')}`
 }
 
 /** Asks; no terminal → CONFIRMATION_REQUIRED; a "no" or Ctrl-C → aborted (exit 130). */

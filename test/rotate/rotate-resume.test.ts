@@ -92,6 +92,34 @@ describe('rotate: resumed after a failure, and the previous value kept until no 
     assertNoLeak([old.JWT_SECRET, old.DB_PASSWORD, fresh], ...r.everything())
   })
 
+  it('a plain push after the grace, where a destination missed the rotation, warns (diff too): it switches that destination with no grace', async () => {
+    await rotateRailwayDown()
+    const expected = 'railway shop/production service api still holds JWT_SECRET from before its rotation on 2027-03-01 12:00 UTC: this push switches it with no grace'
+    const resume = 'run `envsync rotate production JWT_SECRET` instead (it resumes the rotation with a fresh grace)'
+    // In the grace, a push delivers the previous value too: nothing to warn of.
+    const inGrace = await r.expect(0, at(30 * MINUTE), ['diff', 'production'])
+    expect(inGrace.stdout).not.to.include('still holds JWT_SECRET')
+    const diff = await r.expect(0, at(2 * HOUR), ['diff', 'production'])
+    expect(diff.stdout).to.include(expected).and.include(resume)
+    // Asked without a terminal: the plan, with the warning, is shown before the refusal.
+    const refused = await r.expect(2, at(2 * HOUR), ['push', 'production'])
+    expect(refused.stdout).to.include(expected).and.include(resume)
+    const pushed = await r.expect(0, at(2 * HOUR), ['push', 'production', '--yes'])
+    expect(pushed.stdout).to.include(expected)
+    // Once every destination is up to date, nothing more to say.
+    const after = await r.expect(0, at(2 * HOUR), ['diff', 'production'])
+    expect(after.stdout).not.to.include('still holds JWT_SECRET')
+    assertNoLeak([old.JWT_SECRET, old.DB_PASSWORD, r.store().JWT_SECRET], ...r.everything())
+  })
+
+  it('a push whose only work is a redeploy that did not finish asks about that redeploy, not "0 changes"', async () => {
+    const railwayId = r.history().find((e) => e.destination?.startsWith('railway'))!.destination!
+    appendFileSync(p.path('.envsync/history.jsonl'), JSON.stringify({time: at(MINUTE), environment: 'production', action: 'redeploy', destination: railwayId, status: 'failed', keys: ['JWT_SECRET']}) + '\n')
+    const refused = await r.expect(2, at(2 * MINUTE), ['push', 'production'])
+    expect(refused.stderr).to.include('Redeploy 1 destination (its last redeploy did not finish) in the protected environment "production" needs confirmation')
+    expect(refused.stderr).not.to.include('Push 0 changes')
+  })
+
   it('--force after an incomplete rotation resumes it (no second value), and the plan says so', async () => {
     const fresh = await rotateRailwayDown()
     const plan = await r.expect(0, at(5 * MINUTE), ['rotate', 'production', 'JWT_SECRET', '--yes', '--force', '--dry-run'])
