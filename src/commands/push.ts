@@ -2,15 +2,14 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {ExitCode} from '../errors.js'
-import {expiredGraces, finishExpiredGraces} from '../sync/rotate.js'
+import {pushEndingGraces} from '../sync/rotate.js'
 import {planTotals} from '../sync/plan.js'
-import {push} from '../sync/sync.js'
-import {minute} from '../check/rotation.js'
 import {BaseCommand} from '../ui/base-command.js'
 import {planJson, reportJson} from '../ui/plan-json.js'
 import {progress} from '../ui/progress.js'
 import {confirmPush} from '../ui/prompt.js'
 import {renderPlan, renderReport} from '../ui/render-plan.js'
+import {graceEndedNote} from '../ui/render-rotate.js'
 import {listFlag, listValues} from '../ui/list-flag.js'
 import {syncFlags, syncOptions} from '../ui/sync-flags.js'
 
@@ -45,11 +44,8 @@ export default class Push extends BaseCommand<typeof Push> {
     const env = this.args.environment
     let planShown = false
     const dryRun = this.flags['dry-run']
-    // A grace period that ran out: its previous key is no longer delivered, so this push removes it where it writes.
-    const ended = expiredGraces(manifest, env)
-    const options = syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy})
-    const pushed = await push(manifest, env, {
-      ...options,
+    const {plan, report, gracesEnded} = await pushEndingGraces(manifest, env, {
+      ...syncOptions(this.flags, {only: listValues(this.flags.only, 'only'), deploy: this.flags.deploy}),
       kubernetes: {context: this.flags.context, forceConflicts: this.flags['force-conflicts'], createNamespace: this.flags['create-namespace']},
       force: this.flags.force,
       dryRun,
@@ -62,13 +58,9 @@ export default class Push extends BaseCommand<typeof Push> {
             await confirmPush(env, manifest.isProtected(env), {...planTotals(p.plans), redeploys: p.redeploy?.length ?? 0}, {interactive: !this.json})
           },
     })
-    const {plan, report} = pushed
-    // The store lets a previous value go only after a push of every destination and key that failed nowhere.
-    const complete = !options.only?.length && !options.services?.length && !options.targets?.length
-    const removed = !dryRun && (await finishExpiredGraces(manifest, env, ended, pushed, complete))
-    for (const g of ended) this.note(`the grace period of ${g.key} ended ${minute(g.until)}: ${graceWords(g.previous, env, {dryRun, complete, removed})}`)
+    for (const g of gracesEnded) this.note(graceEndedNote(g, env, dryRun))
     const shown = () => renderPlan(plan, {verbose: this.flags.verbose})
-    const graces = ended.length > 0 ? {gracesEnded: ended.map(({key, previous, until}) => ({key, previous, until, removedFromStore: removed}))} : {}
+    const graces = gracesEnded.length > 0 ? {gracesEnded: gracesEnded.map(({key, previous, until, removedFromStore}) => ({key, previous, until, removedFromStore}))} : {}
     if (!report) {
       await this.finish({plan: planJson(plan), applied: false, ...graces}, shown, planTotals(plan.plans).unreadable > 0 ? ExitCode.failed : ExitCode.ok)
       return
@@ -78,10 +70,3 @@ export default class Push extends BaseCommand<typeof Push> {
   }
 }
 
-/** What became of an ended grace's previous key: removed everywhere, or still in the store (and why). */
-function graceWords(previous: string, env: string, {dryRun, complete, removed}: {dryRun: boolean; complete: boolean; removed: boolean}): string {
-  if (removed) return `${previous} was removed from every destination, then from the store`
-  if (!complete) return `this push covers only part of ${env}: ${previous} stays in the store (and where this push does not write) until a push of every destination and key, or \`envsync rotate ${env} --finish\``
-  if (dryRun) return `this push would remove ${previous} from every destination, then from the store`
-  return `${previous} stays in the store until every destination is brought up to date: push again, or run \`envsync rotate ${env} --finish\``
-}

@@ -16,7 +16,7 @@ import {planSet} from '../values/set.js'
 import {readStore, writeStore, type ValuesFile} from '../values/store.js'
 import {graceMs, graceStates, lastRotation, previousKeysInGrace, rotationDates, type GraceInfo} from './rotation.js'
 import {SyncState, type HistoryEntry} from './state.js'
-import {owedRedeploys, planSync, push, type ApplyOptions, type SyncReport} from './sync.js'
+import {owedRedeploys, planSync, push, type ApplyOptions, type PushOptions, type SyncReport} from './sync.js'
 
 /**
  * `envsync rotate`: a new value per key (its recipe, or typed for a provider-issued key), the old
@@ -432,20 +432,30 @@ async function pushRotated(manifest: Manifest, env: string, request: RotateReque
   return push(manifest, env, {only, grace, deploy: true, force: request.force, kubernetes: request.kubernetes, onProgress: io.onProgress, redeploy: new Set(redeployKeys.keys()), redeployKeys})
 }
 
-/** The grace periods that ran out: their previous key is no longer delivered, so a push removes it where it writes. */
-export function expiredGraces(manifest: Manifest, env: string): GraceInfo[] {
-  return [...graceStates(manifest, env, new SyncState(manifest.dir).history(), now()).values()].filter((g) => !g.active)
+/** A grace period that ran out, as a push ended it. */
+export interface GraceEnded {
+  key: string
+  previous: string
+  until: string
+  /** The previous value left the store (the push covered every destination and key, and failed nowhere). */
+  removedFromStore: boolean
+  /** The push covered every destination and key (no --only, --service, --target). */
+  complete: boolean
 }
 
 /**
- * After a push: the previous values of the graces that ran out leave the store (a finish), but
- * only once the push covered every destination and key and none failed — never while a
- * destination may still hold one. Returns whether they left.
+ * `push`, for an environment whose grace periods may have run out: their previous keys are no
+ * longer delivered, so the push removes them where it writes; then they leave the store, but only
+ * once the push covered every destination and key and none failed — never while a destination
+ * may still hold one.
  */
-export async function finishExpiredGraces(manifest: Manifest, env: string, ended: GraceInfo[], pushed: Pushed, complete: boolean): Promise<boolean> {
-  if (ended.length === 0 || !complete || failedDestinations(pushed).length > 0) return false
-  await writeStore(await readStore(manifest, env), new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
-  return true
+export async function pushEndingGraces(manifest: Manifest, env: string, options: PushOptions): Promise<Pushed & {gracesEnded: GraceEnded[]}> {
+  const ended = [...graceStates(manifest, env, new SyncState(manifest.dir).history(), now()).values()].filter((g) => !g.active)
+  const pushed = await push(manifest, env, options)
+  const complete = !options.only?.length && !options.services?.length && !options.targets?.length
+  const removed = ended.length > 0 && complete && !options.dryRun && failedDestinations(pushed).length === 0
+  if (removed) await writeStore(await readStore(manifest, env), new Map(ended.map((g) => [g.previous, null])), {action: 'finish'})
+  return {...pushed, gracesEnded: ended.map(({key, previous, until}) => ({key, previous, until, removedFromStore: removed, complete}))}
 }
 
 function usage(message: string, suggestion = 'envsync rotate ENV KEY…, envsync rotate ENV --due, or envsync rotate ENV --finish'): EnvsyncError {

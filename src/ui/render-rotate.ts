@@ -1,5 +1,5 @@
 import {minute} from '../check/rotation.js'
-import type {KeyRotation, RotateOutcome, RotationPlan, RotationReport} from '../sync/rotate.js'
+import type {GraceEnded, KeyRotation, RotateOutcome, RotationPlan, RotationReport} from '../sync/rotate.js'
 import {renderReport} from './render-plan.js'
 import {renderFindings} from './render-values.js'
 import {style, table} from './style.js'
@@ -43,4 +43,16 @@ export function renderRotate(outcome: RotateOutcome, planShown: boolean): string
   if (outcome.kind === 'none') return [outcome.message]
   if (outcome.kind === 'plan') return [...renderRotationPlan(outcome.plan), '', style.dim('dry run: nothing was written')]
   return [...(planShown ? [] : [...renderRotationPlan(outcome.plan), '']), ...renderRotationReport(outcome.report)]
+}
+
+/** What a push made of a grace period that ran out: its previous key removed everywhere, or still in the store (and why). */
+export function graceEndedNote(g: GraceEnded, env: string, dryRun: boolean): string {
+  const what = g.removedFromStore
+    ? `${g.previous} was removed from every destination, then from the store`
+    : !g.complete
+      ? `this push covers only part of ${env}: ${g.previous} stays in the store (and where this push does not write) until a push of every destination and key, or \`envsync rotate ${env} --finish\``
+      : dryRun
+        ? `this push would remove ${g.previous} from every destination, then from the store`
+        : `${g.previous} stays in the store until every destination is brought up to date: push again, or run \`envsync rotate ${env} --finish\``
+  return `the grace period of ${g.key} ended ${minute(g.until)}: ${what}`
 }
