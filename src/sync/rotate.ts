@@ -2,7 +2,7 @@ import {runCheck} from '../check/check.js'
 import {minute} from '../check/rotation.js'
 import type {Finding} from '../check/rules.js'
 import {now} from '../clock.js'
-import {EnvsyncError, ExitCode} from '../errors.js'
+import {asEnvsyncError, EnvsyncError, ExitCode} from '../errors.js'
 import type {Manifest, SecretDef} from '../manifest/manifest.js'
 import {manifestKeysOf, resolveDestinations} from '../manifest/resolve.js'
 import type {Secret} from '../secret.js'
@@ -362,7 +362,7 @@ async function applyRotation(manifest: Manifest, env: string, prepared: Prepared
   try {
     pushed = await pushRotated(manifest, env, request, io, prepared)
   } catch (error) {
-    const e = error instanceof EnvsyncError ? error : new EnvsyncError(String((error as Error)?.message ?? error), {code: 'PUSH_FAILED'})
+    const e = asEnvsyncError(error)
     const where = `${plan.destinations.map((d) => d.label).join(', ') || 'every destination'} still hold${plan.destinations.length === 1 ? 's' : ''}`
     const message = request.finish
       ? `nothing was finished: ${e.message}. The store and ${where} the previous values`
