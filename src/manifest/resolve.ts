@@ -142,6 +142,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
       const onServices = (s: SecretDef) => s.services.filter((svc) => services.includes(svc))
       const delivery = new Map(keys.map((s) => [s.key, dockerDelivery(manifest, env, s)]))
       const files = keys.filter((s) => delivery.get(s.key)!.how === 'files')
+      const fileSet = new Set(files)
       // Compose secret names are lowercase, and a case-insensitive disk holds one file for both.
       const byName = new Map<string, string>()
       for (const s of files) {
@@ -164,7 +165,7 @@ export function resolveDestinations(manifest: Manifest, env: string, store: Valu
         composeFile: composeFile(manifest, env),
         secretKeys: new Map(files.map((s) => [s.key, onServices(s)])),
         fileVariables: new Map(files.map((s) => [s.key, (delivery.get(s.key) as {variable: string}).variable])),
-        configKeys: new Map(keys.filter((s) => !files.includes(s)).map((s) => [s.key, onServices(s)])),
+        configKeys: new Map(keys.filter((s) => !fileSet.has(s)).map((s) => [s.key, onServices(s)])),
         restart: filter.deploy === true,
       }
       insideProject(manifest, config.dir, 'the Docker secrets directory', [...at, cfg.dir === undefined ? '' : 'dir'].filter(Boolean))

@@ -174,6 +174,8 @@ function dockerProblems(m: Manifest, env: string, problem: (path: Path, message:
   const target = m.data.environments[env].targets!.docker!
   const keys = m.secrets.filter((s) => m.appliesTo(s, env))
   const variables = new Map<string, string>()
+  // By name, once: a find per key made loading a 20,000-secret manifest quadratic (bench/scaling.js).
+  const byKey = new Map(keys.map((k) => [k.key, k]))
   for (const s of keys) {
     const how = dockerDelivery(m, env, s)
     if (how.how === 'env') {
@@ -186,7 +188,7 @@ function dockerProblems(m: Manifest, env: string, problem: (path: Path, message:
       variables.set(`${service}/${how.variable}`, s.key)
     }
     // The override's `environment:` beats env_file and any other value: the key of that name would get a path.
-    const service = keys.find((k) => k.key === how.variable)?.services.find((sv) => s.services.includes(sv))
+    const service = byKey.get(how.variable)?.services.find((sv) => s.services.includes(sv))
     if (service) {
       problem(
         s.docker?.fileVariable ? ['secrets', s.key, 'docker', 'fileVariable'] : ['secrets', s.key],
