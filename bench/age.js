@@ -3,7 +3,7 @@
 // only while it pays clearly. One Encrypter / Decrypter for all values, as the store uses them.
 import {Decrypter, Encrypter, generateX25519Identity, identityToRecipient} from 'age-encryption'
 
-import {decrypterFor, encrypterFor, parseIdentity} from '../dist/values/age.js'
+import {decrypterFor, encrypterFor, parseIdentity} from '../src/values/age.ts'
 
 const N = Number(process.env.BENCH_VALUES ?? 1000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)

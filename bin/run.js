@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// '@oclif/core/execute' rather than '@oclif/core': the narrow entry skips loading the whole
-// library before it is needed (~18 ms of a ~130 ms cold start; see bench/).
-import {execute} from '@oclif/core/execute'
+// dist/execute.js: oclif's runner bundled with the commands (scripts/bundle.js), one copy of it.
+import {execute} from '../dist/execute.js'
 
 // A failure no command caught (a library's stray rejection) still passes the one redaction point:
 // Node's default handler would print its message and stack as they are.

@@ -49,18 +49,8 @@ type KubernetesClientModule = Pick<
   'KubeConfig' | 'CoreV1Api' | 'AppsV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration' | 'IsomorphicFetchHttpLibrary' | 'ResponseContext' | 'wrapHttpLibrary'
 >
 
-/**
- * The build bundles the few exports used here (scripts/bundle-kubernetes.js): the package itself
- * is ~900 modules and costs ~550 ms to import; from source (tsx) the package is used directly.
- */
-async function loadClientModule(): Promise<KubernetesClientModule> {
-  const bundle = '../vendor/kubernetes-client.js'
-  try {
-    return (await import(bundle)) as KubernetesClientModule
-  } catch {
-    return import('@kubernetes/client-node')
-  }
-}
+/** Loaded on first use: most commands never reach Kubernetes. */
+const loadClientModule = (): Promise<KubernetesClientModule> => import('./kubernetes-client.js')
 
 export interface KubernetesOptions {
   /** Take ownership of fields another field manager holds (server-side apply force). */

@@ -92,7 +92,7 @@ describe('columns in a real terminal with colour (tmux)', function () {
   it('table(): wide characters, emoji, combining marks and colour take the columns the terminal gives them', async () => {
     const cells = ['KEY', '日本語', 'ＦＵＬＬ', 'e\u0301te\u0301', '🔑', 'plain-ascii', '한국어 키', 'नमस्ते', 'กำ', '\u1100\u1161\u11a8', 'soft\u00adhyphen', 'ｶﾀｶﾅ']
     const script = `
-      import {table, style} from ${JSON.stringify(path.join(ROOT, 'dist', 'ui', 'style.js'))}
+      import {table, style} from ${JSON.stringify(path.join(ROOT, 'src', 'ui', 'style.ts'))}
       const cells = ${JSON.stringify(cells)}
       const rows = table(cells.map((c, i) => [i % 2 ? style.red(c) : style.dim(c), style.green('x'), '|']))
       const columns = []
@@ -109,7 +109,8 @@ describe('columns in a real terminal with colour (tmux)', function () {
     `
     const file = p.write('columns.mjs', script, 0o644)
     session = new TmuxSession()
-    session.start(`env FORCE_COLOR=1 NO_COLOR= TERM=xterm-256color ${sh(process.execPath)} ${sh(file)}`)
+    // The module from source (tsx): the bundle keeps no file per module.
+    session.start(`env FORCE_COLOR=1 NO_COLOR= TERM=xterm-256color ${sh(process.execPath)} --import ${sh(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'))} ${sh(file)}`)
     const s = await session.waitFor(/COLUMNS \[[\d,]+\]/)
     const columns = JSON.parse(/COLUMNS (\[[\d,]+\])/.exec(s)![1]) as number[]
     expect(columns).to.have.length(cells.length)
