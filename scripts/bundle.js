@@ -4,7 +4,7 @@
 // reaches only by a dynamic import (the Kubernetes client, age, prompts) stays in a chunk of its
 // own, loaded on first use. @oclif/core is bundled too: bin/run.js starts through dist/execute.js,
 // so one copy of it serves the whole run (--help opened ~100 files before, 3 now).
-// Kept external: the cloud SDKs (loaded lazily; google-gax reads its .proto files from its own
+// Kept external: the cloud SDKs and age-encryption (loaded lazily; google-gax reads its .proto files from its own
 // package directory) and the TypeScript compilers oclif asks for only in development.
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
@@ -30,7 +30,7 @@ await build({
   // Class names stay: oclif and error messages read constructor names.
   keepNames: true,
   legalComments: 'external',
-  external: ['@aws-sdk/*', '@google-cloud/*', '@azure/*', 'typescript', 'ts-node', 'tsx'],
+  external: ['@aws-sdk/*', '@google-cloud/*', '@azure/*', 'age-encryption', 'typescript', 'ts-node', 'tsx'],
   // CommonJS dependencies inside the bundle call require().
   banner: {js: "import {createRequire as __envsyncRequire} from 'node:module'; const require = __envsyncRequire(import.meta.url);"},
   logLevel: 'warning',

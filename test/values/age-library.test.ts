@@ -30,7 +30,7 @@ describe('encrypted store: the age-encryption library, loaded only when needed',
     expect(help.r.exitCode, help.r.stderr.slice(-2000)).to.equal(0)
     expect(help.library, '--help loads age-encryption').to.equal(false)
     const plain = await loads(['check', 'production'])
-    expect(plain.r.stderr).to.match(/Storing file:\/\/\S+\/dist\/check\/check\.js/)
+    expect(plain.r.stderr).to.match(/Storing file:\/\/\S+\/dist\/commands\/check\.js/)
     expect(plain.library, 'check of a plain store loads age-encryption').to.equal(false)
 
     const add = await p.run(['keys', 'add', 'production', p.recipient])
