@@ -1,11 +1,12 @@
 // Build step: envsync as users run it, bundled by esbuild into dist/. Each command, the hook, the
 // help class and the redaction point (bin/run.js's last resort) is an entry point at its old path,
 // so oclif's manifest finds them as before; code they share goes into dist/chunks/, and code one
-// reaches only by a dynamic import (the Kubernetes client, age, prompts) stays in a chunk of its
-// own, loaded on first use. @oclif/core is bundled too: bin/run.js starts through dist/execute.js,
+// reaches only by a dynamic import (the Kubernetes client, prompts) stays in a chunk of its own,
+// loaded on first use. @oclif/core is bundled too: bin/run.js starts through dist/execute.js,
 // so one copy of it serves the whole run (--help opened ~100 files before, 3 now).
-// Kept external: the cloud SDKs and age-encryption (loaded lazily; google-gax reads its .proto files from its own
-// package directory) and the TypeScript compilers oclif asks for only in development.
+// Kept external: the cloud SDKs and age-encryption, imported lazily from node_modules (google-gax
+// reads its .proto files from its own package directory; a test finds age's loading by its path),
+// and the TypeScript compilers oclif asks for only in development.
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'

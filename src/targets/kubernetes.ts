@@ -44,10 +44,8 @@ interface Client {
   k8s: KubernetesClientModule
 }
 
-type KubernetesClientModule = Pick<
-  typeof K8s,
-  'KubeConfig' | 'CoreV1Api' | 'AppsV1Api' | 'setHeaderOptions' | 'PatchStrategy' | 'createConfiguration' | 'ServerConfiguration' | 'IsomorphicFetchHttpLibrary' | 'ResponseContext' | 'wrapHttpLibrary'
->
+/** The client's parts envsync uses: their one list is kubernetes-client.ts. */
+type KubernetesClientModule = typeof import('./kubernetes-client.js')
 
 /** Loaded on first use: most commands never reach Kubernetes. */
 const loadClientModule = (): Promise<KubernetesClientModule> => import('./kubernetes-client.js')
